@@ -1,0 +1,287 @@
+/**
+ * One WeChat account at work: a Wechaty bot (puppet injected: wechat4u in production, the mock
+ * in tests and the demo), its chat handlers, and the worker of its outbox queue.
+ *
+ * - Rooms are found by topic at every login (web-WeChat ids change per login); a configured
+ *   group that cannot be found is reported, never guessed.
+ * - The outbox worker runs only while the account is logged in: while logged out its queue
+ *   waits instead of failing.
+ * - Every send takes an idempotency claim in Redis before `say()`, so a job run twice posts once.
+ * - A post counts as confirmed when the account sees its own message come back in the room.
+ */
+import { Worker, DelayedError, type ConnectionOptions, type Job } from 'bullmq'
+import { WechatyBuilder } from 'wechaty'
+import type { ContactInterface, MessageInterface, RoomInterface, WechatyInterface } from 'wechaty/impls'
+import type { Puppet } from 'wechaty-puppet'
+import type { Cascade } from '../app/cascade.ts'
+import { silentLogger, type Logger } from '../app/log.ts'
+import type { BotConfig } from '../config/types.ts'
+import { outboxName, PRIORITY, type SendJob, type SendTarget } from '../queue/outbox.ts'
+
+export interface BotRuntimeOptions {
+  app: Cascade
+  bot: BotConfig
+  puppet: Puppet
+  /** Connection for the outbox worker (BullMQ opens its own clients from it). */
+  connection: ConnectionOptions
+  log?: Logger
+  /** Seconds between heartbeats; the router treats an account without one as logged out. */
+  heartbeatSeconds?: number
+  /** Override the account's pacing (the demo runs faster than a real account may). */
+  pacing?: Partial<BotConfig['pacing']>
+}
+
+interface EchoWait { key: string; delivery: { code: string; topic: string }; echoed: boolean; sent: boolean }
+
+/** Raised when a send is impossible right now (room not found, contact not bound): retried later. */
+export class SendError extends Error {}
+
+export class BotRuntime {
+  readonly id: string
+  readonly wechaty: WechatyInterface
+  private worker?: Worker<SendJob>
+  private rooms = new Map<string, RoomInterface>()
+  private readonly echoWaits = new Map<string, EchoWait>()
+  private heartbeat?: NodeJS.Timeout
+  private readonly log: Logger
+  private loggedIn = false
+  private loginResolvers: (() => void)[] = []
+  /** Topics of the configured groups not found at the last login. */
+  missingGroups: string[] = []
+
+  constructor(private readonly opts: BotRuntimeOptions) {
+    this.id = opts.bot.id
+    this.log = (opts.log ?? silentLogger).child({ bot: this.id })
+    this.wechaty = WechatyBuilder.build({ name: opts.bot.session, puppet: opts.puppet })
+    this.wechaty.on('login', user => { void this.onLogin(user).catch(err => this.log.error('login.failed', { err })) })
+    this.wechaty.on('logout', () => { void this.onLogout() })
+    this.wechaty.on('message', msg => { void this.onMessage(msg).catch(err => this.log.error('message.failed', { err })) })
+    this.wechaty.on('error', err => this.log.error('wechaty.error', { err }))
+  }
+
+  get app(): Cascade { return this.opts.app }
+  get isLoggedIn(): boolean { return this.loggedIn }
+
+  async start(): Promise<void> {
+    await this.wechaty.start()
+  }
+
+  /** Resolves once the account is logged in and its rooms are resolved. */
+  ready(): Promise<void> {
+    if (this.loggedIn) return Promise.resolve()
+    return new Promise(resolve => this.loginResolvers.push(resolve))
+  }
+
+  /**
+   * Stops taking new jobs, lets the send in flight finish, then stops the bot. Jobs still
+   * waiting stay in the queue for the next process.
+   */
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeat)
+    await this.worker?.close()
+    this.worker = undefined
+    await this.app.store.setOffline(this.id).catch(() => undefined)
+    await this.wechaty.stop()
+    this.loggedIn = false
+  }
+
+  // ── login ─────────────────────────────────────────────────────────────────
+
+  private async onLogin(user: ContactInterface): Promise<void> {
+    this.log.info('bot.login', { name: user.name() })
+    await this.app.store.addBotContact(user.id)
+    await this.resolveRooms()
+    this.loggedIn = true
+    await this.app.store.heartbeat(this.id, (this.opts.heartbeatSeconds ?? 10) * 3)
+    clearInterval(this.heartbeat)
+    this.heartbeat = setInterval(() => {
+      void this.app.store.heartbeat(this.id, (this.opts.heartbeatSeconds ?? 10) * 3).catch(err => this.log.warn('heartbeat.failed', { err }))
+    }, (this.opts.heartbeatSeconds ?? 10) * 1000)
+    this.heartbeat.unref()
+    if (this.worker) this.worker.resume()
+    else this.worker = this.createWorker()
+    for (const r of this.loginResolvers.splice(0)) r()
+  }
+
+  private async onLogout(): Promise<void> {
+    this.log.warn('bot.logout')
+    this.loggedIn = false
+    clearInterval(this.heartbeat)
+    await this.worker?.pause(true)
+    await this.app.store.setOffline(this.id).catch(() => undefined)
+  }
+
+  /** Finds every configured group of this account's nodes by topic. */
+  async resolveRooms(): Promise<void> {
+    this.rooms.clear()
+    const missing: string[] = []
+    for (const nodeId of this.opts.bot.nodes) {
+      for (const g of this.app.cfg.nodes.get(nodeId)?.groups ?? []) {
+        const room = await this.wechaty.Room.find({ topic: g.topic })
+        if (room) this.rooms.set(g.topic, room)
+        else missing.push(g.topic)
+      }
+    }
+    this.missingGroups = missing
+    if (missing.length) this.log.warn('groups.missing', { count: missing.length, topics: missing })
+    this.log.info('groups.resolved', { found: this.rooms.size, missing: missing.length })
+  }
+
+  // ── inbound ───────────────────────────────────────────────────────────────
+
+  private async onMessage(msg: MessageInterface): Promise<void> {
+    const room = msg.room()
+    const text = msg.text()
+    if (msg.self()) {
+      if (room) this.onEcho(await room.topic(), text)
+      return
+    }
+    if (msg.type() !== this.wechaty.Message.Type.Text) return
+    const talker = msg.talker()
+    const topic = room ? await room.topic() : undefined
+    const replies = await this.app.handleInbound({ bot: this.id, contactId: talker.id, contactName: talker.name(), topic, text, messageId: msg.id })
+    const target: SendTarget = topic ? { kind: 'group', topic } : { kind: 'contact', contactId: talker.id }
+    for (const [i, reply] of replies.entries()) {
+      await this.app.outboxes.enqueue(this.id, { idem: `reply-${msg.id}-${i}`, target, text: reply }, PRIORITY.reply)
+    }
+  }
+
+  private echoKey(topic: string, text: string): string { return `${topic}\n${text.replace(/\s+/g, '')}` }
+
+  private onEcho(topic: string, text: string): void {
+    const wait = this.echoWaits.get(this.echoKey(topic, text))
+    if (!wait) return
+    wait.echoed = true
+    if (wait.sent) void this.confirm(wait)
+  }
+
+  private async confirm(wait: EchoWait): Promise<void> {
+    this.echoWaits.delete(wait.key)
+    const { code, topic } = wait.delivery
+    if (await this.app.store.patchDelivery(code, topic, ['sent'], { state: 'confirmed', confirmedAt: Date.now() })) {
+      this.log.debug('delivery.confirmed', { code, topic })
+    }
+  }
+
+  // ── outbound ──────────────────────────────────────────────────────────────
+
+  private createWorker(): Worker<SendJob> {
+    const pacing = { ...this.opts.bot.pacing, ...this.opts.pacing }
+    const worker = new Worker<SendJob>(outboxName(this.id), (job, token) => this.process(job, token), {
+      connection: this.opts.connection,
+      prefix: this.app.store.keys.bullPrefix,
+      concurrency: 1,
+      limiter: { max: pacing.perMinute, duration: 60_000 },
+    })
+    worker.on('failed', (job, err) => { void this.onFailed(job, err) })
+    worker.on('error', err => this.log.error('outbox.error', { err }))
+    return worker
+  }
+
+  private async onFailed(job: Job<SendJob> | undefined, err: Error): Promise<void> {
+    if (!job || err instanceof DelayedError) return
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1)
+    this.log.warn('send.failed', { idem: job.data.idem, attempt: job.attemptsMade, final, err: err.message })
+    if (final && job.data.delivery) {
+      const { code, topic } = job.data.delivery
+      await this.app.store.patchDelivery(code, topic, ['queued'], { state: 'failed', error: err.message })
+      await this.app.store.audit(code, { kind: 'delivery-failed', at: Date.now(), topic, bot: this.id, error: err.message })
+    }
+  }
+
+  /** One send: claim, say, record. */
+  private async process(job: Job<SendJob>, token?: string): Promise<string> {
+    const data = job.data
+    const pacing = { ...this.opts.bot.pacing, ...this.opts.pacing }
+    if (!await this.withinDailyBudget(pacing.dailyBudget)) {
+      await job.moveToDelayed(nextBeijingMidnight(), token)
+      throw new DelayedError()
+    }
+    if (pacing.jitterMs > 0) await sleep(Math.random() * pacing.jitterMs)
+    const store = this.app.store
+    if (!await store.claimSend(data.idem, this.id)) {
+      this.log.info('send.duplicate', { idem: data.idem })
+      return 'duplicate'
+    }
+    let members: number | undefined
+    let wait: EchoWait | undefined
+    try {
+      if (data.delivery && data.target.kind === 'group') {
+        wait = { key: this.echoKey(data.target.topic, data.text), delivery: data.delivery, echoed: false, sent: false }
+        this.echoWaits.set(wait.key, wait)
+      }
+      members = await this.say(data.target, data.text)
+    } catch (err) {
+      if (wait) this.echoWaits.delete(wait.key)
+      // say() failed before anything was posted: give the claim back so the retry may send.
+      await store.releaseSend(data.idem)
+      throw err
+    }
+    await store.markSent(data.idem, this.id)
+    if (data.delivery) {
+      const { code, topic } = data.delivery
+      await store.patchDelivery(code, topic, ['queued'], { state: 'sent', sentAt: Date.now(), members, bot: this.id })
+      const a = await store.announcement(code)
+      if (a?.ackRequired) await store.setLatestInGroup(topic, code, a.createdAt)
+      if (wait) {
+        wait.sent = true
+        if (wait.echoed) await this.confirm(wait)
+      }
+    }
+    this.log.info('send.ok', { idem: data.idem, target: data.target.kind })
+    return 'sent'
+  }
+
+  /** Says the text to the target; for a group, returns its member count (bots excluded). */
+  private async say(target: SendTarget, text: string): Promise<number | undefined> {
+    if (!this.loggedIn) throw new SendError('account is not logged in')
+    switch (target.kind) {
+      case 'group': {
+        let room = this.rooms.get(target.topic)
+        if (!room) {
+          room = await this.wechaty.Room.find({ topic: target.topic })
+          if (!room) throw new SendError(`group "${target.topic}" not found in this account`)
+          this.rooms.set(target.topic, room)
+        }
+        await room.say(text)
+        const bots = await this.app.store.botContacts()
+        return (await room.memberAll()).filter(c => !bots.has(c.id)).length
+      }
+      case 'person': {
+        const contactId = (await this.app.store.bindingsOf(target.person))[this.id]
+        if (!contactId) throw new SendError(`person "${target.person}" is not bound to this account`)
+        const contact = await this.wechaty.Contact.find({ id: contactId })
+        if (!contact) throw new SendError(`contact of "${target.person}" not found in this account`)
+        await contact.say(text)
+        return undefined
+      }
+      case 'contact': {
+        const contact = await this.wechaty.Contact.find({ id: target.contactId })
+        if (!contact) throw new SendError(`contact ${target.contactId} not found`)
+        await contact.say(text)
+        return undefined
+      }
+    }
+  }
+
+  private async withinDailyBudget(budget: number): Promise<boolean> {
+    const key = `${this.app.store.keys.base}budget:${this.id}:${beijingDay()}`
+    const n = await this.app.store.redis.incr(key)
+    if (n === 1) await this.app.store.redis.expire(key, 2 * 24 * 3600)
+    if (n > budget) {
+      await this.app.store.redis.decr(key)
+      this.log.warn('send.budget-exhausted', { budget })
+      return false
+    }
+    return true
+  }
+}
+
+function sleep(ms: number): Promise<void> { return new Promise(r => setTimeout(r, ms)) }
+
+const BEIJING_OFFSET_MS = 8 * 3600 * 1000
+function beijingDay(now = Date.now()): string { return new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 10) }
+function nextBeijingMidnight(now = Date.now()): number {
+  const day = 24 * 3600 * 1000
+  return Math.floor((now + BEIJING_OFFSET_MS) / day) * day + day - BEIJING_OFFSET_MS
+}

@@ -1,0 +1,174 @@
+/**
+ * The `cascade` command: one entry for ops, the demo and the bots.
+ */
+import path from 'node:path'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { Cascade, CLI_AUTHOR } from '../app/cascade.ts'
+import { createLogger } from '../app/log.ts'
+import { bullConnection, connectRedis, DEFAULT_REDIS_URL } from '../app/redis.ts'
+import { ConfigError, formatProblems, loadConfig } from '../config/load.ts'
+import type { CascadeConfig } from '../config/types.ts'
+import { SEVERITIES, type Severity } from '../domain/announcement.ts'
+import { Outboxes } from '../queue/outbox.ts'
+import { Store } from '../store/store.ts'
+import { rumorCommand } from './rumor.ts'
+import { runBot } from './run.ts'
+import { validateCommand } from './validate.ts'
+
+export const USAGE = `cascade — relay a district's notices down its WeChat groups
+
+usage:
+  cascade demo [--json] [--seed N]          the whole demo district, simulated on the mock puppet
+  cascade validate [--config DIR] [--bots DIR]
+  cascade run bots/<id>.yaml [--config DIR] one WeChat account (scan the QR code to log in)
+  cascade invite --person <id> [--ttl HOURS] a one-time code that binds a person to their role
+  cascade publish --node <id> --text <text> [--severity urgent|normal|info] [--category C] [--no-ack]
+  cascade status <CODE> [--json]            the relay tree of one announcement
+  cascade rumor match|eval|list …           the rumor matcher (see docs/RUMORS.md)
+
+environment:
+  REDIS_URL   default ${DEFAULT_REDIS_URL}
+  CASCADE_NS  key namespace in Redis (default "cascade"); all keys are under {<ns>}:
+  LOG_LEVEL   debug | info | warn | error | silent`
+
+/** Options every command that reads the network understands. */
+const CONFIG_OPTIONS = {
+  config: { type: 'string', default: 'config' },
+  bots: { type: 'string', default: 'bots' },
+} as const
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'validate': return await validateCommand(rest)
+      case 'rumor': return await rumorCommand(rest)
+      case 'demo': return await demoCommand(rest)
+      case 'run': return await runCommand(rest)
+      case 'invite': return await inviteCommand(rest)
+      case 'publish': return await publishCommand(rest)
+      case 'status': return await statusCommand(rest)
+      case undefined: case 'help': case '--help': case '-h':
+        console.log(USAGE)
+        return command === undefined ? 2 : 0
+      default:
+        console.error(`unknown command "${command}"\n\n${USAGE}`)
+        return 2
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration:\n${formatProblems(err.problems)}`)
+      return 1
+    }
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n\n${USAGE}`)
+      return 2
+    }
+    console.error(err instanceof Error ? err.message : String(err))
+    return 1
+  }
+}
+
+class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** Parses options strictly; a command that takes no positional arguments refuses them. */
+function args<O extends Options>(argv: string[], options: O, positionals = false) {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err))
+  }
+  if (!positionals && parsed.positionals.length) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`)
+  return parsed
+}
+
+async function config(values: { config?: string | boolean; bots?: string | boolean }): Promise<CascadeConfig> {
+  return loadConfig({ configDir: String(values.config ?? 'config'), botsDir: String(values.bots ?? 'bots') })
+}
+
+/** The app on the Redis of REDIS_URL, for one-shot commands. */
+async function withApp<T>(cfg: CascadeConfig, fn: (app: Cascade) => Promise<T>): Promise<T> {
+  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const redis = connectRedis(url)
+  const store = new Store(redis, process.env.CASCADE_NS ?? 'cascade')
+  const outboxes = new Outboxes(bullConnection(url), store.keys.bullPrefix)
+  try {
+    return await fn(new Cascade({ cfg, store, outboxes, log: createLogger({ cmd: 'cli' }) }))
+  } finally {
+    await outboxes.close()
+    await redis.quit()
+  }
+}
+
+async function demoCommand(argv: string[]): Promise<number> {
+  const { values } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false }, seed: { type: 'string' } })
+  const cfg = await config(values)
+  const { runDemo } = await import('../sim/demo.ts')
+  const json = values.json === true
+  // With --json, progress goes to stderr so stdout ends with the one JSON line.
+  const out = json ? (line: string) => process.stderr.write(line + '\n') : (line: string) => console.log(line)
+  const summary = await runDemo({ cfg, out, seed: values.seed ? Number(values.seed) : undefined })
+  if (json) console.log(JSON.stringify(summary))
+  return summary.duplicate_posts === 0 && summary.groups_failed === 0 ? 0 : 1
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = args(argv, { config: CONFIG_OPTIONS.config }, true)
+  const file = positionals[0]
+  if (!file || positionals.length > 1) throw new UsageError('cascade run needs exactly one bot file, e.g. cascade run bots/bot-north.yaml')
+  const cfg = await loadConfig({ configDir: String(values.config), botsDir: path.dirname(file) })
+  const bot = [...cfg.bots.values()].find(b => path.resolve(b.file) === path.resolve(file))
+  if (!bot) throw new Error(`${file}: not a bot file in ${path.dirname(file)} (bots there: ${[...cfg.bots.values()].map(b => b.file).join(', ')})`)
+  return runBot(cfg, bot)
+}
+
+async function inviteCommand(argv: string[]): Promise<number> {
+  const { values } = args(argv, { ...CONFIG_OPTIONS, person: { type: 'string' }, ttl: { type: 'string', default: '72' } })
+  if (!values.person) throw new UsageError('cascade invite needs --person <id>')
+  const cfg = await config(values)
+  const person = cfg.people.get(String(values.person))
+  if (!person) throw new Error(`unknown person "${values.person}"; people in ${cfg.configDir}/people.yaml: ${[...cfg.people.keys()].slice(0, 12).join(', ')}…`)
+  const ttl = Number(values.ttl)
+  if (!(ttl > 0)) throw new UsageError('--ttl must be a positive number of hours')
+  const code = await withApp(cfg, app => app.createInvite(person.id, ttl))
+  console.log(code)
+  console.error(`Invite for ${person.name} (${person.id}), valid once for ${ttl} h. They send it to the bot of their node in a private chat.`)
+  return 0
+}
+
+async function publishCommand(argv: string[]): Promise<number> {
+  const { values } = args(argv, {
+    ...CONFIG_OPTIONS, node: { type: 'string' }, text: { type: 'string' },
+    severity: { type: 'string', default: 'urgent' }, category: { type: 'string' }, 'no-ack': { type: 'boolean', default: false },
+  })
+  if (!values.node || !values.text) throw new UsageError('cascade publish needs --node <id> and --text <text>')
+  const severity = String(values.severity) as Severity
+  if (!SEVERITIES.includes(severity)) throw new UsageError(`--severity must be one of: ${SEVERITIES.join(', ')}`)
+  const cfg = await config(values)
+  if (!cfg.nodes.has(String(values.node))) throw new Error(`unknown node "${values.node}"; nodes: ${[...cfg.nodes.keys()].slice(0, 12).join(', ')}…`)
+  const category = values.category ? String(values.category) : undefined
+  if (category && !cfg.categories.includes(category)) throw new UsageError(`--category must be one of: ${cfg.categories.join(', ')}`)
+  const a = await withApp(cfg, app => app.publish({ node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category, ackRequired: !values['no-ack'] }))
+  console.log(a.code)
+  console.error(`Published ${a.code} at ${cfg.nodes.get(a.originNode)?.name}; the bots post it and ask the next tier. Follow it with: cascade status ${a.code}`)
+  return 0
+}
+
+async function statusCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false } }, true)
+  const code = positionals[0]?.toUpperCase()
+  if (!code) throw new UsageError('cascade status needs an announcement code, e.g. cascade status A7K2')
+  const cfg = await config(values)
+  return withApp(cfg, async app => {
+    const s = await app.statusTree(code)
+    if (!s) {
+      console.error(`no announcement with code ${code}`)
+      return 1
+    }
+    console.log(values.json ? JSON.stringify(s) : await app.statusText(code))
+    return 0
+  })
+}

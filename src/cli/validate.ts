@@ -1,0 +1,90 @@
+/**
+ * `cascade validate [--config DIR] [--bots DIR]`: loads the whole configuration and either prints
+ * a one-line summary (exit 0) or every problem found (stderr, exit 1). Bad usage exits 2.
+ */
+import path from 'node:path'
+import { ConfigError, displayPath, formatProblems, loadConfig } from '../config/load.ts'
+import type { CascadeConfig, Level } from '../config/types.ts'
+
+export const VALIDATE_USAGE = `usage: cascade validate [--config DIR] [--bots DIR]
+  --config DIR   directory with network.yaml, people.yaml, templates.yaml (default: config)
+  --bots DIR     directory with one YAML file per bot account (default: bots)`
+
+/** Where the command writes; tests pass their own. */
+export interface CommandIO {
+  out: (line: string) => void
+  err: (line: string) => void
+}
+
+const stdio: CommandIO = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+}
+
+/** Runs `cascade validate`; returns the exit code (0 valid, 1 problems, 2 usage). */
+export async function validateCommand(argv: string[], io: CommandIO = stdio): Promise<number> {
+  const opts = parseArgs(argv)
+  if ('help' in opts) {
+    io.out(VALIDATE_USAGE)
+    return 0
+  }
+  if ('error' in opts) {
+    io.err(`cascade validate: ${opts.error}`)
+    io.err(VALIDATE_USAGE)
+    return 2
+  }
+  try {
+    const cfg = await loadConfig(opts)
+    io.out(`OK: ${summarize(cfg)} (${dirLabel(opts.configDir)}, ${dirLabel(opts.botsDir)})`)
+    return 0
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    const n = err.problems.length
+    io.err(`${n} problem${n === 1 ? '' : 's'}:`)
+    io.err(formatProblems(err.problems))
+    return 1
+  }
+}
+
+type ParsedArgs = { configDir: string; botsDir: string } | { error: string } | { help: true }
+
+function parseArgs(argv: string[]): ParsedArgs {
+  const dirs = { configDir: 'config', botsDir: 'bots' }
+  const flags: Record<string, keyof typeof dirs> = { '--config': 'configDir', '--bots': 'botsDir' }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '-h' || arg === '--help') return { help: true }
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
+    const key = Object.hasOwn(flags, flag) ? flags[flag] : undefined
+    if (!key) return { error: `unknown option "${arg}"` }
+    const value = inline ?? argv[++i]
+    if (!value || (inline === undefined && value.startsWith('-'))) return { error: `${flag} needs a directory` }
+    dirs[key] = value
+  }
+  return dirs
+}
+
+/** `1 district, 3 townships, 10 villages, 33 groups, 28 people, 3 bots` */
+function summarize(cfg: CascadeConfig): string {
+  const nodes = [...cfg.nodes.values()]
+  const level = (l: Level) => nodes.filter((n) => n.level === l).length
+  const groups = nodes.reduce((sum, n) => sum + n.groups.length, 0)
+  return [
+    count(level('district'), 'district', 'districts'),
+    count(level('township'), 'township', 'townships'),
+    count(level('village'), 'village', 'villages'),
+    count(groups, 'group', 'groups'),
+    count(cfg.people.size, 'person', 'people'),
+    count(cfg.bots.size, 'bot', 'bots'),
+  ].join(', ')
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`
+}
+
+/** A directory as the user would type it, with a trailing slash: `config/`. */
+function dirLabel(dir: string): string {
+  const shown = path.resolve(dir) === process.cwd() ? '.' : displayPath(dir)
+  return shown.endsWith('/') ? shown : `${shown}/`
+}

@@ -1,0 +1,87 @@
+/**
+ * The shape of a loaded, validated Cascade configuration.
+ *
+ * On disk (all YAML, UTF-8):
+ *   config/network.yaml   the tree of nodes: district → townships → villages
+ *   config/people.yaml    everyone who holds a role, declared once
+ *   config/templates.yaml every chat text the bots send (zh-CN), reworded by ops
+ *   bots/<id>.yaml        one file per WeChat account
+ *
+ * Loading never returns a half-valid config: `loadConfig` either returns a `CascadeConfig`
+ * or throws a `ConfigError` listing every problem (file, path inside it, what is allowed).
+ */
+
+export type Level = 'district' | 'township' | 'village'
+export const LEVELS: readonly Level[] = ['district', 'township', 'village']
+
+export type GroupKind = 'public' | 'staff'
+
+export interface GroupConfig {
+  /** The group's name in WeChat. Groups are found by topic at every login, never by a stored id. */
+  topic: string
+  /** public: announcements are posted here; staff: the node's staff, who may also give commands here. */
+  kind: GroupKind
+}
+
+export interface NodeConfig {
+  /** Stable slug, e.g. `zhongzi` or `zhongzi-xicun`. */
+  id: string
+  name: string
+  level: Level
+  /** Absent only on the district (the root). */
+  parent?: string
+  groups: GroupConfig[]
+  /** Person ids who approve what comes down to this node. Required below the district. */
+  curators: string[]
+  /** Person ids asked when the curators do not answer (used by timers). */
+  backups: string[]
+  /** Person ids who may publish from this node (usually only at the district). */
+  publishers: string[]
+}
+
+export interface PersonConfig {
+  id: string
+  name: string
+  /** What they do, shown in chat, e.g. "中子镇宣传委员". */
+  title?: string
+}
+
+export type PuppetName = 'wechaty-puppet-mock' | 'wechaty-puppet-wechat4u'
+export const PUPPETS: readonly PuppetName[] = ['wechaty-puppet-mock', 'wechaty-puppet-wechat4u']
+
+export interface PacingConfig {
+  /** Messages this account may send per minute (all groups and DMs together). */
+  perMinute: number
+  /** Random extra delay before each send, 0..jitterMs milliseconds. */
+  jitterMs: number
+  /** Messages this account may send per day; beyond it sends wait for the next day. */
+  dailyBudget: number
+}
+
+export interface BotConfig {
+  id: string
+  /** Display name of the account, for logs and ops. */
+  name: string
+  puppet: PuppetName
+  /** Where the login session is kept (Wechaty memory card name; a volume in Docker). */
+  session: string
+  /** Ids of the nodes whose groups this account sits in. */
+  nodes: string[]
+  pacing: PacingConfig
+  /** The file it was loaded from. */
+  file: string
+}
+
+export interface CascadeConfig {
+  /** Directory network/people/templates were loaded from. */
+  configDir: string
+  botsDir: string
+  rootId: string
+  nodes: Map<string, NodeConfig>
+  /** Children of each node id, in file order. */
+  children: Map<string, string[]>
+  people: Map<string, PersonConfig>
+  categories: string[]
+  templates: Record<string, string>
+  bots: Map<string, BotConfig>
+}

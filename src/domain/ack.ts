@@ -1,0 +1,37 @@
+/**
+ * Recognizes a villager's acknowledgment (收到) of a notice. Pure.
+ *
+ * An acknowledgment is a whole short message: 收到 / 已收到 / 收到了 / 收到！/ 1 / 好的收到 / 👌,
+ * optionally naming the notice's code (收到A7K2, A7K2 收到). A question (收到没？ 你们收到了吗)
+ * or 收到 inside longer chat is not one.
+ */
+import { normalizeChat, stripMentions } from './text.ts'
+
+export type AckParse = { ack: false } | { ack: true; code?: string }
+
+/** Emoji that mean "got it" on their own. */
+const ACK_EMOJI = /^(?:👌|👍|🙏|✅|🆗|👌🏻|👍🏻|🙏🏻)+$/u
+/** Words that may come before or after 收到 without changing its meaning. */
+const LEAD = '(?:好的|好|嗯|嗯嗯|ok|OK|Ok|是的)?'
+const TAIL = '(?:了|啦|咯|喽|哈|谢谢|谢谢通知|明白|明白了|了解|知道了|马上落实|会落实)?'
+const ACK_WORDS = new RegExp(`^${LEAD}[,，]?(?:已|已经)?(?:收到|收悉)${TAIL}$`)
+const QUESTION = /[?？吗嘛么没不]/
+const TRAILING = /[\s!！。.~～,，、👌👍🙏✅]+$/u
+const CODE_ANYWHERE = /(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{3}(?![A-Za-z0-9])/
+
+export function parseAck(raw: string): AckParse {
+  let text = stripMentions(normalizeChat(raw))
+  if (text === '' || text.length > 24) return { ack: false }
+  if (ACK_EMOJI.test(text.replace(/\s/g, ''))) return { ack: true }
+  if (QUESTION.test(text)) return { ack: false }
+  let code: string | undefined
+  const m = CODE_ANYWHERE.exec(text)
+  if (m && /\d/.test(m[0])) {
+    code = m[0].toUpperCase()
+    text = text.replace(CODE_ANYWHERE, ' ')
+  }
+  text = text.replace(/编号/g, '').replace(/^[\s:：,，]+/, '').replace(TRAILING, '').replace(/\s+/g, '')
+  if (text === '1' || text === '1️⃣') return code ? { ack: true, code } : { ack: true }
+  if (ACK_WORDS.test(text)) return code ? { ack: true, code } : { ack: true }
+  return { ack: false }
+}

@@ -1,0 +1,108 @@
+/**
+ * Announcements, relays and deliveries: the records of the relay spine and their legal moves.
+ * Pure: no I/O; times are passed in as epoch milliseconds.
+ */
+
+export type Severity = 'urgent' | 'normal' | 'info'
+export const SEVERITIES: readonly Severity[] = ['urgent', 'normal', 'info']
+export type AnnouncementType = 'alert' | 'update' | 'cancel'
+export type AnnouncementStatus = 'actual' | 'exercise'
+
+export interface Announcement {
+  /** Short human-typable code, e.g. `A7K2`. */
+  code: string
+  version: number
+  type: AnnouncementType
+  /** For update/cancel: the code of the announcement they refer to. */
+  references?: string
+  originNode: string
+  /** Person id of the publisher. */
+  author: string
+  category: string
+  severity: Severity
+  status: AnnouncementStatus
+  text: string
+  createdAt: number
+  ackRequired: boolean
+  expiresAt?: number
+}
+
+/** The life of an announcement at one node. Only `pending` may change. */
+export type RelayState = 'pending' | 'approved' | 'edited' | 'rejected' | 'expired' | 'withdrawn'
+export const RELAY_STATES: readonly RelayState[] = ['pending', 'approved', 'edited', 'rejected', 'expired', 'withdrawn']
+
+export interface Relay {
+  code: string
+  node: string
+  parent?: string
+  state: RelayState
+  /** The text as it came down from the parent. */
+  text: string
+  /** The text this node forwards (differs from `text` after an edit). */
+  finalText?: string
+  openedAt: number
+  decidedBy?: string
+  decidedAt?: number
+  reason?: string
+}
+
+export type DeliveryState = 'queued' | 'sent' | 'confirmed' | 'failed'
+
+/** One post of one announcement version to one group. */
+export interface Delivery {
+  code: string
+  node: string
+  topic: string
+  state: DeliveryState
+  bot: string
+  queuedAt: number
+  sentAt?: number
+  confirmedAt?: number
+  error?: string
+  /** Members of the group other than bots, counted when the post was sent. */
+  members?: number
+}
+
+export type Decision =
+  | { action: 'approve' }
+  | { action: 'edit'; text: string }
+  | { action: 'reject'; reason: string }
+
+/** The relay after a curator's decision. The caller makes the change atomic (pending → decided). */
+export function decideRelay(relay: Relay, decision: Decision, actor: string, now: number): Relay {
+  if (relay.state !== 'pending') throw new Error(`relay ${relay.code}/${relay.node} is ${relay.state}, not pending`)
+  const decided = { ...relay, decidedBy: actor, decidedAt: now }
+  switch (decision.action) {
+    case 'approve': return { ...decided, state: 'approved', finalText: relay.text }
+    case 'edit': return { ...decided, state: 'edited', finalText: decision.text }
+    case 'reject': return { ...decided, state: 'rejected', reason: decision.reason }
+  }
+}
+
+/** True when a relay's decision sends the announcement on to the node's groups and children. */
+export function forwards(state: RelayState): boolean {
+  return state === 'approved' || state === 'edited'
+}
+
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789' // no I, O, 0, 1: easy to read aloud and type
+const CODE_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ'
+
+/** A new announcement code: a letter, then three of letters/digits (e.g. `A7K2`). */
+export function newAnnouncementCode(random: () => number = Math.random): string {
+  let code = CODE_LETTERS[Math.floor(random() * CODE_LETTERS.length)]
+  for (let i = 0; i < 3; i++) code += CODE_ALPHABET[Math.floor(random() * CODE_ALPHABET.length)]
+  return code
+}
+
+/** A one-time invite code, e.g. `K7P2-QX9M`: 8 characters of the unambiguous alphabet, digits among them. */
+export function newInviteCode(random: () => number = Math.random): string {
+  let code = ''
+  while (!/\d/.test(code)) {
+    code = ''
+    for (let i = 0; i < 8; i++) code += CODE_ALPHABET[Math.floor(random() * CODE_ALPHABET.length)]
+  }
+  return `${code.slice(0, 4)}-${code.slice(4)}`
+}
+
+export const ANNOUNCEMENT_CODE_RE = /^[A-Z][A-Z0-9]{3}$/
+export const INVITE_CODE_RE = /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/

@@ -1,0 +1,586 @@
+/**
+ * Rumor matcher: decides whether a group message repeats a known rumor, and how sure we are.
+ *
+ * Pipeline (see docs/RUMORS.md):
+ * 1. normalize the message (normalize.ts) and drop framing words ("听说", "是真的吗" …);
+ * 2. features = character unigrams and bigrams of the punctuation-free text, weighted by IDF
+ *    over the library (unigrams count less than bigrams, very common characters even less);
+ * 3. retrieval: an inverted index feature → documents (claim or example) gives candidate
+ *    documents by accumulated weight; only features with short posting lists are walked, so
+ *    a message never scans the whole library;
+ * 4. scoring of the few best candidate rumors: weighted overlap of the message with the
+ *    rumor's claim, each example and the union of them (containment in both directions),
+ *    plus URL evidence;
+ * 5. decision: `reply` only when the score is high, the runner-up is far behind and the
+ *    message is not itself a rebuttal/official notice; `suggest` (send to a curator) when it
+ *    is plausible; otherwise `ignore`.
+ *
+ * Pure: no I/O, no clock.
+ */
+import type { RumorEntry } from './library.ts';
+import { normalizeMessage, normalizeUrl, urlHost } from './normalize.ts';
+
+/** What the bot does with a message. */
+export type RumorAction = 'reply' | 'suggest' | 'ignore';
+
+/** Result of {@link RumorMatcher.match}. */
+export interface RumorMatch {
+  /** Id of the best rumor, or null when nothing is close enough to be worth a curator's look. */
+  id: string | null;
+  /** Match strength in [0, 1] (rounded to 3 decimals). */
+  score: number;
+  /** reply: answer in the group; suggest: ask a curator; ignore: do nothing. */
+  action: RumorAction;
+  /** The matched entry (when id is not null). */
+  rumor?: RumorEntry;
+  /** Why the action was capped or chosen (for curators and debugging). */
+  reasons?: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decision thresholds
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Score at or above which the bot answers in the group by itself. A wrong public answer (a
+ * rebuttal to someone's harmless chat) costs the bot its credibility, so this sits where the
+ * message must share most of its distinctive wording with one rumor. On the hand-written
+ * village set, chat and notices all score below 0.4; 0.45 leaves a margin above that.
+ */
+export const REPLY_THRESHOLD = 0.45;
+
+/**
+ * Score at or above which the message is sent to a curator with the best rumor as a
+ * suggestion. Curators can dismiss a suggestion at little cost, so this is low: it only has to
+ * keep plain chat that shares one word with a rumor ("今晚整两口白酒") out of their queue.
+ */
+export const SUGGEST_THRESHOLD = 0.25;
+
+/**
+ * A reply also needs the best rumor to lead the runner-up by this ratio: if two rumors fit
+ * almost equally the message is ambiguous and a curator should choose.
+ */
+export const REPLY_MARGIN_RATIO = 1.15;
+
+/**
+ * A match needs at least this many separate shared passages (typically the thing and the
+ * claimed effect: "板蓝根" + "预防新冠"). Sharing a single word or phrase with a rumor is what
+ * ordinary chat about the same thing does ("板蓝根在哪买").
+ */
+export const MIN_SHARED_RUNS = 2;
+
+/** A single shared passage of at least this many bigrams (6 characters: a phrase, not a name) is enough. */
+export const LONG_RUN_BIGRAMS = 5;
+
+/** Score factor for a message that shares only one short passage with the rumor. */
+export const SINGLE_RUN_FACTOR = 0.6;
+
+/** Messages shorter than this (in letters/digits, after normalization) are chat: ignored. */
+export const MIN_MESSAGE_LENGTH = 5;
+
+/**
+ * Score given by a link that is exactly one of a rumor's links (same host and path). A scam
+ * link is the rumor itself whatever words surround it.
+ */
+export const URL_EXACT_SCORE = 1;
+
+/** Score given by a link on the same (non-generic) host as one of a rumor's links. */
+export const URL_HOST_SCORE = 0.9;
+
+// ---------------------------------------------------------------------------------------------
+// Feature weighting and retrieval
+// ---------------------------------------------------------------------------------------------
+
+/** Weight of a character unigram relative to a bigram (single characters are weak evidence). */
+const UNIGRAM_WEIGHT = 0.35;
+
+/** Extra factor for very common characters (function words, pronouns, common verbs). */
+const COMMON_CHAR_FACTOR = 0.3;
+
+/**
+ * Characters so frequent in any Chinese chat that, alone, they say nothing about the topic.
+ * (Bigrams containing them keep their full weight.)
+ */
+const COMMON_CHARS = new Set(
+  [...'的了是在我你他她它们这那有和与就都也很吗呢啊吧么个一不人大家说要会能可以到去来上下里对给着过把被让还又再只好多少些哦嗯呀啦么得地之其为而及或但所从自己没什怎样'],
+);
+
+/**
+ * Factor for a bigram with one very common character ("能把", "的人"): such bigrams are mostly
+ * grammar, and a small library cannot tell that from their IDF.
+ */
+const COMMON_BIGRAM_FACTOR = 0.5;
+
+/**
+ * Factor for features that occur in no library wording. They come from the sender's own words
+ * ("每天中午", "过年嘛"); the library cannot say how informative they are, so they dilute the
+ * message's coverage less than a full-IDF feature would.
+ */
+const UNSEEN_FEATURE_FACTOR = 0.4;
+
+/** Exponent of the message coverage in {@link combine} (the wording coverage gets the rest). */
+const QUERY_COVERAGE_EXPONENT = 0.6;
+
+/**
+ * Everyday words (places, times, people) that carry no claim. Weighted like common characters
+ * and never enough on their own to count as a shared passage.
+ */
+const COMMON_WORDS = new Set([
+  '村里', '家里', '屋里', '镇上', '县里', '今天', '明天', '昨天', '今晚', '晚上', '早上', '现在', '马上',
+  '大家', '我们', '你们', '他们', '自己', '别人', '老人', '孩子', '家人', '时候', '什么', '怎么', '这个',
+  '那个', '一下', '一点', '已经', '还是', '就是', '不是', '可以', '没有', '知道', '觉得', '注意', '一定',
+]);
+
+/** Posting lists longer than this share of the library are not walked during retrieval. */
+const RETRIEVAL_MAX_DF_SHARE = 0.02;
+
+/** ... but lists up to this length are always walked (small libraries). */
+const RETRIEVAL_MIN_DF_CAP = 64;
+
+/** Number of candidate documents kept from retrieval for exact scoring. */
+const RETRIEVAL_TOP_DOCS = 24;
+
+// ---------------------------------------------------------------------------------------------
+// Cue words
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Words that frame a message without being part of a claim ("听说…", "…是真的吗"). They are
+ * removed before matching so that a question about a rumor scores like the rumor itself.
+ */
+const FRAMING_PATTERNS: readonly RegExp[] = [
+  /(?:这个|这)?(?:是|是不是)?真的(?:吗|嘛|么|假的)?|真的假的|是否属实|靠谱吗|可信吗|能信吗|有没有用|有用吗|对吗|是吗/gu,
+  /听说|听人说|有人说|据说|网上说|群里说|朋友圈说|大家说|请问|问一下|问下/gu,
+];
+
+/**
+ * Refutation cues: the message is itself a rebuttal or an official correction. Matching text is
+ * expected (a rebuttal repeats the claim) but the bot must not answer it.
+ */
+const REFUTATION_PATTERNS: readonly RegExp[] = [
+  /辟谣|谣言|谣传|不实|假消息|假新闻|假的|虚假|不信谣|不传谣|造谣|传谣|经核实|经查|澄清|误导/u,
+  /请勿(?:转发|传播|相信|轻信)|不要(?:相信|轻信|传播|转发)|切勿(?:相信|轻信|转发)|别信|没有(?:科学)?(?:依据|根据|证据)/u,
+  /以[^，。,.!！?？]{0,12}(?:通报|公告|发布|通知)为准/u,
+];
+
+/** Official-notice cues: statistics bulletins and announcements are not rumors to answer. */
+const OFFICIAL_PATTERNS: readonly RegExp[] = [
+  /通报[:：]|截至\d|截至[今昨]|公告[:：]|特此(?:通知|公告)|新闻发布会|答记者问/u,
+];
+
+/** Negations that flip a claim ("不能预防" vs "能预防"). */
+const NEGATION_PATTERN = /(?:不能|不会|不可以|不可能|无法|并不能|并不会|并没有|没有|不是)(?=[\p{L}\p{N}]{2})/gu;
+
+/** Hosts shared by many unrelated pages: a link there is not evidence of a particular rumor. */
+const GENERIC_HOSTS = new Set([
+  'weibo.com', 'm.weibo.cn', 't.cn', 'mp.weixin.qq.com', 'weixin.qq.com', 'qq.com', 'baidu.com',
+  'douyin.com', 'v.douyin.com', 'kuaishou.com', 'bilibili.com', 'b23.tv', 'toutiao.com',
+  'youtube.com', 'youtu.be', 'facebook.com', 'line.me', 'google.com', 'bit.ly', 'goo.gl',
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Features
+// ---------------------------------------------------------------------------------------------
+
+/** Unique unigram and bigram features of punctuation-free segments. */
+export function textFeatures(segments: readonly string[]): Set<string> {
+  const features = new Set<string>();
+  for (const segment of segments) {
+    const chars = [...segment];
+    for (let i = 0; i < chars.length; i++) {
+      features.add(chars[i]);
+      if (i + 1 < chars.length) features.add(chars[i] + chars[i + 1]);
+    }
+  }
+  return features;
+}
+
+function stripFraming(text: string): string {
+  let out = text;
+  for (const pattern of FRAMING_PATTERNS) out = out.replace(pattern, ' ');
+  return out;
+}
+
+function segmentsOf(text: string): string[] {
+  return text.split(/[^\p{L}\p{N}]+/u).filter((s) => s.length > 0);
+}
+
+/** A rumor wording (claim or example) as stored in the index. */
+interface IndexedDoc {
+  rumor: number;
+  features: ReadonlySet<string>;
+  /** Cached total weight and the index version it was computed at. */
+  weight: number;
+  weightVersion: number;
+  /** Positive predicates the wording asserts (for negation-flip detection). */
+  key: string;
+}
+
+interface IndexedRumor {
+  entry: RumorEntry;
+  docs: number[];
+  union: ReadonlySet<string>;
+  unionWeight: number;
+  unionVersion: number;
+  urls: string[];
+  hosts: string[];
+}
+
+/** Counters exposed for tests and benchmarks. */
+export interface MatcherStats {
+  /** Messages matched so far. */
+  messages: number;
+  /** Rumors scored exactly so far (over all messages). */
+  rumorsScored: number;
+  /** Documents touched through posting lists so far. */
+  postingsVisited: number;
+}
+
+/** Optional overrides of the decision thresholds (for experiments; defaults are the constants). */
+export interface MatcherOptions {
+  replyThreshold?: number;
+  suggestThreshold?: number;
+}
+
+/** Score details of one candidate rumor. */
+interface Candidate {
+  rumor: number;
+  score: number;
+}
+
+/**
+ * Matches messages against a rumor library. Build it once from the library; add curator
+ * entries at run time with {@link RumorMatcher.add}.
+ */
+export class RumorMatcher {
+  private readonly rumors: IndexedRumor[] = [];
+  private readonly docs: IndexedDoc[] = [];
+  private readonly byId = new Map<string, number>();
+  /** feature → document ordinals. */
+  private readonly postings = new Map<string, number[]>();
+  /** feature → number of rumors containing it (document frequency at rumor level). */
+  private readonly df = new Map<string, number>();
+  /** host → rumor ordinals. */
+  private readonly hostIndex = new Map<string, number[]>();
+  /** Bumped on every change that alters IDF weights. */
+  private version = 0;
+  private readonly counters: MatcherStats = { messages: 0, rumorsScored: 0, postingsVisited: 0 };
+
+  private readonly replyThreshold: number;
+  private readonly suggestThreshold: number;
+
+  constructor(entries: Iterable<RumorEntry> = [], options: MatcherOptions = {}) {
+    this.replyThreshold = options.replyThreshold ?? REPLY_THRESHOLD;
+    this.suggestThreshold = options.suggestThreshold ?? SUGGEST_THRESHOLD;
+    for (const entry of entries) this.add(entry);
+  }
+
+  /** Number of rumors in the matcher. */
+  get size(): number {
+    return this.rumors.length;
+  }
+
+  /** Work counters (for tests and benchmarks). */
+  get stats(): Readonly<MatcherStats> {
+    return { ...this.counters };
+  }
+
+  /** The entry with this id, if any. */
+  get(id: string): RumorEntry | undefined {
+    const ordinal = this.byId.get(id);
+    return ordinal === undefined ? undefined : this.rumors[ordinal].entry;
+  }
+
+  /** All entries, in the order they were added. */
+  entries(): RumorEntry[] {
+    return this.rumors.map((r) => r.entry);
+  }
+
+  /**
+   * Add a rumor (e.g. one a curator wrote at run time). An entry with an id already present
+   * is rejected: ids are stable references in replies and logs.
+   * @throws Error on a duplicate id.
+   */
+  add(entry: RumorEntry): void {
+    if (this.byId.has(entry.id)) throw new Error(`rumor id "${entry.id}" is already in the matcher`);
+    const ordinal = this.rumors.length;
+    const wordings = [entry.claim, ...entry.examples];
+    const docIds: number[] = [];
+    const union = new Set<string>();
+    for (const wording of wordings) {
+      const normalized = normalizeMessage(wording);
+      const segments = segmentsOf(stripFraming(normalized.text));
+      const features = textFeatures(segments);
+      if (features.size === 0) continue;
+      const docId = this.docs.length;
+      this.docs.push({ rumor: ordinal, features, weight: 0, weightVersion: -1, key: segments.join('') });
+      docIds.push(docId);
+      for (const f of features) {
+        union.add(f);
+        let list = this.postings.get(f);
+        if (!list) this.postings.set(f, (list = []));
+        list.push(docId);
+      }
+    }
+    for (const f of union) this.df.set(f, (this.df.get(f) ?? 0) + 1);
+    const urls = entry.urls.map(normalizeUrl);
+    const hosts = [...new Set(urls.map(urlHost).filter((h) => h && !GENERIC_HOSTS.has(h)))];
+    for (const host of hosts) {
+      let list = this.hostIndex.get(host);
+      if (!list) this.hostIndex.set(host, (list = []));
+      list.push(ordinal);
+    }
+    this.rumors.push({ entry, docs: docIds, union, unionWeight: 0, unionVersion: -1, urls, hosts });
+    this.byId.set(entry.id, ordinal);
+    this.version++;
+  }
+
+  /** Inverse document frequency of a feature over rumors (unseen features get the maximum). */
+  private idf(feature: string): number {
+    const n = this.rumors.length;
+    const df = this.df.get(feature) ?? 0;
+    return Math.log((n + 1) / (df + 0.5));
+  }
+
+  /** Weight of one feature: IDF times the unigram / common-character discounts. */
+  private weight(feature: string): number {
+    const idf = this.df.has(feature) ? this.idf(feature) : this.idf(feature) * UNSEEN_FEATURE_FACTOR;
+    const chars = [...feature];
+    if (chars.length === 1) return idf * UNIGRAM_WEIGHT * (COMMON_CHARS.has(feature) ? COMMON_CHAR_FACTOR : 1);
+    if (COMMON_WORDS.has(feature)) return idf * COMMON_CHAR_FACTOR;
+    const common = chars.filter((c) => COMMON_CHARS.has(c)).length;
+    return idf * (common === 0 ? 1 : common === 1 ? COMMON_BIGRAM_FACTOR : COMMON_CHAR_FACTOR);
+  }
+
+  private totalWeight(features: Iterable<string>): number {
+    let total = 0;
+    for (const f of features) total += this.weight(f);
+    return total;
+  }
+
+  private docWeight(doc: IndexedDoc): number {
+    if (doc.weightVersion !== this.version) {
+      doc.weight = this.totalWeight(doc.features);
+      doc.weightVersion = this.version;
+    }
+    return doc.weight;
+  }
+
+  private unionWeight(rumor: IndexedRumor): number {
+    if (rumor.unionVersion !== this.version) {
+      rumor.unionWeight = this.totalWeight(rumor.union);
+      rumor.unionVersion = this.version;
+    }
+    return rumor.unionWeight;
+  }
+
+  /** Candidate rumors through the inverted index: never a full scan of the library. */
+  private retrieve(weights: Map<string, number>): number[] {
+    const cap = Math.max(RETRIEVAL_MIN_DF_CAP, Math.floor(this.docs.length * RETRIEVAL_MAX_DF_SHARE));
+    const accumulated = new Map<number, number>();
+    for (const [f, w] of weights) {
+      const list = this.postings.get(f);
+      if (!list || list.length > cap) continue;
+      this.counters.postingsVisited += list.length;
+      for (const docId of list) accumulated.set(docId, (accumulated.get(docId) ?? 0) + w);
+    }
+    const top = [...accumulated.entries()].sort((a, b) => b[1] - a[1]).slice(0, RETRIEVAL_TOP_DOCS);
+    const rumors: number[] = [];
+    for (const [docId] of top) {
+      const r = this.docs[docId].rumor;
+      if (!rumors.includes(r)) rumors.push(r);
+    }
+    return rumors;
+  }
+
+  /** Exact text score of one rumor against the query features. */
+  private scoreRumor(ordinal: number, weights: Map<string, number>, queryWeight: number, segments: readonly string[]): number {
+    const rumor = this.rumors[ordinal];
+    this.counters.rumorsScored++;
+    let best = 0;
+    for (const docId of rumor.docs) {
+      const doc = this.docs[docId];
+      let shared = 0;
+      for (const [f, w] of weights) if (doc.features.has(f)) shared += w;
+      best = Math.max(best, combine(shared / queryWeight, shared / this.docWeight(doc)));
+    }
+    let sharedUnion = 0;
+    for (const [f, w] of weights) if (rumor.union.has(f)) sharedUnion += w;
+    const unionScore = combine(sharedUnion / queryWeight, sharedUnion / this.unionWeight(rumor));
+    const score = Math.max(best, unionScore);
+    return sharesClaim(segments, rumor.union) ? score : score * SINGLE_RUN_FACTOR;
+  }
+
+  /** Rumors whose links appear in the message, with the URL score. */
+  private urlEvidence(urls: readonly string[]): Map<number, number> {
+    const found = new Map<number, number>();
+    for (const url of urls) {
+      const host = urlHost(url);
+      for (const ordinal of this.hostIndex.get(host) ?? []) {
+        const exact = this.rumors[ordinal].urls.includes(url);
+        const score = exact ? URL_EXACT_SCORE : URL_HOST_SCORE;
+        found.set(ordinal, Math.max(found.get(ordinal) ?? 0, score));
+      }
+      // Exact links on generic hosts (e.g. one specific article) still count.
+      if (GENERIC_HOSTS.has(host)) {
+        for (const rumor of this.rumors) {
+          if (rumor.urls.includes(url)) found.set(this.byId.get(rumor.entry.id)!, URL_EXACT_SCORE);
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Match one message.
+   * @returns the best rumor (or null), a score in [0, 1] and the action to take.
+   */
+  match(text: string): RumorMatch {
+    this.counters.messages++;
+    const normalized = normalizeMessage(text);
+    const segments = segmentsOf(stripFraming(normalized.text));
+    const key = segments.join('');
+    const reasons: string[] = [];
+
+    const urlScores = normalized.urls.length ? this.urlEvidence(normalized.urls) : new Map<number, number>();
+    if (key.length < MIN_MESSAGE_LENGTH && urlScores.size === 0) {
+      return { id: null, score: 0, action: 'ignore', reasons: ['short'] };
+    }
+
+    const features = textFeatures(segments);
+    const weights = new Map<string, number>();
+    let queryWeight = 0;
+    for (const f of features) {
+      const w = this.weight(f);
+      weights.set(f, w);
+      queryWeight += w;
+    }
+
+    const candidates: Candidate[] = [];
+    const seen = new Set<number>();
+    if (queryWeight > 0 && key.length >= MIN_MESSAGE_LENGTH) {
+      for (const ordinal of this.retrieve(weights)) {
+        seen.add(ordinal);
+        const textScore = this.scoreRumor(ordinal, weights, queryWeight, segments);
+        candidates.push({ rumor: ordinal, score: Math.max(textScore, urlScores.get(ordinal) ?? 0) });
+      }
+    }
+    for (const [ordinal, score] of urlScores) {
+      if (!seen.has(ordinal)) candidates.push({ rumor: ordinal, score });
+    }
+    if (candidates.length === 0) return { id: null, score: 0, action: 'ignore', reasons: ['no candidate'] };
+
+    candidates.sort((a, b) => b.score - a.score);
+    const best = candidates[0];
+    const runnerUp = candidates[1]?.score ?? 0;
+    const rumor = this.rumors[best.rumor];
+    const score = round3(best.score);
+    if (best.score < this.suggestThreshold) {
+      return { id: null, score, action: 'ignore', reasons: ['below suggest threshold'] };
+    }
+
+    let action: RumorAction = best.score >= this.replyThreshold ? 'reply' : 'suggest';
+    if (action === 'reply') {
+      const urlBacked = (urlScores.get(best.rumor) ?? 0) >= best.score;
+      if (!urlBacked && best.score < runnerUp * REPLY_MARGIN_RATIO) {
+        action = 'suggest';
+        reasons.push('ambiguous');
+      }
+      if (matchesAny(REFUTATION_PATTERNS, normalized.plain)) {
+        action = 'suggest';
+        reasons.push('refutation cue');
+      } else if (matchesAny(OFFICIAL_PATTERNS, normalized.plain)) {
+        action = 'suggest';
+        reasons.push('official notice');
+      } else if (this.negatesRumor(key, rumor)) {
+        action = 'suggest';
+        reasons.push('negated claim');
+      }
+    }
+    return { id: rumor.entry.id, score, action, rumor: rumor.entry, reasons };
+  }
+
+  /**
+   * True when the message negates a predicate that the rumor asserts: "不能预防" against a
+   * rumor worded "能预防"/"可以预防". A message that denies the claim is a rebuttal.
+   */
+  private negatesRumor(key: string, rumor: IndexedRumor): boolean {
+    const rumorKeys = rumor.docs.map((d) => this.docs[d].key);
+    for (const m of key.matchAll(NEGATION_PATTERN)) {
+      const after = key.slice(m.index + m[0].length, m.index + m[0].length + 2);
+      const negated = m[0] + after;
+      const asserted = rumorKeys.some((k) => k.includes(after));
+      const alsoNegated = rumorKeys.some((k) => k.includes(negated) || hasNegationBefore(k, after));
+      if (asserted && !alsoNegated) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * Combine the two containments of an overlap into one score in [0, 1]: how much of the message
+ * the wording explains (`queryCoverage`) and how much of the wording the message repeats
+ * (`docCoverage`). A weighted geometric mean: both must be substantial (a message that merely
+ * mentions one word of a rumor covers little of it), with more weight on the message side, as
+ * a short paraphrase repeats only part of a long example wording.
+ */
+function combine(queryCoverage: number, docCoverage: number): number {
+  if (queryCoverage <= 0 || docCoverage <= 0) return 0;
+  const q = Math.min(1, queryCoverage);
+  const d = Math.min(1, docCoverage);
+  return Math.pow(q, QUERY_COVERAGE_EXPONENT) * Math.pow(d, 1 - QUERY_COVERAGE_EXPONENT);
+}
+
+/**
+ * Whether the message shares enough separate wording with a rumor to be about its claim:
+ * at least {@link MIN_SHARED_RUNS} passages (maximal runs of consecutive message bigrams found
+ * in the rumor's wordings, not counting runs made only of common characters), or one passage of
+ * at least {@link LONG_RUN_BIGRAMS} bigrams. "板蓝根在哪买" shares one short passage (板蓝根)
+ * with "喝板蓝根能预防新冠"; a variant of the rumor shares the thing and the claimed effect.
+ */
+export function sharesClaim(segments: readonly string[], rumorFeatures: ReadonlySet<string>): boolean {
+  let runs = 0;
+  for (const segment of segments) {
+    const chars = [...segment];
+    let length = 0;
+    let substantive = false;
+    for (let i = 0; i <= chars.length - 1; i++) {
+      const shared = i + 1 < chars.length && rumorFeatures.has(chars[i] + chars[i + 1]);
+      if (shared) {
+        length++;
+        if (isSubstantive(chars[i], chars[i + 1])) substantive = true;
+        continue;
+      }
+      if (length > 0 && substantive) {
+        if (length >= LONG_RUN_BIGRAMS) return true;
+        runs++;
+        if (runs >= MIN_SHARED_RUNS) return true;
+      }
+      length = 0;
+      substantive = false;
+    }
+  }
+  return false;
+}
+
+function isSubstantive(a: string, b: string): boolean {
+  return !COMMON_WORDS.has(a + b) && (!COMMON_CHARS.has(a) || !COMMON_CHARS.has(b));
+}
+
+function hasNegationBefore(key: string, predicate: string): boolean {
+  let from = key.indexOf(predicate);
+  while (from >= 0) {
+    const before = key.slice(Math.max(0, from - 3), from);
+    if (/不|没|无|别|勿/u.test(before)) return true;
+    from = key.indexOf(predicate, from + 1);
+  }
+  return false;
+}
+
+function matchesAny(patterns: readonly RegExp[], text: string): boolean {
+  return patterns.some((p) => p.test(text));
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

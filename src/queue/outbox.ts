@@ -1,0 +1,71 @@
+/**
+ * The outbox: one BullMQ queue per bot account (`outbox-<botId>`), carrying every send of
+ * that account — group posts, DMs to curators, replies — under the account's own limiter.
+ */
+import { createHash } from 'node:crypto'
+import { Queue, type ConnectionOptions } from 'bullmq'
+
+export type SendTarget =
+  | { kind: 'group'; topic: string }
+  /** A person by bound identity: the bot looks up the contact bound to them at send time. */
+  | { kind: 'person'; person: string }
+  /** A contact of this account as seen in the message being answered. */
+  | { kind: 'contact'; contactId: string }
+
+export interface SendJob {
+  /** Idempotency key: a send with the same key posts at most once, however often it runs. */
+  idem: string
+  target: SendTarget
+  text: string
+  /** Set for announcement posts: the delivery record this send fulfils. */
+  delivery?: { code: string; topic: string }
+}
+
+/** Lower runs first: approval requests and urgent alerts before routine posts. */
+export const PRIORITY = { approval: 1, urgent: 2, reply: 3, normal: 5, info: 8 } as const
+
+export function outboxName(bot: string): string { return `outbox-${bot}` }
+
+/** A stable, BullMQ-safe job id part for a free text (group topics may contain `:`). */
+export function idPart(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 12)
+}
+
+/** BullMQ options every outbox job gets: retried with back-off, kept a while for inspection. */
+const JOB_DEFAULTS = {
+  attempts: 6,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 24 * 3600, count: 5000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+}
+
+export class Outboxes {
+  private readonly queues = new Map<string, Queue<SendJob>>()
+
+  constructor(private readonly connection: ConnectionOptions, private readonly prefix: string) {}
+
+  queue(bot: string): Queue<SendJob> {
+    let q = this.queues.get(bot)
+    if (!q) {
+      q = new Queue<SendJob>(outboxName(bot), { connection: this.connection, prefix: this.prefix })
+      this.queues.set(bot, q)
+    }
+    return q
+  }
+
+  /** Adds a send; the job id is the idempotency key, so adding it twice queues it once. */
+  async enqueue(bot: string, job: SendJob, priority: number): Promise<void> {
+    await this.queue(bot).add('send', job, { ...JOB_DEFAULTS, jobId: job.idem.replace(/:/g, '_'), priority })
+  }
+
+  /** Sends waiting or running in an account's outbox: the router's measure of "busy". */
+  async backlog(bot: string): Promise<number> {
+    const c = await this.queue(bot).getJobCounts('waiting', 'prioritized', 'active', 'delayed')
+    return Object.values(c).reduce((a, b) => a + b, 0)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map(q => q.close()))
+    this.queues.clear()
+  }
+}

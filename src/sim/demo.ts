@@ -1,0 +1,194 @@
+/**
+ * `cascade demo`: the whole demo district simulated in one process on the mock puppet.
+ * Invites are redeemed, the publisher publishes, curators approve after short random delays
+ * (one township curator edits, one village curator rejects), villagers acknowledge with some
+ * probability, and some chat that is not an acknowledgment goes by.
+ */
+import type { CascadeConfig } from '../config/types.ts'
+import { totals, type StatusNode } from '../domain/status.ts'
+import { ensureRedis } from '../app/redis.ts'
+import { createLogger, silentLogger } from '../app/log.ts'
+import { SimDistrict } from './district.ts'
+import { personContactId, seeded, type WorldMessage } from './world.ts'
+
+export interface DemoOptions {
+  cfg: CascadeConfig
+  /** Print progress lines and the final tree (off for --json runs' progress goes to stderr). */
+  out: (line: string) => void
+  seed?: number
+  /** Share of villagers who acknowledge. */
+  ackRate?: number
+  /** Curators answer after 0.3 s … this many ms. */
+  maxCuratorDelayMs?: number
+  timeoutMs?: number
+}
+
+export interface DemoSummary {
+  code: string
+  groups_total: number
+  groups_delivered: number
+  groups_confirmed: number
+  groups_failed: number
+  duplicate_posts: number
+  members_total: number
+  acks: number
+  non_ack_chat: number
+  relays: Record<string, number>
+  publish_to_last_group_ms: number | null
+  publish_to_last_village_group_ms: number | null
+  elapsed_ms: number
+  redis: string
+}
+
+export const DEMO_TEXT = '【疫情防控】自今晚20时起，全区暂停一切聚集性活动，红白喜事一律从简、暂缓操办；外地返乡人员请在到达后24小时内向所在村（社区）报备，并配合做好14天健康监测。请各位乡亲相互转告，不信谣、不传谣。'
+const EDIT_SUFFIX = '（中子镇补充：镇卫生院24小时咨询电话 0839-8620120）'
+const REJECT_REASON = '本村为无人居住的搬迁安置点，群内已无常住户，无需转发'
+const ACK_WORDS = ['收到', '收到', '收到', '已收到', '收到了', '好的收到', '1', '👌', '收到！', '收到，马上转告家里人']
+const NOT_ACKS = ['收到没？', '你们收到了吗', '我家那边信号不好，通知都收不到', '今晚几点开始？', '好的，我明天去镇上买点菜']
+
+export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
+  const { cfg, out } = opts
+  const started = Date.now()
+  const random = seeded(opts.seed ?? 2020)
+  const redis = await ensureRedis()
+  out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}`)
+  const district = await SimDistrict.start({
+    cfg, redisUrl: redis.url, world: { seed: opts.seed ?? 2020 },
+    // The simulation has no WeChat to anger: it paces far faster than a real account may.
+    pacing: { perMinute: 6000, jitterMs: 20 },
+    log: process.env.LOG_LEVEL ? createLogger({}) : silentLogger,
+  })
+  const { world, app } = district
+  const timers = new Set<NodeJS.Timeout>()
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => { timers.delete(t); fn() }, ms)
+    timers.add(t)
+  }
+  try {
+    out(`模拟区县：${cfg.nodes.size} 个单位，${world.groups.size} 个群，${cfg.bots.size} 个机器人账号`)
+    await district.bindEveryone()
+    out(`${cfg.people.size} 位工作人员已用邀请码绑定身份`)
+
+    // The plan: one township edits, one village rejects, everyone else approves.
+    const townships = [...cfg.nodes.values()].filter(n => n.level === 'township')
+    const villages = [...cfg.nodes.values()].filter(n => n.level === 'village')
+    const editor = townships[0]?.id
+    const rejecter = villages[villages.length - 1]?.id
+    const maxDelay = opts.maxCuratorDelayMs ?? 1500
+    let nonAcks = 0
+
+    world.onMessage((m: WorldMessage) => {
+      if (!m.from.startsWith('wxid_bot_')) return
+      const code = /编号 ([A-Z0-9]{4})/.exec(m.text)?.[1]
+      if (!code) return
+      if (m.to && m.text.startsWith('【待审核】')) {
+        // A curator reads the approval request and answers after a while.
+        const person = m.to.replace(/^wxid_p_/, '')
+        const node = app.approvesFor(person).find(n => cfg.nodes.get(n)?.curators.includes(person))
+        if (!node) return
+        const reply = node === editor ? `修改 ${code} ${extractText(m.text)}${EDIT_SUFFIX}`
+          : node === rejecter ? `驳回 ${code} ${REJECT_REASON}`
+          : `通过 ${code}`
+        const bot = district.homeBot(person)
+        later(300 + random() * maxDelay, () => world.sayToBot(m.to!, bot, reply))
+      } else if (m.room) {
+        // Villagers in the group read the post; most answer 收到, some chat.
+        const ackRate = opts.ackRate ?? 0.8
+        for (const v of world.villagersOf(m.room)) {
+          const r = random()
+          const topic = m.room
+          if (r < ackRate) later(200 + random() * 2500, () => world.sayInGroup(v, topic, ACK_WORDS[Math.floor(random() * ACK_WORDS.length)]))
+          else if (r < ackRate + 0.04) {
+            nonAcks++
+            later(200 + random() * 2500, () => world.sayInGroup(v, topic, NOT_ACKS[Math.floor(random() * NOT_ACKS.length)]))
+          }
+          // A few answer twice: still one acknowledgment.
+          if (r < 0.05) later(3000 + random() * 500, () => world.sayInGroup(v, topic, '收到'))
+        }
+      }
+    })
+
+    const publisher = [...cfg.nodes.get(cfg.rootId)!.publishers][0]
+    if (!publisher) throw new Error(`the district node "${cfg.rootId}" has no publisher in config/network.yaml`)
+    const publishedAt = Date.now()
+    world.sayToBot(personContactId(publisher), district.homeBot(publisher), `发布 ${DEMO_TEXT}`)
+    out(`${cfg.people.get(publisher)?.name}（发布员）在私聊中发布了一条紧急通知`)
+
+    // Wait for the code, then watch until every relay is decided, every post confirmed and acks settle.
+    let code: string | undefined
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
+    let lastAcks = -1
+    let stableSince = 0
+    while (Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 500))
+      code ??= (await app.store.recentCodes(1))[0]
+      if (!code) continue
+      const s = await app.statusTree(code)
+      const t = totals(s?.root)
+      out(`[${((Date.now() - publishedAt) / 1000).toFixed(1)}s] 单位 ${t.nodesReached}/${cfg.nodes.size}（待审核 ${t.relays.pending}）· 群 已发 ${t.groups.sent}/${t.groups.total} 确认 ${t.groups.confirmed} · 收到 ${t.acks}/${t.members} 人`)
+      // Done when nothing more can happen: every relay decided and every post confirmed, or
+      // (something stuck — it shows in the tree) no simulated person has anything left to say.
+      const settled = t.relays.pending === 0 && t.groups.queued === 0 && t.groups.sent === t.groups.confirmed
+      if ((settled || timers.size === 0) && t.acks === lastAcks && timers.size === 0) {
+        stableSince ||= Date.now()
+        if (Date.now() - stableSince > (settled ? 600 : 3000)) break
+      } else stableSince = 0
+      lastAcks = t.acks
+    }
+    if (!code) throw new Error('the publisher got no announcement code back')
+    await district.idle()
+
+    const status = await app.statusTree(code)
+    const t = totals(status?.root)
+    out('')
+    out((await app.statusText(code)) ?? '')
+    const deliveries = await app.store.deliveries(code)
+    const villageTopics = new Set(deliveries.filter(d => cfg.nodes.get(d.node)?.level === 'village').map(d => d.topic))
+    const reachedAt = (filter: (topic: string) => boolean) => {
+      const times = deliveries.filter(d => filter(d.topic)).map(d => d.confirmedAt ?? d.sentAt).filter((x): x is number => x !== undefined)
+      return times.length ? Math.max(...times) - status!.announcement.createdAt : null
+    }
+    let duplicates = 0
+    for (const g of world.groups.values()) duplicates += Math.max(0, world.postsIn(g.topic, `编号 ${code}`).length - 1)
+    const summary: DemoSummary = {
+      code,
+      groups_total: t.groups.total,
+      groups_delivered: t.groups.sent,
+      groups_confirmed: t.groups.confirmed,
+      groups_failed: t.groups.failed,
+      duplicate_posts: duplicates,
+      members_total: t.members,
+      acks: t.acks,
+      non_ack_chat: nonAcks,
+      relays: countRelays(status?.root),
+      publish_to_last_group_ms: reachedAt(() => true),
+      publish_to_last_village_group_ms: reachedAt(topic => villageTopics.has(topic)),
+      elapsed_ms: Date.now() - started,
+      redis: redis.private ? 'private redis-server' : redis.url,
+    }
+    out('')
+    out(`小结：通知 ${code} 到达 ${t.nodesReached} 个单位（通过 ${summary.relays.approved ?? 0}，修改后转发 ${summary.relays.edited ?? 0}，驳回 ${summary.relays.rejected ?? 0}，待审核 ${summary.relays.pending ?? 0}）；` +
+      `${summary.groups_total} 个群中已发 ${summary.groups_delivered}、确认 ${summary.groups_confirmed}、重复 ${summary.duplicate_posts}；` +
+      `${summary.members_total} 位群成员中 ${summary.acks} 人回复收到（另有 ${nonAcks} 条闲聊/提问未计入）；` +
+      `从发布到最后一个村群 ${fmtMs(summary.publish_to_last_village_group_ms)}（其中含审核员的模拟思考时间）。`)
+    return summary
+  } finally {
+    for (const t of timers) clearTimeout(t)
+    await district.close()
+    await redis.stop()
+  }
+}
+
+function countRelays(root: StatusNode | undefined): Record<string, number> {
+  const r = totals(root).relays
+  return Object.fromEntries(Object.entries(r).filter(([, n]) => n > 0))
+}
+
+function fmtMs(ms: number | null): string {
+  return ms === null ? '—' : `${(ms / 1000).toFixed(1)} 秒`
+}
+
+/** The announcement text inside an approval request (between the first blank lines). */
+function extractText(request: string): string {
+  return request.split('\n\n')[1] ?? ''
+}

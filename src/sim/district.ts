@@ -1,0 +1,119 @@
+/**
+ * The whole district in one process on the mock puppet: every bot account with its outbox
+ * worker, on a real Redis and real BullMQ queues. Used by `cascade demo` and the integration tests.
+ */
+import type { Redis } from 'ioredis'
+import { Cascade } from '../app/cascade.ts'
+import { silentLogger, type Logger } from '../app/log.ts'
+import { bullConnection, connectRedis } from '../app/redis.ts'
+import { BotRuntime } from '../chat/bot-runtime.ts'
+import type { BotConfig, CascadeConfig } from '../config/types.ts'
+import { Outboxes } from '../queue/outbox.ts'
+import { Store } from '../store/store.ts'
+import { personContactId, SimWorld, type WorldOptions } from './world.ts'
+
+export interface DistrictOptions {
+  cfg: CascadeConfig
+  redisUrl: string
+  /** Key namespace; a fresh random one by default, removed again by `close()`. */
+  ns?: string
+  world?: WorldOptions
+  /** Faster pacing than a real account may use (the simulation has no WeChat to anger). */
+  pacing?: Partial<BotConfig['pacing']>
+  log?: Logger
+  now?: () => number
+}
+
+export class SimDistrict {
+  readonly runtimes = new Map<string, BotRuntime>()
+
+  private constructor(
+    readonly opts: DistrictOptions,
+    readonly redis: Redis,
+    readonly store: Store,
+    readonly outboxes: Outboxes,
+    readonly app: Cascade,
+    readonly world: SimWorld,
+  ) {}
+
+  static async start(opts: DistrictOptions): Promise<SimDistrict> {
+    const ns = opts.ns ?? `sim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+    const redis = connectRedis(opts.redisUrl)
+    const store = new Store(redis, ns)
+    const outboxes = new Outboxes(bullConnection(opts.redisUrl), store.keys.bullPrefix)
+    const app = new Cascade({ cfg: opts.cfg, store, outboxes, log: opts.log ?? silentLogger, now: opts.now })
+    const world = new SimWorld(opts.cfg, opts.world)
+    const d = new SimDistrict(opts, redis, store, outboxes, app, world)
+    for (const bot of opts.cfg.bots.keys()) await d.startBot(bot, false)
+    return d
+  }
+
+  /** Starts (or restarts, as a new process would) one account and logs it in. */
+  async startBot(bot: string, freshPuppet = true): Promise<BotRuntime> {
+    const cfg = this.opts.cfg.bots.get(bot)
+    if (!cfg) throw new Error(`no bot "${bot}"`)
+    const puppet = freshPuppet ? this.world.buildMocker(bot) : this.world.puppet(bot)
+    const rt = new BotRuntime({ app: this.app, bot: cfg, puppet, connection: bullConnection(this.opts.redisUrl), log: this.opts.log, pacing: this.opts.pacing })
+    this.runtimes.set(bot, rt)
+    await rt.start()
+    const ready = rt.ready()
+    this.world.login(bot)
+    await ready
+    return rt
+  }
+
+  async stopBot(bot: string): Promise<void> {
+    await this.runtimes.get(bot)?.stop()
+    this.runtimes.delete(bot)
+  }
+
+  /** Issues an invite for each person and has them send it to an account serving their node. */
+  async bindEveryone(timeoutMs = 30_000): Promise<void> {
+    const people = [...this.opts.cfg.people.keys()]
+    for (const person of people) await this.bind(person)
+    const deadline = Date.now() + timeoutMs
+    for (const person of people) {
+      while (Object.keys(await this.store.bindingsOf(person)).length === 0) {
+        if (Date.now() > deadline) throw new Error(`${person} was not bound within ${timeoutMs} ms`)
+        await new Promise(r => setTimeout(r, 20))
+      }
+    }
+    await this.idle()
+  }
+
+  /** One person redeems an invite with the first account serving one of their nodes. */
+  async bind(person: string, bot = this.homeBot(person)): Promise<void> {
+    const code = await this.app.createInvite(person)
+    this.world.sayToBot(personContactId(person), bot, code)
+  }
+
+  homeBot(person: string): string {
+    const r = this.app.rolesOf(person)
+    const node = [...r.publisher, ...r.curator, ...r.backup][0]
+    const bot = node ? this.app.router.botsServing(node)[0] : undefined
+    return bot ?? [...this.opts.cfg.bots.keys()][0]
+  }
+
+  /** Waits until every outbox is empty (nothing waiting, running or delayed) for a moment. */
+  async idle(timeoutMs = 30_000, quietMs = 150): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let quietSince = 0
+    while (Date.now() < deadline) {
+      const backlog = (await Promise.all([...this.opts.cfg.bots.keys()].map(b => this.outboxes.backlog(b)))).reduce((a, b) => a + b, 0)
+      if (backlog === 0) {
+        quietSince ||= Date.now()
+        if (Date.now() - quietSince >= quietMs) return
+      } else quietSince = 0
+      await new Promise(r => setTimeout(r, 25))
+    }
+    throw new Error(`outboxes still busy after ${timeoutMs} ms`)
+  }
+
+  /** Stops every account, closes the queues and removes this run's keys from Redis. */
+  async close({ keepKeys = false } = {}): Promise<void> {
+    for (const bot of [...this.runtimes.keys()]) await this.stopBot(bot)
+    await this.outboxes.close()
+    if (!keepKeys) await this.store.clearNamespace()
+    await this.redis.quit()
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * A simulated WeChat for the demo and the tests: the district's people, villagers and groups,
+ * seen by every bot account through its own mock puppet.
+ *
+ * wechaty-puppet-mock gives each puppet its own world (a `Mocker`), so a group that two
+ * accounts sit in exists once per mocker, with the same room and contact ids. The world keeps
+ * them in step: a person's message is said in every copy of the group, and a bot's own post
+ * is mirrored into the other accounts' copies, as WeChat would show it to them.
+ */
+import { PuppetMock, mock } from 'wechaty-puppet-mock'
+import type { CascadeConfig, GroupConfig } from '../config/types.ts'
+
+type Mocker = InstanceType<typeof mock.Mocker>
+
+export interface WorldMessage {
+  /** Group topic, for a group message. */
+  room?: string
+  from: string
+  fromName: string
+  /** Recipient contact id, for a DM. */
+  to?: string
+  text: string
+  at: number
+}
+
+export interface WorldOptions {
+  /** Seed for names and group sizes, so a run can be repeated. */
+  seed?: number
+  /** Villagers in each village public group (min, max). */
+  villagersPerGroup?: [number, number]
+  /** Residents in district and township public groups. */
+  residentsPerGroup?: number
+}
+
+export interface SimGroup extends GroupConfig { node: string; roomId: string; members: string[] }
+
+const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段漕钱汤尹黎易常武乔贺赖龚文'
+const GIVEN = '秀英桂兰玉梅翠花春燕建国建华志强国庆德明永福金凤淑珍海涛小红丽娟红梅文斌家福长林大勇朝阳光明德华秋菊冬梅玉珍福贵宝山明辉晓燕'
+
+/** A small seeded random generator (mulberry32), so the same seed builds the same district. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export function personContactId(person: string): string { return `wxid_p_${person}` }
+export function botContactId(bot: string): string { return `wxid_bot_${bot}` }
+
+export class SimWorld {
+  readonly mockers = new Map<string, Mocker>()
+  readonly puppets = new Map<string, PuppetMock>()
+  readonly groups = new Map<string, SimGroup>()
+  /** Contact id → display name, for everyone in the world. */
+  readonly names = new Map<string, string>()
+  /** Every message said anywhere, in order. */
+  readonly transcript: WorldMessage[] = []
+  private readonly listeners: ((m: WorldMessage) => void)[] = []
+  private readonly random: () => number
+
+  constructor(readonly cfg: CascadeConfig, opts: WorldOptions = {}) {
+    this.random = seeded(opts.seed ?? 20200128)
+    const [minV, maxV] = opts.villagersPerGroup ?? [20, 40]
+    for (const person of cfg.people.values()) this.names.set(personContactId(person.id), person.name)
+    for (const bot of cfg.bots.values()) this.names.set(botContactId(bot.id), bot.name)
+
+    let roomNo = 0
+    let villagerNo = 0
+    for (const node of cfg.nodes.values()) {
+      const staff = [...new Set([...node.curators, ...node.backups, ...node.publishers])].map(personContactId)
+      let previous: string[] = []
+      for (const g of node.groups) {
+        const members = [...staff]
+        if (g.kind === 'public') {
+          const n = node.level === 'village' ? minV + Math.floor(this.random() * (maxV - minV + 1)) : (opts.residentsPerGroup ?? 12)
+          // Villages' second groups share about a third of their members with the first.
+          const shared = previous.filter(() => this.random() < 0.33)
+          members.push(...shared)
+          while (members.length - staff.length < n) {
+            const id = `wxid_v_${++villagerNo}`
+            this.names.set(id, this.villagerName())
+            members.push(id)
+          }
+          previous = members.slice(staff.length)
+        }
+        this.groups.set(g.topic, { ...g, node: node.id, roomId: `${++roomNo}${1e7 + roomNo}@chatroom`, members })
+      }
+    }
+
+    for (const bot of cfg.bots.keys()) this.buildMocker(bot)
+  }
+
+  /** A fresh mock puppet for one account, seeing the same contacts and groups (as after a restart). */
+  buildMocker(bot: string): PuppetMock {
+    const cfg = this.cfg
+    const botCfg = cfg.bots.get(bot)
+    if (!botCfg) throw new Error(`no bot "${bot}" in this world`)
+    const mocker = new mock.Mocker()
+    const puppet = new PuppetMock({ mocker })
+    this.mockers.set(bot, mocker)
+    this.puppets.set(bot, puppet)
+    const self = botContactId(bot)
+    const inRooms = [...this.groups.values()].filter(g => botCfg.nodes.includes(g.node))
+    const contacts = new Set<string>([self, ...[...this.names.keys()].filter(id => id.startsWith('wxid_p_'))])
+    for (const g of inRooms) {
+      g.members.forEach(m => contacts.add(m))
+      this.botsIn(g).forEach(b => contacts.add(b))
+    }
+    for (const id of contacts) mocker.createContact({ id, name: this.names.get(id) ?? id })
+    for (const g of inRooms) mocker.createRoom({ id: g.roomId, topic: g.topic, memberIdList: [...new Set([...this.botsIn(g), ...g.members])] })
+    puppet.on('message', ({ messageId }) => this.onPuppetMessage(bot, mocker, messageId))
+    return puppet
+  }
+
+  /** Contact ids of the accounts sitting in a group. */
+  botsIn(g: SimGroup): string[] {
+    return [...this.cfg.bots.values()].filter(b => b.nodes.includes(g.node)).map(b => botContactId(b.id))
+  }
+
+  private villagerName(): string {
+    const s = SURNAMES[Math.floor(this.random() * SURNAMES.length)]
+    const i = Math.floor(this.random() * (GIVEN.length / 2)) * 2
+    return s + GIVEN.slice(i, i + 2)
+  }
+
+  puppet(bot: string): PuppetMock {
+    const p = this.puppets.get(bot)
+    if (!p) throw new Error(`no bot "${bot}" in this world`)
+    return p
+  }
+
+  /** Logs a bot account in (after its Wechaty has started). */
+  login(bot: string): void {
+    const mocker = this.mockers.get(bot)!
+    mocker.login(mocker.ContactMock.load(botContactId(bot)))
+  }
+
+  onMessage(fn: (m: WorldMessage) => void): () => void {
+    this.listeners.push(fn)
+    return () => { this.listeners.splice(this.listeners.indexOf(fn), 1) }
+  }
+
+  private emit(m: WorldMessage): void {
+    this.transcript.push(m)
+    for (const fn of [...this.listeners]) fn(m)
+  }
+
+  /** A bot's own send in its mocker: record it and show it to the other accounts in that group. */
+  private onPuppetMessage(bot: string, mocker: Mocker, messageId: string): void {
+    const payload = mocker.messagePayload(messageId) as { talkerId: string; roomId?: string; listenerId?: string; text?: string }
+    const self = botContactId(bot)
+    if (payload.talkerId !== self) return
+    const group = payload.roomId ? [...this.groups.values()].find(g => g.roomId === payload.roomId) : undefined
+    const text = payload.text ?? ''
+    if (group) {
+      for (const [other, m] of this.mockers) {
+        if (other === bot || !m.cacheRoomPayload.has(group.roomId)) continue
+        m.ContactMock.load(self).say(text).to(m.RoomMock.load(group.roomId))
+      }
+    }
+    this.emit({ room: group?.topic, from: self, fromName: this.names.get(self) ?? bot, to: payload.listenerId, text, at: Date.now() })
+  }
+
+  /** A person says something in a group: every account in the group sees it. */
+  sayInGroup(contactId: string, topic: string, text: string): void {
+    const g = this.groups.get(topic)
+    if (!g) throw new Error(`no group "${topic}"`)
+    this.emit({ room: topic, from: contactId, fromName: this.names.get(contactId) ?? contactId, text, at: Date.now() })
+    for (const m of this.mockers.values()) {
+      if (!m.cacheRoomPayload.has(g.roomId)) continue
+      m.ContactMock.load(contactId).say(text).to(m.RoomMock.load(g.roomId))
+    }
+  }
+
+  /** A person writes to a bot account in a DM. */
+  sayToBot(contactId: string, bot: string, text: string): void {
+    const m = this.mockers.get(bot)
+    if (!m) throw new Error(`no bot "${bot}"`)
+    if (!m.cacheContactPayload.has(contactId)) m.createContact({ id: contactId, name: this.names.get(contactId) ?? contactId })
+    this.emit({ from: contactId, fromName: this.names.get(contactId) ?? contactId, to: botContactId(bot), text, at: Date.now() })
+    m.ContactMock.load(contactId).say(text).to(m.ContactMock.load(botContactId(bot)))
+  }
+
+  /** Renames a contact in every account's view (anyone can rename themselves in WeChat). */
+  rename(contactId: string, name: string): void {
+    this.names.set(contactId, name)
+    for (const m of this.mockers.values()) {
+      const p = m.cacheContactPayload.get(contactId)
+      if (p) m.cacheContactPayload.set(contactId, { ...p, name })
+    }
+  }
+
+  /** Adds a new contact (e.g. an impostor) known to every account. */
+  addContact(id: string, name: string): void {
+    this.names.set(id, name)
+    for (const m of this.mockers.values()) if (!m.cacheContactPayload.has(id)) m.createContact({ id, name })
+  }
+
+  /** Bot posts in a group that contain a given text (e.g. an announcement code). */
+  postsIn(topic: string, containing: string): WorldMessage[] {
+    return this.transcript.filter(m => m.room === topic && m.from.startsWith('wxid_bot_') && m.text.includes(containing))
+  }
+
+  /** DMs a contact received from any bot. */
+  dmsTo(contactId: string): WorldMessage[] {
+    return this.transcript.filter(m => m.to === contactId && m.from.startsWith('wxid_bot_'))
+  }
+
+  villagersOf(topic: string): string[] {
+    return (this.groups.get(topic)?.members ?? []).filter(id => id.startsWith('wxid_v_'))
+  }
+}

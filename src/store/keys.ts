@@ -1,0 +1,39 @@
+/**
+ * Every Redis key of Cascade's domain state, under one namespace with a hash tag
+ * (`{cascade}:…`), so all keys live in one slot and the deployment can move to Redis Cluster.
+ * BullMQ's queues use the same hash tag through its own `prefix` option.
+ */
+export class Keys {
+  /** e.g. `{cascade}:` */
+  readonly base: string
+  constructor(readonly ns: string) {
+    if (!/^[\w.-]+$/.test(ns)) throw new Error(`namespace "${ns}" may contain only letters, digits, _ . -`)
+    this.base = `{${ns}}:`
+  }
+  /** BullMQ's prefix for this namespace (queue keys become `{ns}:bull:<queue>:…`). */
+  get bullPrefix(): string { return `{${this.ns}}:bull` }
+
+  announcement(code: string) { return `${this.base}ann:${code}` }
+  announcements() { return `${this.base}anns` }
+  relays(code: string) { return `${this.base}relays:${code}` }
+  deliveries(code: string) { return `${this.base}deliveries:${code}` }
+  /** Codes with a relay pending at a node. */
+  pending(node: string) { return `${this.base}pending:${node}` }
+  /** The claim taken before a send: at most one post per idempotency key. */
+  sendClaim(idem: string) { return `${this.base}send:${idem}` }
+  acks(code: string) { return `${this.base}acks:${code}` }
+  ackCounts(code: string) { return `${this.base}ackn:${code}` }
+  /** The latest acknowledgment-required announcement posted in a group. */
+  latestInGroup(topic: string) { return `${this.base}latest:${topic}` }
+  invite(code: string) { return `${this.base}invite:${code}` }
+  /** personId bound to a contact of one bot account. */
+  contactBinding(bot: string, contactId: string) { return `${this.base}bind:${bot}:${contactId}` }
+  /** bot id → contact id, for one person. */
+  personBindings(person: string) { return `${this.base}person:${person}` }
+  botAlive(bot: string) { return `${this.base}alive:${bot}` }
+  /** Contact ids of all bot accounts (their own messages are not villagers'). */
+  botContacts() { return `${this.base}botcontacts` }
+  audit(code: string) { return `${this.base}audit:${code}` }
+  /** Everything in this namespace (for tests and the demo to clean up). */
+  pattern() { return `{${this.ns}}:*` }
+}

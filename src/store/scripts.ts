@@ -1,0 +1,56 @@
+/**
+ * Lua scripts for atomic state changes. Each is named by what it does and how many keys it takes.
+ */
+
+/**
+ * patchIfState — change one JSON record in a hash only if its `state` is one of the allowed.
+ * KEYS[1]  the hash (relays:<code> or deliveries:<code>)
+ * ARGV[1]  the field (node id or group topic)
+ * ARGV[2]  allowed current states, comma separated
+ * ARGV[3]  JSON object of fields to set (merged into the record)
+ * Returns  {1, newJson} when changed, {0, currentJson or false} when not.
+ */
+export const PATCH_IF_STATE = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return {0, false} end
+local rec = cjson.decode(cur)
+local ok = false
+for s in string.gmatch(ARGV[2], '([^,]+)') do
+  if rec.state == s then ok = true end
+end
+if not ok then return {0, cur} end
+local patch = cjson.decode(ARGV[3])
+for k, v in pairs(patch) do rec[k] = v end
+local out = cjson.encode(rec)
+redis.call('HSET', KEYS[1], ARGV[1], out)
+return {1, out}
+`
+
+/**
+ * recordAck — one acknowledgment per member and announcement.
+ * KEYS[1]  acks:<code> (hash member → JSON)
+ * KEYS[2]  ackn:<code> (hash topic → count)
+ * ARGV[1]  member key, ARGV[2] record JSON, ARGV[3] group topic
+ * Returns  1 when recorded, 0 when the member had already acknowledged.
+ */
+export const RECORD_ACK = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+  return 1
+end
+return 0
+`
+
+/**
+ * setLatestIfNewer — remember the newest acknowledgment-required announcement of a group.
+ * KEYS[1]  latest:<topic>; ARGV[1] code, ARGV[2] its createdAt (ms)
+ */
+export const SET_LATEST_IF_NEWER = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local at = tonumber(string.match(cur, '^(%d+):'))
+  if at and at > tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1])
+return 1
+`

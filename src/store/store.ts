@@ -1,0 +1,250 @@
+/**
+ * Cascade's domain state in Redis: announcements, relays, deliveries, acknowledgments,
+ * invites and bindings. Every change that two actors could race on is one atomic step.
+ */
+import { Redis } from 'ioredis'
+import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
+import { Keys } from './keys.ts'
+import { PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
+
+/** How long a send claim is kept: longer than any announcement stays relevant. */
+const SEND_CLAIM_TTL_S = 14 * 24 * 3600
+
+export interface AckRecord { topic: string; name: string; at: number; code: string }
+
+export interface AuditEvent {
+  kind: string
+  node?: string
+  actor?: string
+  at: number
+  [field: string]: string | number | undefined
+}
+
+interface ScriptCommands {
+  patchIfState(key: string, field: string, states: string, patch: string): Promise<[number, string | null]>
+  recordAck(acks: string, counts: string, member: string, rec: string, topic: string): Promise<number>
+  setLatestIfNewer(key: string, code: string, at: string): Promise<number>
+}
+
+export class Store {
+  readonly keys: Keys
+  private readonly lua: ScriptCommands
+
+  constructor(readonly redis: Redis, ns: string) {
+    this.keys = new Keys(ns)
+    redis.defineCommand('patchIfState', { numberOfKeys: 1, lua: PATCH_IF_STATE })
+    redis.defineCommand('recordAck', { numberOfKeys: 2, lua: RECORD_ACK })
+    redis.defineCommand('setLatestIfNewer', { numberOfKeys: 1, lua: SET_LATEST_IF_NEWER })
+    this.lua = redis as unknown as ScriptCommands
+  }
+
+  // ── announcements ─────────────────────────────────────────────────────────
+
+  /** Stores a new announcement; false when the code is taken. */
+  async createAnnouncement(a: Announcement): Promise<boolean> {
+    const ok = await this.redis.set(this.keys.announcement(a.code), JSON.stringify(a), 'NX')
+    if (ok) await this.redis.zadd(this.keys.announcements(), a.createdAt, a.code)
+    return ok === 'OK'
+  }
+
+  async announcement(code: string): Promise<Announcement | undefined> {
+    const raw = await this.redis.get(this.keys.announcement(code))
+    return raw ? JSON.parse(raw) as Announcement : undefined
+  }
+
+  /** Codes of the newest announcements, newest first. */
+  async recentCodes(limit = 20): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.announcements(), 0, limit - 1)
+  }
+
+  // ── relays ────────────────────────────────────────────────────────────────
+
+  /** Opens a relay once; a second open (a retry) changes nothing and returns false. */
+  async openRelay(r: Relay): Promise<boolean> {
+    const created = await this.redis.hsetnx(this.keys.relays(r.code), r.node, JSON.stringify(r))
+    if (created && r.state === 'pending') await this.redis.sadd(this.keys.pending(r.node), r.code)
+    return created === 1
+  }
+
+  async relays(code: string): Promise<Map<string, Relay>> {
+    const all = await this.redis.hgetall(this.keys.relays(code))
+    return new Map(Object.entries(all).map(([node, raw]) => [node, JSON.parse(raw) as Relay]))
+  }
+
+  async relay(code: string, node: string): Promise<Relay | undefined> {
+    const raw = await this.redis.hget(this.keys.relays(code), node)
+    return raw ? JSON.parse(raw) as Relay : undefined
+  }
+
+  /**
+   * Moves a relay out of one of `from` into the state in `patch`, atomically.
+   * `changed: false` with the current record when someone else got there first.
+   */
+  async transitionRelay(code: string, node: string, from: RelayState[], patch: Partial<Relay>): Promise<{ changed: boolean; relay?: Relay }> {
+    const [ok, raw] = await this.lua.patchIfState(this.keys.relays(code), node, from.join(','), JSON.stringify(patch))
+    if (ok === 1 && patch.state && patch.state !== 'pending') await this.redis.srem(this.keys.pending(node), code)
+    return { changed: ok === 1, relay: raw ? JSON.parse(raw) as Relay : undefined }
+  }
+
+  async pendingCodes(node: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.pending(node))
+  }
+
+  // ── deliveries ────────────────────────────────────────────────────────────
+
+  /** Records a post as queued once; false when this group already has this announcement. */
+  async queueDelivery(d: Delivery): Promise<boolean> {
+    return (await this.redis.hsetnx(this.keys.deliveries(d.code), d.topic, JSON.stringify(d))) === 1
+  }
+
+  async patchDelivery(code: string, topic: string, from: DeliveryState[], patch: Partial<Delivery>): Promise<boolean> {
+    const [ok] = await this.lua.patchIfState(this.keys.deliveries(code), topic, from.join(','), JSON.stringify(patch))
+    return ok === 1
+  }
+
+  async deliveries(code: string): Promise<Delivery[]> {
+    const all = await this.redis.hvals(this.keys.deliveries(code))
+    return all.map(raw => JSON.parse(raw) as Delivery)
+  }
+
+  async delivery(code: string, topic: string): Promise<Delivery | undefined> {
+    const raw = await this.redis.hget(this.keys.deliveries(code), topic)
+    return raw ? JSON.parse(raw) as Delivery : undefined
+  }
+
+  // ── send claims (idempotency) ─────────────────────────────────────────────
+
+  /**
+   * Takes the claim for one send before `say()`. Only the first taker may send; a job run
+   * again (a stalled worker, a restarted process) finds the claim and does not post twice.
+   */
+  async claimSend(idem: string, owner: string): Promise<boolean> {
+    return (await this.redis.set(this.keys.sendClaim(idem), `sending:${owner}:${Date.now()}`, 'EX', SEND_CLAIM_TTL_S, 'NX')) === 'OK'
+  }
+
+  async markSent(idem: string, owner: string): Promise<void> {
+    await this.redis.set(this.keys.sendClaim(idem), `sent:${owner}:${Date.now()}`, 'EX', SEND_CLAIM_TTL_S)
+  }
+
+  /** Gives a claim back after a send that certainly did not happen (say() threw before sending). */
+  async releaseSend(idem: string): Promise<void> {
+    await this.redis.del(this.keys.sendClaim(idem))
+  }
+
+  async sendClaim(idem: string): Promise<string | null> {
+    return this.redis.get(this.keys.sendClaim(idem))
+  }
+
+  // ── acknowledgments ───────────────────────────────────────────────────────
+
+  /** Records one acknowledgment per member and announcement; false for a repeat. */
+  async recordAck(code: string, member: string, rec: AckRecord): Promise<boolean> {
+    return (await this.lua.recordAck(this.keys.acks(code), this.keys.ackCounts(code), member, JSON.stringify(rec), rec.topic)) === 1
+  }
+
+  async ackCounts(code: string): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(this.keys.ackCounts(code))
+    return new Map(Object.entries(all).map(([topic, n]) => [topic, Number(n)]))
+  }
+
+  async acks(code: string): Promise<Map<string, AckRecord>> {
+    const all = await this.redis.hgetall(this.keys.acks(code))
+    return new Map(Object.entries(all).map(([m, raw]) => [m, JSON.parse(raw) as AckRecord]))
+  }
+
+  async setLatestInGroup(topic: string, code: string, createdAt: number): Promise<void> {
+    await this.lua.setLatestIfNewer(this.keys.latestInGroup(topic), code, String(createdAt))
+  }
+
+  async latestInGroup(topic: string): Promise<{ code: string; createdAt: number } | undefined> {
+    const raw = await this.redis.get(this.keys.latestInGroup(topic))
+    const m = raw ? /^(\d+):(.+)$/.exec(raw) : null
+    return m ? { code: m[2], createdAt: Number(m[1]) } : undefined
+  }
+
+  // ── invites and bindings ──────────────────────────────────────────────────
+
+  async createInvite(code: string, person: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.invite(code), person, 'EX', ttlSeconds, 'NX')) === 'OK'
+  }
+
+  /** Takes an invite: the person it was for, once; undefined when unknown, used or expired. */
+  async takeInvite(code: string): Promise<string | undefined> {
+    return (await this.redis.getdel(this.keys.invite(code))) ?? undefined
+  }
+
+  /** Binds a contact of a bot account to a person, replacing that person's earlier contact on that bot. */
+  async bind(bot: string, contactId: string, person: string): Promise<void> {
+    const previous = await this.redis.hget(this.keys.personBindings(person), bot)
+    const tx = this.redis.multi()
+    if (previous && previous !== contactId) tx.del(this.keys.contactBinding(bot, previous))
+    tx.set(this.keys.contactBinding(bot, contactId), person)
+    tx.hset(this.keys.personBindings(person), bot, contactId)
+    await tx.exec()
+  }
+
+  async personOf(bot: string, contactId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.contactBinding(bot, contactId))) ?? undefined
+  }
+
+  /** bot id → contact id of a person. */
+  async bindingsOf(person: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.personBindings(person))
+  }
+
+  // ── bot accounts ──────────────────────────────────────────────────────────
+
+  async heartbeat(bot: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.keys.botAlive(bot), String(Date.now()), 'EX', ttlSeconds)
+  }
+
+  async setOffline(bot: string): Promise<void> {
+    await this.redis.del(this.keys.botAlive(bot))
+  }
+
+  async aliveBots(bots: string[]): Promise<Set<string>> {
+    if (bots.length === 0) return new Set()
+    const vals = await this.redis.mget(bots.map(b => this.keys.botAlive(b)))
+    return new Set(bots.filter((_, i) => vals[i] !== null))
+  }
+
+  async addBotContact(contactId: string): Promise<void> {
+    await this.redis.sadd(this.keys.botContacts(), contactId)
+  }
+
+  async botContacts(): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.keys.botContacts()))
+  }
+
+  // ── audit ─────────────────────────────────────────────────────────────────
+
+  /** Appends one event to the announcement's append-only log. */
+  async audit(code: string, event: AuditEvent): Promise<void> {
+    const fields: string[] = []
+    for (const [k, v] of Object.entries(event)) if (v !== undefined) fields.push(k, String(v))
+    await this.redis.xadd(this.keys.audit(code), '*', ...fields)
+  }
+
+  async auditLog(code: string): Promise<AuditEvent[]> {
+    const entries = await this.redis.xrange(this.keys.audit(code), '-', '+')
+    return entries.map(([, fields]) => {
+      const e: Record<string, string | number> = {}
+      for (let i = 0; i < fields.length; i += 2) e[fields[i]] = fields[i + 1]
+      return { ...e, at: Number(e.at) } as AuditEvent
+    })
+  }
+
+  // ── housekeeping ──────────────────────────────────────────────────────────
+
+  /** Deletes every key of this namespace, BullMQ's included. For tests and the demo. */
+  async clearNamespace(): Promise<number> {
+    let cursor = '0'
+    let n = 0
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.pattern(), 'COUNT', 1000)
+      cursor = next
+      if (keys.length) n += await this.redis.unlink(...keys)
+    } while (cursor !== '0')
+    return n
+  }
+}

@@ -1,0 +1,60 @@
+import { describe, it, expect } from 'vitest';
+import { PassThrough, Readable } from 'node:stream';
+import { formatRumorList, matchLine, rumorCommand } from '../../../src/cli/rumor.ts';
+import { RumorMatcher } from '../../../src/domain/rumor/matcher.ts';
+import type { RumorEntry } from '../../../src/domain/rumor/library.ts';
+
+function io(input = '') {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  return { streams: { stdin: Readable.from([input]), stdout, stderr }, out: () => out, err: () => err };
+}
+
+const entry: RumorEntry = { id: 'Z1', claim: '说法', rebuttal: '回应', examples: [], urls: [], category: 'epidemic', source: '' };
+
+describe('rumor CLI', () => {
+  it('match: one JSON line per input, bad lines become ignore with an error', async () => {
+    const t = io('{"text": "喝高度白酒能杀死新冠病毒"}\nnot json\n{"x": 1}\n{"text": "收到"}\n');
+    const code = await rumorCommand(['match', '--library', 'test/fixtures/rumors-small.yaml'], t.streams);
+    expect(code).toBe(0);
+    const lines = t.out().trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatchObject({ id: 'T01', action: 'reply' });
+    expect(lines[1]).toMatchObject({ id: null, action: 'ignore', score: 0 });
+    expect(lines[1].error).toBeTruthy();
+    expect(lines[2].error).toBeTruthy();
+    expect(lines[3]).toEqual({ id: null, score: 0, action: 'ignore' });
+  });
+
+  it('usage errors exit with 2', async () => {
+    for (const argv of [['frobnicate'], [], ['match'], ['eval', '--library', 'x.yaml'], ['list', '--bogus']]) {
+      const t = io();
+      expect(await rumorCommand(argv, t.streams), argv.join(' ')).toBe(2);
+      expect(t.err()).toContain('usage');
+    }
+  });
+
+  it('an invalid library exits with 1 and names the file', async () => {
+    const t = io('');
+    expect(await rumorCommand(['match', '--library', 'no/such/file.yaml'], t.streams)).toBe(1);
+    expect(t.err()).toContain('no/such/file.yaml');
+  });
+
+  it('matchLine never throws', () => {
+    const m = new RumorMatcher([]);
+    expect(matchLine(m, '{"text": "随便说点什么吧"}')).toEqual({ id: null, score: 0, action: 'ignore' });
+    expect(matchLine(m, '[').error).toBe('invalid JSON');
+  });
+
+  it('formatRumorList lists entries and extra (curator) entries', () => {
+    const text = formatRumorList([entry], [{ ...entry, id: 'C1', claim: '新说法' }]);
+    expect(text).toContain('Z1');
+    expect(text).toContain('added by curators (1)');
+    expect(text).toContain('C1');
+    expect(text).toContain('2 rumors');
+  });
+});

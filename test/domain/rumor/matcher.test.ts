@@ -1,0 +1,100 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseRumorLibrary, type RumorEntry } from '../../../src/domain/rumor/library.ts';
+import { RumorMatcher, REPLY_THRESHOLD, SUGGEST_THRESHOLD, sharesClaim } from '../../../src/domain/rumor/matcher.ts';
+
+const library = parseRumorLibrary(readFileSync('test/fixtures/rumors-small.yaml', 'utf8'), 'rumors-small.yaml');
+const matcher = new RumorMatcher(library);
+
+describe('RumorMatcher actions', () => {
+  it('replies to a forwarded variant of a known rumor', () => {
+    const r = matcher.match('【转发】喝高度白酒可以杀死新冠病毒，每天一杯！转给家人');
+    expect(r).toMatchObject({ id: 'T01', action: 'reply' });
+    expect(r.score).toBeGreaterThanOrEqual(REPLY_THRESHOLD);
+    expect(r.rumor?.rebuttal).toContain('酒精');
+  });
+
+  it('replies to a traditional-Chinese variant', () => {
+    expect(matcher.match('每天喝板藍根就能預防新冠肺炎')).toMatchObject({ id: 'T02', action: 'reply' });
+  });
+
+  it('answers a question about a rumor', () => {
+    expect(matcher.match('喝高度白酒能杀死新冠病毒，是真的吗？')).toMatchObject({ id: 'T01', action: 'reply' });
+    expect(matcher.match('听说5G基站会传播新冠病毒？')).toMatchObject({ id: 'T05', action: 'reply' });
+  });
+
+  it('suggests (asks a curator) when the wording is only partly similar', () => {
+    const r = matcher.match('今晚有飞机撒药吗？');
+    expect(r.action).toBe('suggest');
+    expect(r.id).toBe('T03');
+    expect(r.score).toBeGreaterThanOrEqual(SUGGEST_THRESHOLD);
+    expect(r.score).toBeLessThan(REPLY_THRESHOLD);
+  });
+
+  it('ignores ordinary chat, even when it mentions a rumor word', () => {
+    for (const text of ['晚上来我家喝两杯白酒', '板蓝根在哪里能买到', '今天地里的活干完了', '村里5G信号不太好']) {
+      expect(matcher.match(text).action, text).not.toBe('reply');
+    }
+    expect(matcher.match('今天地里的活干完了')).toMatchObject({ id: null, action: 'ignore' });
+  });
+
+  it('ignores short messages', () => {
+    for (const text of ['收到', '好的👍', '1', '谢谢！']) expect(matcher.match(text)).toMatchObject({ id: null, action: 'ignore' });
+  });
+
+  it('never replies to rebuttals and official notices', () => {
+    const texts = [
+      '辟谣：喝高度白酒不能杀死新冠病毒',
+      '经核实，今晚飞机在空中喷洒消毒药系谣言',
+      '喝板蓝根不能预防新冠肺炎，大家不要相信',
+      '不信谣不传谣，5G基站不会传播新冠病毒',
+      '镇指挥部通报：截至今日12时，全镇无新增病例，请以官方发布为准',
+    ];
+    for (const text of texts) expect(matcher.match(text).action, text).not.toBe('reply');
+  });
+
+  it('treats a link to a known scam page as strong evidence', () => {
+    const r = matcher.match('快来领钱 http://BUTIE-LINGQU.example.cn/form/?utm_source=group');
+    expect(r).toMatchObject({ id: 'T04', action: 'reply', score: 1 });
+    expect(matcher.match('看这里 http://butie-lingqu.example.cn/other')).toMatchObject({ id: 'T04', action: 'reply' });
+  });
+
+  it('learns curator-added entries at run time', () => {
+    const m = new RumorMatcher(library);
+    expect(m.match('吃生姜片就能预防新冠病毒感染').action).not.toBe('reply');
+    m.add({ id: 'X1', claim: '吃生姜能预防新冠病毒', rebuttal: '生姜不能预防新冠。', examples: [], urls: [], category: 'epidemic', source: '' });
+    expect(m.match('吃生姜片就能预防新冠病毒感染')).toMatchObject({ id: 'X1', action: 'reply' });
+    expect(() => m.add(library[0])).toThrow('already');
+  });
+
+  it('detects when a message shares only one passage with a rumor', () => {
+    const rumorFeatures = new Set(['板蓝', '蓝根', '预防', '防新', '新冠']);
+    expect(sharesClaim(['板蓝根在哪买'], rumorFeatures)).toBe(false);
+    expect(sharesClaim(['板蓝根可以预防新冠'], rumorFeatures)).toBe(true);
+  });
+});
+
+/** Deterministic synthetic entries: random strings over a fixed character pool. */
+function syntheticLibrary(count: number): RumorEntry[] {
+  const pool = [...'天地人和山水火木金土日月星云风雨雷电花草树林鸟鱼虫兽车船马牛羊猪狗鸡鸭米面油盐酱醋茶酒烟糖药针医院村镇县市省国家学校工厂田地河湖海江桥路门窗灯电话钱卡票'];
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const text = (n: number) => Array.from({ length: n }, () => pool[Math.floor(next() * pool.length)]).join('');
+  return Array.from({ length: count }, (_, i) => ({
+    id: `S${i}`, claim: text(14), rebuttal: '假的', examples: [text(24)], urls: [], category: 'synthetic', source: '',
+  }));
+}
+
+describe('RumorMatcher retrieval', () => {
+  it('scores only a few candidates out of thousands of entries (no full scan)', () => {
+    const entries = syntheticLibrary(3000);
+    const m = new RumorMatcher(entries);
+    const before = m.stats.rumorsScored;
+    const r = m.match(entries[1234].examples[0]);
+    expect(r.id).toBe('S1234');
+    expect(r.action).toBe('reply');
+    const scored = m.stats.rumorsScored - before;
+    expect(scored).toBeGreaterThan(0);
+    expect(scored).toBeLessThanOrEqual(30);
+  });
+});
