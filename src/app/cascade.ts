@@ -15,7 +15,9 @@ import { parseCommand, USAGE, type Command } from '../domain/commands.ts'
 import { buildStatus, clock, renderStatus, stateZh, type StatusNode } from '../domain/status.ts'
 import { fill, type TemplateKey, type Templates } from '../domain/templates.ts'
 import { idPart, PRIORITY, type Outboxes, type SendJob } from '../queue/outbox.ts'
+import type { Timers } from '../queue/timers.ts'
 import type { Store } from '../store/store.ts'
+import { EventBus } from './events.ts'
 import { silentLogger, type Logger } from './log.ts'
 import { Router } from './router.ts'
 
@@ -49,10 +51,22 @@ export interface PublishInput {
 
 export type Roles = { publisher: string[]; curator: string[]; backup: string[] }
 
+/** What a feature's inbound handler sees: the message and, when bound, the sender's person id. */
+export interface InboundContext { msg: Inbound; person?: string }
+/**
+ * A feature's handler of inbound messages (rumor checks, cases, curator commands, …).
+ * Returns the replies when the message was its business, `undefined` to pass it on.
+ */
+export type InboundHandler = (ctx: InboundContext) => Promise<string[] | undefined>
+
+/** Who a help line is shown to. */
+export type HelpAudience = 'publisher' | 'approver' | 'anyone-bound'
+
 export interface CascadeDeps {
   cfg: CascadeConfig
   store: Store
   outboxes: Outboxes
+  timers: Timers
   now?: () => number
   random?: () => number
   log?: Logger
@@ -63,21 +77,33 @@ export class Cascade {
   readonly store: Store
   readonly outboxes: Outboxes
   readonly router: Router
-  private readonly now: () => number
+  readonly timers: Timers
+  readonly events: EventBus
+  readonly now: () => number
+  readonly log: Logger
   private readonly random: () => number
-  private readonly log: Logger
   private readonly templates: Templates
+  private readonly handlers: InboundHandler[] = []
+  private readonly helpLines: { audience: HelpAudience; usage: string }[] = []
 
   constructor(deps: CascadeDeps) {
     this.cfg = deps.cfg
     this.store = deps.store
     this.outboxes = deps.outboxes
+    this.timers = deps.timers
     this.now = deps.now ?? Date.now
     this.random = deps.random ?? Math.random
     this.log = deps.log ?? silentLogger
+    this.events = new EventBus(this.log)
     this.templates = deps.cfg.templates as Templates
     this.router = new Router(deps.cfg, deps.store, deps.outboxes)
   }
+
+  /** Adds a feature's inbound handler; handlers run in the order added, after the spine's commands. */
+  use(handler: InboundHandler): void { this.handlers.push(handler) }
+
+  /** Adds a line to the `帮助` text of the people it concerns. */
+  addHelp(audience: HelpAudience, usage: string): void { this.helpLines.push({ audience, usage }) }
 
   t(key: TemplateKey, vars: Record<string, string | number | undefined> = {}): string {
     return fill(this.templates[key], vars)
@@ -174,28 +200,33 @@ export class Cascade {
    */
   async handleInbound(msg: Inbound): Promise<string[]> {
     const cmd = parseCommand(msg.text)
-    if (msg.topic) return this.handleGroup({ ...msg, topic: msg.topic }, cmd)
-    if (cmd?.kind === 'bind') return this.redeem(msg, cmd.invite)
+    if (!msg.topic && cmd?.kind === 'bind') return this.redeem(msg, cmd.invite)
     const person = await this.store.personOf(msg.bot, msg.contactId)
-    if (!person) {
-      this.log.info('command.unbound', { bot: msg.bot, command: cmd?.kind })
+    if (cmd && cmd.kind !== 'bind') {
+      if (person) {
+        // In groups, usage help goes only to people with a role; others may just be chatting.
+        if (msg.topic && cmd.kind === 'malformed' && !this.hasRole(person)) return []
+        return this.execute(person, cmd)
+      }
+      if (msg.topic) return [] // an unbound member's command in a group is ignored without a word
+      this.log.info('command.unbound', { bot: msg.bot, command: cmd.kind })
       return [this.t('not_bound')]
     }
-    if (!cmd) return [this.helpText(person)]
-    return this.execute(person, cmd)
-  }
-
-  private async handleGroup(msg: Inbound & { topic: string }, cmd: Command | undefined): Promise<string[]> {
-    if (!cmd) {
+    for (const handler of this.handlers) {
+      const replies = await handler({ msg, person })
+      if (replies) return replies
+    }
+    if (msg.topic) {
       const ack = parseAck(msg.text)
-      if (ack.ack) await this.recordAck(msg, ack.code)
+      if (ack.ack) await this.recordAck({ ...msg, topic: msg.topic }, ack.code)
       return []
     }
-    // In groups only bound people's commands count; anyone else is ignored without a word.
-    const person = await this.store.personOf(msg.bot, msg.contactId)
-    if (!person || cmd.kind === 'bind') return []
-    if (cmd.kind === 'malformed' && this.approvesFor(person).length === 0 && this.rolesOf(person).publisher.length === 0) return []
-    return this.execute(person, cmd)
+    return person ? [this.helpText(person)] : [this.t('not_bound')]
+  }
+
+  hasRole(person: string): boolean {
+    const r = this.rolesOf(person)
+    return r.publisher.length + r.curator.length + r.backup.length > 0
   }
 
   private async execute(person: string, cmd: Command): Promise<string[]> {
@@ -222,11 +253,16 @@ export class Cascade {
 
   helpText(person: string): string {
     const r = this.rolesOf(person)
-    const verbs: (keyof typeof USAGE)[] = []
-    if (r.publisher.length) verbs.push('发布')
-    if (r.curator.length || r.backup.length) verbs.push('通过', '驳回', '修改')
-    verbs.push('进度', '帮助')
-    return this.t('help', { commands: verbs.map(v => USAGE[v]).join('\n') })
+    const audiences = new Set<HelpAudience>(['anyone-bound'])
+    if (r.publisher.length) audiences.add('publisher')
+    if (r.curator.length || r.backup.length) audiences.add('approver')
+    const lines: string[] = []
+    if (audiences.has('publisher')) lines.push(USAGE.发布)
+    if (audiences.has('approver')) lines.push(USAGE.通过, USAGE.驳回, USAGE.修改)
+    lines.push(USAGE.进度)
+    for (const h of this.helpLines) if (audiences.has(h.audience)) lines.push(h.usage)
+    lines.push(USAGE.帮助)
+    return this.t('help', { commands: lines.join('\n') })
   }
 
   // ── publish and relay ─────────────────────────────────────────────────────
@@ -252,6 +288,7 @@ export class Cascade {
     await this.store.openRelay(relay)
     await this.store.audit(a.code, { kind: 'publish', node: origin.id, actor: input.author, at: createdAt, severity: a.severity })
     this.log.info('announcement.published', { code: a.code, node: origin.id, author: input.author })
+    await this.events.emit('published', { announcement: a })
     await this.forward(a, relay)
     return a
   }
@@ -269,6 +306,7 @@ export class Cascade {
       if (await this.store.openRelay(r)) {
         await this.store.audit(a.code, { kind: 'relay-opened', node: child, at: r.openedAt })
         for (const curator of this.node(child).curators) await this.requestApproval(a, r, curator)
+        await this.events.emit('relay-opened', { announcement: a, relay: r })
       }
     }
   }
@@ -353,6 +391,7 @@ export class Cascade {
       reason: decision.action === 'reject' ? decision.reason : undefined,
     })
     this.log.info('relay.decided', { code: a.code, node, actor, state: relay.state })
+    await this.events.emit('decided', { announcement: a, relay })
     if (forwards(relay.state)) await this.forward(a, relay)
     else if (relay.state === 'rejected') await this.tellPublisherOfRejection(a, relay)
     return result
@@ -381,8 +420,10 @@ export class Cascade {
       if (!latest || this.now() - latest.createdAt > ACK_WINDOW_MS) return false
       code = latest.code
     }
-    const recorded = await this.store.recordAck(code, msg.contactId, { topic: msg.topic, name: msg.contactName, at: this.now(), code })
+    const at = this.now()
+    const recorded = await this.store.recordAck(code, msg.contactId, { topic: msg.topic, name: msg.contactName, at, code })
     this.log.debug('ack', { code, topic: msg.topic, recorded })
+    if (recorded) await this.events.emit('ack', { code, topic: msg.topic, contactId: msg.contactId, name: msg.contactName, at })
     return recorded
   }
 

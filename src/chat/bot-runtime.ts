@@ -158,8 +158,10 @@ export class BotRuntime {
   private async confirm(wait: EchoWait): Promise<void> {
     this.echoWaits.delete(wait.key)
     const { code, topic } = wait.delivery
-    if (await this.app.store.patchDelivery(code, topic, ['sent'], { state: 'confirmed', confirmedAt: Date.now() })) {
+    const at = Date.now()
+    if (await this.app.store.patchDelivery(code, topic, ['sent'], { state: 'confirmed', confirmedAt: at })) {
       this.log.debug('delivery.confirmed', { code, topic })
+      await this.app.events.emit('confirmed', { code, topic, at })
     }
   }
 
@@ -171,7 +173,8 @@ export class BotRuntime {
       connection: this.opts.connection,
       prefix: this.app.store.keys.bullPrefix,
       concurrency: 1,
-      limiter: { max: pacing.perMinute, duration: 60_000 },
+      // Evenly spaced, not bursts: one send per (60 s / perMinute), as WeChat tolerates.
+      limiter: { max: 1, duration: Math.max(1, Math.floor(60_000 / pacing.perMinute)) },
     })
     worker.on('failed', (job, err) => { void this.onFailed(job, err) })
     worker.on('error', err => this.log.error('outbox.error', { err }))
@@ -186,7 +189,9 @@ export class BotRuntime {
       const { code, topic } = job.data.delivery
       await this.app.store.patchDelivery(code, topic, ['queued'], { state: 'failed', error: err.message })
       await this.app.store.audit(code, { kind: 'delivery-failed', at: Date.now(), topic, bot: this.id, error: err.message })
+      await this.app.events.emit('send-failed', { code, topic, bot: this.id, error: err.message })
     }
+    if (final) await this.app.events.emit('send-done', { bot: this.id, outcome: 'failed' })
   }
 
   /** One send: claim, say, record. */
@@ -201,6 +206,7 @@ export class BotRuntime {
     const store = this.app.store
     if (!await store.claimSend(data.idem, this.id)) {
       this.log.info('send.duplicate', { idem: data.idem })
+      await this.app.events.emit('send-done', { bot: this.id, outcome: 'duplicate' })
       return 'duplicate'
     }
     let members: number | undefined
@@ -220,15 +226,19 @@ export class BotRuntime {
     await store.markSent(data.idem, this.id)
     if (data.delivery) {
       const { code, topic } = data.delivery
-      await store.patchDelivery(code, topic, ['queued'], { state: 'sent', sentAt: Date.now(), members, bot: this.id })
+      const at = Date.now()
+      await store.patchDelivery(code, topic, ['queued'], { state: 'sent', sentAt: at, members, bot: this.id })
       const a = await store.announcement(code)
       if (a?.ackRequired) await store.setLatestInGroup(topic, code, a.createdAt)
+      const node = (await store.delivery(code, topic))?.node ?? ''
+      await this.app.events.emit('sent', { code, topic, node, bot: this.id, at, members })
       if (wait) {
         wait.sent = true
         if (wait.echoed) await this.confirm(wait)
       }
     }
     this.log.info('send.ok', { idem: data.idem, target: data.target.kind })
+    await this.app.events.emit('send-done', { bot: this.id, outcome: 'sent' })
     return 'sent'
   }
 

@@ -3,14 +3,13 @@
  */
 import path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { Cascade, CLI_AUTHOR } from '../app/cascade.ts'
+import { CLI_AUTHOR, type Cascade } from '../app/cascade.ts'
+import { compose } from '../app/compose.ts'
 import { createLogger } from '../app/log.ts'
-import { bullConnection, connectRedis, DEFAULT_REDIS_URL } from '../app/redis.ts'
+import { DEFAULT_REDIS_URL } from '../app/redis.ts'
 import { ConfigError, formatProblems, loadConfig } from '../config/load.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { SEVERITIES, type Severity } from '../domain/announcement.ts'
-import { Outboxes } from '../queue/outbox.ts'
-import { Store } from '../store/store.ts'
 import { rumorCommand } from './rumor.ts'
 import { runBot } from './run.ts'
 import { validateCommand } from './validate.ts'
@@ -20,7 +19,9 @@ export const USAGE = `cascade — relay a district's notices down its WeChat gro
 usage:
   cascade demo [--json] [--seed N]          the whole demo district, simulated on the mock puppet
   cascade validate [--config DIR] [--bots DIR]
-  cascade run bots/<id>.yaml [--config DIR] one WeChat account (scan the QR code to log in)
+  cascade run bots/<id>.yaml [--config DIR] [--timers]
+                                            one WeChat account (scan the QR code to log in);
+                                            --timers also runs reminders/deadlines here
   cascade invite --person <id> [--ttl HOURS] a one-time code that binds a person to their role
   cascade publish --node <id> --text <text> [--severity urgent|normal|info] [--category C] [--no-ack]
   cascade status <CODE> [--json]            the relay tree of one announcement
@@ -91,15 +92,11 @@ async function config(values: { config?: string | boolean; bots?: string | boole
 
 /** The app on the Redis of REDIS_URL, for one-shot commands. */
 async function withApp<T>(cfg: CascadeConfig, fn: (app: Cascade) => Promise<T>): Promise<T> {
-  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
-  const redis = connectRedis(url)
-  const store = new Store(redis, process.env.CASCADE_NS ?? 'cascade')
-  const outboxes = new Outboxes(bullConnection(url), store.keys.bullPrefix)
+  const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: createLogger({ cmd: 'cli' }) })
   try {
-    return await fn(new Cascade({ cfg, store, outboxes, log: createLogger({ cmd: 'cli' }) }))
+    return await fn(c.app)
   } finally {
-    await outboxes.close()
-    await redis.quit()
+    await c.close()
   }
 }
 
@@ -116,13 +113,13 @@ async function demoCommand(argv: string[]): Promise<number> {
 }
 
 async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = args(argv, { config: CONFIG_OPTIONS.config }, true)
+  const { values, positionals } = args(argv, { config: CONFIG_OPTIONS.config, timers: { type: 'boolean', default: false } }, true)
   const file = positionals[0]
   if (!file || positionals.length > 1) throw new UsageError('cascade run needs exactly one bot file, e.g. cascade run bots/bot-north.yaml')
   const cfg = await loadConfig({ configDir: String(values.config), botsDir: path.dirname(file) })
   const bot = [...cfg.bots.values()].find(b => path.resolve(b.file) === path.resolve(file))
   if (!bot) throw new Error(`${file}: not a bot file in ${path.dirname(file)} (bots there: ${[...cfg.bots.values()].map(b => b.file).join(', ')})`)
-  return runBot(cfg, bot)
+  return runBot(cfg, bot, values.timers === true)
 }
 
 async function inviteCommand(argv: string[]): Promise<number> {

@@ -11,24 +11,21 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Puppet } from 'wechaty-puppet'
-import { Cascade } from '../app/cascade.ts'
+import { compose } from '../app/compose.ts'
 import { createLogger, type Logger } from '../app/log.ts'
-import { bullConnection, connectRedis, DEFAULT_REDIS_URL } from '../app/redis.ts'
+import { bullConnection, DEFAULT_REDIS_URL } from '../app/redis.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
-import { Outboxes } from '../queue/outbox.ts'
-import { Store } from '../store/store.ts'
 
 /** How long a graceful stop may take before the process exits anyway. */
 const STOP_DEADLINE_MS = 10_000
 
-export async function runBot(cfg: CascadeConfig, bot: BotConfig): Promise<number> {
+export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false): Promise<number> {
   const log = createLogger({ bot: bot.id })
   const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
-  const redis = connectRedis(url)
-  const store = new Store(redis, process.env.CASCADE_NS ?? 'cascade')
-  const outboxes = new Outboxes(bullConnection(url), store.keys.bullPrefix)
-  const app = new Cascade({ cfg, store, outboxes, log })
+  const composed = compose({ cfg, redisUrl: url, ns: process.env.CASCADE_NS, log })
+  const { app } = composed
+  if (withTimers) app.timers.start()
   await mkdir(path.dirname(path.resolve(bot.session)), { recursive: true })
 
   const { puppet, loginMock } = await createPuppet(cfg, bot, log)
@@ -48,8 +45,7 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig): Promise<number
       force.unref()
       try {
         await rt.stop()
-        await outboxes.close()
-        await redis.quit()
+        await composed.close()
         log.info('bot.stopped')
         resolve(0)
       } catch (err) {

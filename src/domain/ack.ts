@@ -14,9 +14,9 @@ const ACK_EMOJI = /^(?:👌|👍|🙏|✅|🆗|👌🏻|👍🏻|🙏🏻)+$/u
 /** Words that may come before or after 收到 without changing its meaning. */
 const LEAD = '(?:好的|好|嗯|嗯嗯|ok|OK|Ok|是的)?'
 const TAIL = '(?:了|啦|咯|喽|哈|谢谢|谢谢通知|明白|明白了|了解|知道了|马上落实|会落实)?'
-const ACK_WORDS = new RegExp(`^${LEAD}[,，]?(?:已|已经)?(?:收到|收悉)${TAIL}$`)
+const ACK_WORDS = new RegExp(`^${LEAD}[,，]?(?:已|已经)?(?:收到|收悉)[,，]?${TAIL}$`)
 const QUESTION = /[?？吗嘛么没不]/
-const TRAILING = /[\s!！。.~～,，、👌👍🙏✅]+$/u
+const TRAILING = /[\s!！。.~～,，、:：👌👍🙏✅]+$/u
 const CODE_ANYWHERE = /(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{3}(?![A-Za-z0-9])/
 
 export function parseAck(raw: string): AckParse {
@@ -26,7 +26,7 @@ export function parseAck(raw: string): AckParse {
   if (QUESTION.test(text)) return { ack: false }
   let code: string | undefined
   const m = CODE_ANYWHERE.exec(text)
-  if (m && /\d/.test(m[0])) {
+  if (m) {
     code = m[0].toUpperCase()
     text = text.replace(CODE_ANYWHERE, ' ')
   }

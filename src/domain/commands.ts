@@ -54,6 +54,9 @@ export function parseCommand(raw: string): Command | undefined {
   const text = stripMentions(raw.trim())
   const verb = VERBS.find(v => text.startsWith(v))
   if (!verb) return undefined
+  // A verb runs into ordinary words (通过了村口, 发布会) only in chat, never in a command.
+  const next = text.charAt(verb.length)
+  if (next && !/[\s:：A-Za-z0-9Ａ-Ｚａ-ｚ０-９]/.test(next)) return undefined
   const args = text.slice(verb.length).replace(/^[\s:：]+/, '')
   switch (verb) {
     case '帮助': return args === '' ? { kind: 'help' } : undefined

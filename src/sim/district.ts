@@ -2,14 +2,14 @@
  * The whole district in one process on the mock puppet: every bot account with its outbox
  * worker, on a real Redis and real BullMQ queues. Used by `cascade demo` and the integration tests.
  */
-import type { Redis } from 'ioredis'
-import { Cascade } from '../app/cascade.ts'
+import type { Cascade } from '../app/cascade.ts'
+import { compose, type Composed } from '../app/compose.ts'
 import { silentLogger, type Logger } from '../app/log.ts'
-import { bullConnection, connectRedis } from '../app/redis.ts'
+import { bullConnection } from '../app/redis.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
-import { Outboxes } from '../queue/outbox.ts'
-import { Store } from '../store/store.ts'
+import type { Outboxes } from '../queue/outbox.ts'
+import type { Store } from '../store/store.ts'
 import { personContactId, SimWorld, type WorldOptions } from './world.ts'
 
 export interface DistrictOptions {
@@ -27,9 +27,11 @@ export interface DistrictOptions {
 export class SimDistrict {
   readonly runtimes = new Map<string, BotRuntime>()
 
+  get cfg(): CascadeConfig { return this.opts.cfg }
+
   private constructor(
     readonly opts: DistrictOptions,
-    readonly redis: Redis,
+    private readonly composed: Composed,
     readonly store: Store,
     readonly outboxes: Outboxes,
     readonly app: Cascade,
@@ -38,12 +40,11 @@ export class SimDistrict {
 
   static async start(opts: DistrictOptions): Promise<SimDistrict> {
     const ns = opts.ns ?? `sim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-    const redis = connectRedis(opts.redisUrl)
-    const store = new Store(redis, ns)
-    const outboxes = new Outboxes(bullConnection(opts.redisUrl), store.keys.bullPrefix)
-    const app = new Cascade({ cfg: opts.cfg, store, outboxes, log: opts.log ?? silentLogger, now: opts.now })
+    const composed = compose({ cfg: opts.cfg, redisUrl: opts.redisUrl, ns, log: opts.log ?? silentLogger, now: opts.now })
+    const { app } = composed
+    app.timers.start()
     const world = new SimWorld(opts.cfg, opts.world)
-    const d = new SimDistrict(opts, redis, store, outboxes, app, world)
+    const d = new SimDistrict(opts, composed, app.store, app.outboxes, app, world)
     for (const bot of opts.cfg.bots.keys()) await d.startBot(bot, false)
     return d
   }
@@ -112,8 +113,9 @@ export class SimDistrict {
   /** Stops every account, closes the queues and removes this run's keys from Redis. */
   async close({ keepKeys = false } = {}): Promise<void> {
     for (const bot of [...this.runtimes.keys()]) await this.stopBot(bot)
+    await this.app.timers.close()
     await this.outboxes.close()
     if (!keepKeys) await this.store.clearNamespace()
-    await this.redis.quit()
+    await this.composed.redis.quit()
   }
 }

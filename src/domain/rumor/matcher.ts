@@ -264,6 +264,8 @@ export class RumorMatcher {
   private readonly hostIndex = new Map<string, number[]>();
   /** Bumped on every change that alters IDF weights. */
   private version = 0;
+  /** Scratch accumulator for retrieval (one slot per document, reset after each use). */
+  private accumulator = new Float64Array(0);
   private readonly counters: MatcherStats = { messages: 0, rumorsScored: 0, postingsVisited: 0 };
 
   private readonly replyThreshold: number;
@@ -377,19 +379,37 @@ export class RumorMatcher {
   /** Candidate rumors through the inverted index: never a full scan of the library. */
   private retrieve(weights: Map<string, number>): number[] {
     const cap = Math.max(RETRIEVAL_MIN_DF_CAP, Math.floor(this.docs.length * RETRIEVAL_MAX_DF_SHARE));
-    const accumulated = new Map<number, number>();
+    if (this.accumulator.length < this.docs.length) this.accumulator = new Float64Array(this.docs.length * 2);
+    const acc = this.accumulator;
+    const touched: number[] = [];
     for (const [f, w] of weights) {
       const list = this.postings.get(f);
       if (!list || list.length > cap) continue;
       this.counters.postingsVisited += list.length;
-      for (const docId of list) accumulated.set(docId, (accumulated.get(docId) ?? 0) + w);
+      for (const docId of list) {
+        if (acc[docId] === 0) touched.push(docId);
+        acc[docId] += w;
+      }
     }
-    const top = [...accumulated.entries()].sort((a, b) => b[1] - a[1]).slice(0, RETRIEVAL_TOP_DOCS);
+    // Partial selection of the best documents (touched lists can be long; K is small).
+    const top: number[] = [];
+    for (const docId of touched) {
+      const value = acc[docId];
+      if (top.length === RETRIEVAL_TOP_DOCS && value <= acc[top[top.length - 1]]) continue;
+      let i = Math.min(top.length, RETRIEVAL_TOP_DOCS - 1);
+      top[i] = docId;
+      while (i > 0 && acc[top[i - 1]] < value) {
+        top[i] = top[i - 1];
+        top[i - 1] = docId;
+        i--;
+      }
+    }
     const rumors: number[] = [];
-    for (const [docId] of top) {
+    for (const docId of top) {
       const r = this.docs[docId].rumor;
       if (!rumors.includes(r)) rumors.push(r);
     }
+    for (const docId of touched) acc[docId] = 0;
     return rumors;
   }
 
@@ -400,12 +420,10 @@ export class RumorMatcher {
     let best = 0;
     for (const docId of rumor.docs) {
       const doc = this.docs[docId];
-      let shared = 0;
-      for (const [f, w] of weights) if (doc.features.has(f)) shared += w;
+      const shared = sharedWeight(weights, doc.features);
       best = Math.max(best, combine(shared / queryWeight, shared / this.docWeight(doc)));
     }
-    let sharedUnion = 0;
-    for (const [f, w] of weights) if (rumor.union.has(f)) sharedUnion += w;
+    const sharedUnion = sharedWeight(weights, rumor.union);
     const unionScore = combine(sharedUnion / queryWeight, sharedUnion / this.unionWeight(rumor));
     const score = Math.max(best, unionScore);
     return sharesClaim(segments, rumor.union) ? score : score * SINGLE_RUN_FACTOR;
@@ -561,6 +579,17 @@ export function sharesClaim(segments: readonly string[], rumorFeatures: Readonly
     }
   }
   return false;
+}
+
+/** Total query weight of the features a wording shares with the query (walks the smaller set). */
+function sharedWeight(weights: ReadonlyMap<string, number>, features: ReadonlySet<string>): number {
+  let shared = 0;
+  if (features.size < weights.size) {
+    for (const f of features) shared += weights.get(f) ?? 0;
+  } else {
+    for (const [f, w] of weights) if (features.has(f)) shared += w;
+  }
+  return shared;
 }
 
 function isSubstantive(a: string, b: string): boolean {

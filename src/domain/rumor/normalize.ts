@@ -64,7 +64,28 @@ const NON_WORD = /[^\p{L}\p{N}]+/gu;
  * Text already in simplified Chinese passes through unchanged.
  */
 export function toSimplified(text: string): string {
-  return hkToCn(twToCn(text));
+  return hasTraditional(text) ? hkToCn(twToCn(text)) : text;
+}
+
+/** Per-character memo: does OpenCC change this character? */
+const convertibleChar = new Map<string, boolean>();
+
+/**
+ * Fast path: most messages are already simplified. A text none of whose CJK characters is
+ * changed by the converters is returned as is, skipping the (slower) phrase conversion.
+ */
+function hasTraditional(text: string): boolean {
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (code < 0x3400) continue;
+    let convertible = convertibleChar.get(ch);
+    if (convertible === undefined) {
+      convertible = hkToCn(twToCn(ch)) !== ch;
+      convertibleChar.set(ch, convertible);
+    }
+    if (convertible) return true;
+  }
+  return false;
 }
 
 /**

@@ -1,0 +1,54 @@
+/**
+ * The composition root: one place that builds the app on Redis and installs its features.
+ * Every process (`cascade run`, `serve`, one-shot commands, the demo, the tests) starts here.
+ */
+import type { Redis } from 'ioredis'
+import type { CascadeConfig } from '../config/types.ts'
+import { Outboxes } from '../queue/outbox.ts'
+import { Timers } from '../queue/timers.ts'
+import { Store } from '../store/store.ts'
+import { Cascade } from './cascade.ts'
+import { silentLogger, type Logger } from './log.ts'
+import { bullConnection, connectRedis } from './redis.ts'
+
+export interface ComposeOptions {
+  cfg: CascadeConfig
+  redisUrl: string
+  /** Key namespace: all keys live under `{ns}:` (default "cascade"). */
+  ns?: string
+  log?: Logger
+  now?: () => number
+  random?: () => number
+}
+
+export interface Composed {
+  app: Cascade
+  redis: Redis
+  /** Closes the queues and the Redis connection (not the bots). */
+  close(): Promise<void>
+}
+
+/** A feature: installs its handlers, timers and listeners on the app. */
+export type Feature = (app: Cascade) => void
+
+/** Features installed in every process, in order. */
+export const FEATURES: Feature[] = []
+
+export function compose(opts: ComposeOptions): Composed {
+  const log = opts.log ?? silentLogger
+  const redis = connectRedis(opts.redisUrl)
+  const store = new Store(redis, opts.ns ?? 'cascade')
+  const connection = bullConnection(opts.redisUrl)
+  const outboxes = new Outboxes(connection, store.keys.bullPrefix)
+  const timers = new Timers(connection, store.keys.bullPrefix, log, opts.now)
+  const app = new Cascade({ cfg: opts.cfg, store, outboxes, timers, log, now: opts.now, random: opts.random })
+  for (const install of FEATURES) install(app)
+  return {
+    app, redis,
+    close: async () => {
+      await timers.close()
+      await outboxes.close()
+      await redis.quit()
+    },
+  }
+}

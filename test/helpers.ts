@@ -1,0 +1,49 @@
+/** Shared set-up for integration tests: the demo district on a real Redis, in its own namespace. */
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { loadConfig } from '../src/config/load.ts'
+import type { CascadeConfig } from '../src/config/types.ts'
+import { SimDistrict, type DistrictOptions } from '../src/sim/district.ts'
+import { personContactId } from '../src/sim/world.ts'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+export async function demoConfig(): Promise<CascadeConfig> {
+  return loadConfig({ configDir: path.join(ROOT, 'config'), botsDir: path.join(ROOT, 'bots') })
+}
+
+/** The demo district with fast pacing, in a fresh namespace that `close()` removes. */
+export async function startDistrict(opts: Partial<DistrictOptions> = {}): Promise<SimDistrict> {
+  const cfg = opts.cfg ?? await demoConfig()
+  return SimDistrict.start({
+    cfg, redisUrl: REDIS_URL, ns: `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    pacing: { perMinute: 6000, jitterMs: 0 }, world: { villagersPerGroup: [5, 8], residentsPerGroup: 4 },
+    ...opts,
+  })
+}
+
+/** Polls until `fn` returns a truthy value (or throws after the timeout, saying what it waited for). */
+export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v as NonNullable<T>
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(r => setTimeout(r, 20))
+  }
+}
+
+/** A person's DM to a bot, then the next DM they get back from that bot. */
+export async function dm(d: SimDistrict, person: string, text: string, bot = d.homeBot(person), isReply = (t: string) => !t.startsWith('【待审核】')): Promise<string> {
+  const contact = personContactId(person)
+  const before = d.world.dmsTo(contact).length
+  d.world.sayToBot(contact, bot, text)
+  const reply = await waitFor(`a reply to ${person}'s "${text}"`, () => d.world.dmsTo(contact).slice(before).find(m => isReply(m.text)))
+  return reply.text
+}
+
+/** The code of the newest announcement. */
+export async function latestCode(d: SimDistrict): Promise<string> {
+  return waitFor('an announcement', async () => (await d.store.recentCodes(1))[0])
+}
