@@ -324,6 +324,16 @@ export class Cascade {
     await this.outboxes.enqueue(owner, job, a.severity === 'urgent' ? PRIORITY.urgent : a.severity === 'info' ? PRIORITY.info : PRIORITY.normal)
   }
 
+  /**
+   * Asked by the outbox worker right before a post: false when the post must not go out any
+   * more (its delivery was withdrawn or already posted, or the announcement expired).
+   */
+  async shouldPost(code: string, topic: string): Promise<boolean> {
+    const [a, d] = await Promise.all([this.store.announcement(code), this.store.delivery(code, topic)])
+    if (!a || !d || d.state !== 'queued') return false
+    return a.expiresAt === undefined || this.now() < a.expiresAt
+  }
+
   postText(a: Announcement, text: string): string {
     return this.t('post', {
       labels: a.severity === 'urgent' ? this.t('label_urgent') : '',

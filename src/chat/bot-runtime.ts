@@ -203,6 +203,10 @@ export class BotRuntime {
       throw new DelayedError()
     }
     if (pacing.jitterMs > 0) await sleep(Math.random() * pacing.jitterMs)
+    if (data.delivery && !await this.app.shouldPost(data.delivery.code, data.delivery.topic)) {
+      this.log.info('send.skipped', { idem: data.idem, reason: 'no longer to be posted' })
+      return 'skipped'
+    }
     const store = this.app.store
     if (!await store.claimSend(data.idem, this.id)) {
       this.log.info('send.duplicate', { idem: data.idem })
