@@ -1,0 +1,232 @@
+/**
+ * The curators' workflow over time and the publisher's second thoughts:
+ * reminders, escalation and auto-forward by policy; expiry; scheduled publishing; corrections
+ * (CAP `update`) that follow the original's path; retraction (CAP `cancel`) that withdraws what
+ * is pending and corrects every group that got the original, exactly once; `待办`; `分类`.
+ */
+import { policyFor } from '../config/policies.ts'
+import type { Announcement, Relay } from '../domain/announcement.ts'
+import { dateAndClock } from '../domain/status.ts'
+import { PRIORITY } from '../queue/outbox.ts'
+import { CLI_AUTHOR, POLICY_ACTOR, severityZh, type Cascade } from './cascade.ts'
+
+/** Kinds of timers of the relay spine. */
+export const TIMER = {
+  release: 'release',
+  expire: 'expire',
+  remind: 'remind',
+  escalate: 'escalate',
+  autoForward: 'auto-forward',
+} as const
+
+const MINUTE = 60_000
+/** How much of a notice `待办` shows. */
+const PREVIEW_CHARS = 24
+
+type Reply = string
+
+/** Starts the policy timers of a newly opened relay (reminder, escalation, auto-forward). */
+export async function schedulePolicyTimers(app: Cascade, a: Announcement, r: Relay): Promise<void> {
+  const p = policyFor(app.cfg.policies, r.node, a.severity)
+  const id = `${a.code}-${r.node}`
+  const data = { code: a.code, node: r.node }
+  await app.timers.schedule(TIMER.remind, id, r.openedAt + p.remindAfter * MINUTE, data)
+  await app.timers.schedule(TIMER.escalate, id, r.openedAt + p.escalateAfter * MINUTE, data)
+  if (p.autoForwardAfter !== null) await app.timers.schedule(TIMER.autoForward, id, r.openedAt + p.autoForwardAfter * MINUTE, data)
+}
+
+/** Installs the timer handlers and help lines of the workflow. */
+export function installCuration(app: Cascade): void {
+  const pending = async (data: Record<string, unknown>) => {
+    const code = String(data.code)
+    const [a, relay] = await Promise.all([app.store.announcement(code), app.store.relay(code, String(data.node))])
+    return a && relay?.state === 'pending' && !await app.store.cancelledBy(code) ? { a, relay } : undefined
+  }
+  app.timers.handle(TIMER.release, async data => {
+    const a = await app.store.announcement(String(data.code))
+    if (a && !a.released) await app.release(a)
+  })
+  app.timers.handle(TIMER.expire, async data => { await expire(app, String(data.code)) })
+  app.timers.handle(TIMER.remind, async data => {
+    const p = await pending(data)
+    if (p) await remind(app, p.a, p.relay)
+  })
+  app.timers.handle(TIMER.escalate, async data => {
+    const p = await pending(data)
+    if (p) await escalate(app, p.a, p.relay)
+  })
+  app.timers.handle(TIMER.autoForward, async data => {
+    const p = await pending(data)
+    if (p) await app.autoForward(p.a, p.relay.node, 'timeout')
+  })
+}
+
+function waited(app: Cascade, r: Relay): number {
+  return Math.max(0, Math.round((app.now() - r.openedAt) / MINUTE))
+}
+
+async function remind(app: Cascade, a: Announcement, r: Relay): Promise<void> {
+  if (!await app.store.auditOnce(a.code, `remind-${r.node}`, { kind: 'reminder', node: r.node, actor: POLICY_ACTOR, at: app.now() })) return
+  for (const person of app.node(r.node).curators) {
+    await app.tell(person, r.node, `${a.code}-remind-${r.node}-${person}`, app.t('reminder', { code: a.code, minutes: waited(app, r), severity: severityZh(a.severity) }), PRIORITY.approval)
+  }
+}
+
+async function escalate(app: Cascade, a: Announcement, r: Relay): Promise<void> {
+  if (!await app.store.auditOnce(a.code, `escalate-${r.node}`, { kind: 'escalation', node: r.node, actor: POLICY_ACTOR, at: app.now() })) return
+  const node = app.node(r.node)
+  for (const backup of node.backups) await app.requestApproval(a, r, backup, '-escalated')
+  const curators = node.curators.map(p => app.personName(p)).join('、') || '（未配置）'
+  for (const person of r.parent ? app.node(r.parent).curators : []) {
+    await app.tell(person, r.parent, `${a.code}-escalate-${r.node}-${person}`, app.t('escalation_notice', { code: a.code, node: node.name, curators, minutes: waited(app, r) }), PRIORITY.approval)
+  }
+}
+
+/** At expiry: pending relays close as expired and queued posts are withdrawn. Idempotent. */
+async function expire(app: Cascade, code: string): Promise<void> {
+  const at = app.now()
+  for (const [node, r] of await app.store.relays(code)) {
+    if (r.state !== 'pending') continue
+    const { changed } = await app.store.transitionRelay(code, node, ['pending'], { state: 'expired', decidedBy: POLICY_ACTOR, decidedAt: at })
+    if (changed) await app.store.audit(code, { kind: 'expired', node, actor: POLICY_ACTOR, at })
+  }
+  for (const d of await app.store.deliveries(code)) {
+    if (d.state === 'queued' && await app.store.patchDelivery(code, d.topic, ['queued'], { state: 'withdrawn', error: 'expired' })) {
+      await app.store.audit(code, { kind: 'delivery-withdrawn', node: d.node, at, topic: d.topic, why: 'expired' })
+    }
+  }
+}
+
+// ── corrections ─────────────────────────────────────────────────────────────
+
+/**
+ * The path of a correction at one node: the groups that got (or were about to get) the original
+ * get the correction; children that approved the original are asked to approve the correction
+ * (urgent ones may pass by policy); children still deciding on the original see the new text.
+ */
+export async function forwardCorrection(app: Cascade, u: Announcement, relay: Relay): Promise<void> {
+  const original = u.references!
+  const text = relay.finalText ?? relay.text
+  for (const d of await app.store.deliveries(original)) {
+    if (d.node !== relay.node) continue
+    // A copy of the original still queued is withdrawn: that group gets only the correction.
+    if (d.state === 'queued') await app.store.patchDelivery(original, d.topic, ['queued'], { state: 'withdrawn', error: `superseded by ${u.code}` })
+    if (d.state !== 'failed') await app.post(u, relay, d.topic, text)
+  }
+  const originals = await app.store.relays(original)
+  for (const child of app.children(relay.node)) {
+    const r = originals.get(child)
+    if (!r) continue
+    if (r.state === 'pending') {
+      const { changed, relay: updated } = await app.store.transitionRelay(original, child, ['pending'], { text })
+      if (!changed || !updated) continue
+      await app.store.audit(original, { kind: 'pending-text-updated', node: child, actor: u.author, at: app.now(), by: u.code, before: r.text, after: text })
+      const a = await app.store.announcement(original)
+      if (a) for (const person of app.node(child).curators) await app.requestApproval(a, updated, person, `-upd-${u.code}`)
+    } else if (r.state === 'approved' || r.state === 'edited') {
+      await app.openRelay(u, relay, child, text)
+    }
+  }
+}
+
+/** Who may correct or retract an announcement: the origin's publishers, and ops from the CLI. */
+function mayAmend(app: Cascade, actor: string, a: Announcement): boolean {
+  return actor === CLI_AUTHOR || app.rolesOf(actor).publisher.includes(a.originNode)
+}
+
+/** `更正 A7K2 <新正文>`: a correction that follows the original's path. */
+export async function correct(app: Cascade, actor: string, code: string, text: string): Promise<{ reply: Reply; made?: Announcement }> {
+  const a = await app.store.announcement(code)
+  if (!a) return { reply: app.t('unknown_code', { code }) }
+  if (!mayAmend(app, actor, a)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }) }
+  if (a.type !== 'alert') return { reply: app.t('not_amendable', { code }) }
+  if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }) }
+  const u = await app.publish({ node: a.originNode, author: actor, text, severity: a.severity, category: a.category, status: a.status, ackRequired: a.ackRequired, type: 'update', references: code })
+  return { reply: app.t('update_ok', { code: u.code, ref: code }), made: u }
+}
+
+/**
+ * `撤回 A7K2 <理由>`: no approval below the origin. Withdraws every pending relay and every
+ * queued post of the original, and posts a correction to every group that got it — once per
+ * group. A scheduled announcement that has not gone out is simply called off.
+ */
+export async function cancel(app: Cascade, actor: string, code: string, reason: string): Promise<{ reply: Reply; made?: Announcement }> {
+  const a = await app.store.announcement(code)
+  if (!a) return { reply: app.t('unknown_code', { code }) }
+  if (!mayAmend(app, actor, a)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }) }
+  if (a.type === 'cancel') return { reply: app.t('not_amendable', { code }) }
+  if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }) }
+  const at = app.now()
+  if (!a.released) {
+    if (!await app.store.markCancelled(code, 'schedule')) return { reply: app.t('already_cancelled', { code }) }
+    await app.timers.cancel(TIMER.release, code)
+    await app.store.audit(code, { kind: 'cancel', actor, at, reason, scheduled: 1 })
+    return { reply: app.t('schedule_cancelled', { code }) }
+  }
+  const c = await app.publish({
+    node: a.originNode, author: actor, text: app.t('cancel_text', { ref: code, reason }),
+    severity: 'urgent', category: a.category, status: a.status, ackRequired: false, type: 'cancel', references: code,
+  })
+  // The flag first, then the sweep: every post is either taken before the flag (it gets a
+  // correction) or withdrawn by the worker that finds the flag (it gets neither).
+  if (!await app.store.markCancelled(code, c.code)) return { reply: app.t('already_cancelled', { code }) }
+  await app.store.audit(code, { kind: 'cancel', actor, at, reason, by: c.code })
+  let withdrawn = 0
+  for (const [node, r] of await app.store.relays(code)) {
+    if (r.state !== 'pending') continue
+    const { changed } = await app.store.transitionRelay(code, node, ['pending'], { state: 'withdrawn', decidedBy: actor, decidedAt: at, reason })
+    if (!changed) continue
+    withdrawn++
+    for (const person of [...app.node(node).curators, ...app.node(node).backups]) {
+      await app.tell(person, node, `${c.code}-withdrawn-${node}-${person}`, app.t('withdrawn_notice', { code, reason }))
+    }
+  }
+  let corrected = 0
+  const origin: Relay = { code: c.code, node: a.originNode, state: 'approved', text: c.text, openedAt: at }
+  for (const d of await app.store.deliveries(code)) {
+    if (d.state === 'queued' && await app.store.patchDelivery(code, d.topic, ['queued'], { state: 'withdrawn', error: `cancelled by ${c.code}` })) continue
+    const now = await app.store.delivery(code, d.topic)
+    if (now && ['sending', 'sent', 'confirmed'].includes(now.state)) {
+      await app.post(c, { ...origin, node: d.node }, d.topic, c.text)
+      corrected++
+    }
+  }
+  return { reply: app.t('cancel_ok', { code, groups: corrected, pending: withdrawn }), made: c }
+}
+
+// ── 待办 and 分类 ─────────────────────────────────────────────────────────────
+
+/** `待办`: the relays waiting for this person, oldest first, with their age. */
+export async function todo(app: Cascade, person: string): Promise<Reply> {
+  const items: { a: Announcement; r: Relay }[] = []
+  for (const { code, node } of await app.pendingFor(person)) {
+    const [a, r] = await Promise.all([app.store.announcement(code), app.store.relay(code, node)])
+    if (a && r?.state === 'pending') items.push({ a, r })
+  }
+  if (items.length === 0) return app.t('todo_empty')
+  items.sort((x, y) => x.r.openedAt - y.r.openedAt)
+  const lines = items.map(({ a, r }, i) => {
+    const preview = r.text.length > PREVIEW_CHARS ? `${r.text.slice(0, PREVIEW_CHARS)}…` : r.text
+    return `${i + 1}. ${a.code}（${severityZh(a.severity)}${a.status === 'exercise' ? '·演练' : ''}）${app.nodeName(r.node)} · 已等 ${waited(app, r)} 分钟：${preview}`
+  })
+  return app.t('todo_list', { count: items.length, items: lines.join('\n'), example: items[0].a.code })
+}
+
+/** `分类 A7K2 <类别>`: sets the category that tiers below this node see. */
+export async function classify(app: Cascade, person: string, code: string, category: string): Promise<Reply> {
+  if (!app.cfg.categories.includes(category)) return app.t('classify_bad', { categories: app.cfg.categories.join('、') })
+  const relays = await app.store.relays(code)
+  if (relays.size === 0) return app.t('unknown_code', { code })
+  const mine = app.approvesFor(person).map(n => relays.get(n)).find(r => r?.state === 'pending')
+  if (!mine) return app.t('not_your_node', { code, nodes: app.approvesFor(person).map(n => app.nodeName(n)).join('、') || '无' })
+  const { changed } = await app.store.transitionRelay(code, mine.node, ['pending'], { category })
+  if (!changed) return app.t('not_your_node', { code, nodes: app.nodeName(mine.node) })
+  await app.store.audit(code, { kind: 'classify', node: mine.node, actor: person, at: app.now(), before: mine.category, after: category })
+  return app.t('classify_ok', { code, category })
+}
+
+/** `定时 <时间> <正文>` confirmation text. */
+export function scheduledReply(app: Cascade, a: Announcement): Reply {
+  return app.t('schedule_ok', { code: a.code, time: dateAndClock(a.scheduledAt ?? a.createdAt) })
+}
+
