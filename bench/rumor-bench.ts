@@ -2,7 +2,8 @@
  * Rumor matcher benchmark: `npx tsx bench/rumor-bench.ts [entries] [queries]`.
  *
  * Generates a synthetic library (default 10,000 entries of realistic-length Chinese built from
- * a vocabulary of epidemic/village words), measures load + index time, per-message latency
+ * a vocabulary of epidemic/village words), measures load time (parse + index) from YAML and from
+ * the same library as JSON (the loader's fast path), memory of the JSON-loaded matcher, per-message latency
  * (p50/p99) over a few thousand queries (variants, chat, long posts), memory, and compares
  * with a naive full-scan bigram-Dice matcher over the same library in the same process.
  */
@@ -94,17 +95,29 @@ const ms = (x: number) => `${x.toFixed(3)} ms`;
 
 const library = syntheticLibrary(ENTRIES);
 const yamlText = stringify({ rumors: library });
+/** The same library written as JSON (valid YAML too): the loader's fast path. */
+const jsonText = JSON.stringify({ rumors: library }, null, 1);
 const queries = syntheticQueries(library, QUERIES);
 
+/** Parse + index one library text. */
+function load(text: string, file: string): { parseMs: number; indexMs: number; matcher: RumorMatcher } {
+  const t0 = performance.now();
+  const entries = parseRumorLibrary(text, file);
+  const t1 = performance.now();
+  const m = new RumorMatcher(entries);
+  return { parseMs: t1 - t0, indexMs: performance.now() - t1, matcher: m };
+}
+
+// Only the timings of the YAML run are kept (its matcher is garbage before memory is measured).
+const { parseMs: yamlParseMs, indexMs: yamlIndexMs } = load(yamlText, 'synthetic.yaml');
 global.gc?.();
 const memBefore = process.memoryUsage();
-const t0 = performance.now();
-const entries = parseRumorLibrary(yamlText, 'synthetic.yaml');
-const tParsed = performance.now();
-const matcher = new RumorMatcher(entries);
-const tIndexed = performance.now();
+const fromJson = load(jsonText, 'synthetic.json');
+const matcher = fromJson.matcher;
+const entries = matcher.entries();
 global.gc?.();
 const memAfter = process.memoryUsage();
+const loadMs = fromJson.parseMs + fromJson.indexMs;
 
 for (const q of queries.slice(0, 200)) matcher.match(q); // warm-up
 const statsBefore = matcher.stats;
@@ -129,11 +142,12 @@ for (const q of queries.slice(0, BASELINE_QUERIES)) {
 baseTimes.sort((a, b) => a - b);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-console.log(`library: ${ENTRIES} entries (${mb(yamlText.length)} YAML), queries: ${QUERIES}`);
-console.log(`load: parse ${ms(tParsed - t0)} + index ${ms(tIndexed - tParsed)} = ${ms(tIndexed - t0)}`);
-console.log(`memory delta: heapUsed ${mb(memAfter.heapUsed - memBefore.heapUsed)}, rss ${mb(memAfter.rss - memBefore.rss)}${global.gc ? '' : ' (run with --expose-gc for steadier figures)'}`);
+console.log(`library: ${ENTRIES} entries (${mb(yamlText.length)} YAML, ${mb(jsonText.length)} JSON), queries: ${QUERIES}`);
+console.log(`load from YAML: parse ${ms(yamlParseMs)} + index ${ms(yamlIndexMs)} = ${ms(yamlParseMs + yamlIndexMs)}`);
+console.log(`load from JSON: parse ${ms(fromJson.parseMs)} + index ${ms(fromJson.indexMs)} = ${ms(loadMs)}`);
+console.log(`memory of the matcher (heapUsed delta): ${mb(memAfter.heapUsed - memBefore.heapUsed)}; process after load: heapUsed ${mb(memAfter.heapUsed)}, rss ${mb(memAfter.rss)}${global.gc ? '' : ' (run with --expose-gc for steadier figures)'}`);
 console.log(`match: p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}, max ${ms(times[times.length - 1])}, mean ${ms(mean(times))}`);
 console.log(`actions: ${JSON.stringify(actions)}; rumors scored per message: ${((statsAfter.rumorsScored - statsBefore.rumorsScored) / QUERIES).toFixed(1)} of ${ENTRIES}`);
 console.log(`baseline full-scan Dice (${BASELINE_QUERIES} queries): p50 ${ms(percentile(baseTimes, 50))}, p99 ${ms(percentile(baseTimes, 99))}, mean ${ms(mean(baseTimes))}`);
 console.log(`speed-up (baseline mean / matcher mean): ${(mean(baseTimes) / mean(times)).toFixed(1)}x`);
-console.log(`targets: p99 <= 2 ms ${percentile(times, 99) <= 2 ? 'OK' : 'MISSED'}, load <= 2 s ${tIndexed - t0 <= 2000 ? 'OK' : 'MISSED'}`);
+console.log(`targets: p99 <= 2 ms ${percentile(times, 99) <= 2 ? 'OK' : 'MISSED'}, load (JSON) <= 2 s ${loadMs <= 2000 ? 'OK' : 'MISSED'}, load (YAML) <= 2 s ${yamlParseMs + yamlIndexMs <= 2000 ? 'OK' : 'MISSED'}`);

@@ -7,7 +7,8 @@
  *   A bad input line gives `{"id": null, "score": 0, "action": "ignore", "error": "…"}`.
  * - `cascade rumor eval --library FILE --queries FILE [--json]`: reply precision, reply recall,
  *   suggest recall with counts, and the confusions.
- * - `cascade rumor list [--library FILE]`: id, category and claim of each entry.
+ * - `cascade rumor list [--library FILE]`: id, category and claim of each entry, then the entries
+ *   curators added from chat (Redis at REDIS_URL, namespace CASCADE_NS, as the other commands).
  * - unknown subcommand or missing option: usage on stderr, exit code 2.
  */
 import { readFile } from 'node:fs/promises';
@@ -15,6 +16,10 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { loadRumorLibrary, RumorLibraryError, type RumorEntry } from '../domain/rumor/library.ts';
 import { RumorMatcher, type RumorAction } from '../domain/rumor/matcher.ts';
+import { DEFAULT_REDIS_URL, redisOptions } from '../app/redis.ts';
+import { Keys } from '../store/keys.ts';
+import { RumorStore } from '../store/rumors.ts';
+import { Redis } from 'ioredis';
 
 /** Library used by `cascade rumor list` when no --library is given. */
 export const DEFAULT_RUMOR_LIBRARY = 'config/rumors.yaml';
@@ -35,6 +40,8 @@ export interface RumorCommandIO {
   stdin: Readable;
   stdout: Writable;
   stderr: Writable;
+  /** Environment for `list` (REDIS_URL, CASCADE_NS); `process.env` by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface ParsedArgs {
@@ -102,7 +109,7 @@ export async function rumorCommand(
       }
       case 'list': {
         const entries = await loadRumorLibrary(parsed.options.get('--library') ?? DEFAULT_RUMOR_LIBRARY);
-        io.stdout.write(formatRumorList(entries));
+        io.stdout.write(formatRumorList(entries, await curatorEntries(io)));
         return EXIT_OK;
       }
       default:
@@ -285,4 +292,27 @@ export function formatRumorList(entries: readonly RumorEntry[], extra: readonly 
   if (extra.length > 0) lines.push('', `added by curators (${extra.length}):`, ...extra.map(row));
   lines.push('', `${all.length} rumors`);
   return `${lines.join('\n')}\n`;
+}
+
+/** How long `list` waits for Redis before listing the file alone. */
+const REDIS_CONNECT_TIMEOUT_MS = 1500;
+
+/**
+ * The entries curators added from chat, from the Redis of REDIS_URL under CASCADE_NS. When Redis
+ * does not answer, says so on stderr and returns none (the file's entries are still listed).
+ */
+export async function curatorEntries(io: RumorCommandIO): Promise<RumorEntry[]> {
+  const env = io.env ?? process.env;
+  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const redis = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return await new RumorStore(redis, new Keys(env.CASCADE_NS ?? 'cascade').base).entries();
+  } catch (err) {
+    io.stderr.write(`cascade rumor list: Redis at ${url} did not answer (${(err as Error).message}); curator-added entries are not shown\n`);
+    return [];
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -205,26 +205,13 @@ function segmentsOf(text: string): string[] {
   return text.split(/[^\p{L}\p{N}]+/u).filter((s) => s.length > 0);
 }
 
-/** A rumor wording (claim or example) as stored in the index. */
-interface IndexedDoc {
-  rumor: number;
-  features: ReadonlySet<string>;
-  /** Cached total weight and the index version it was computed at. */
-  weight: number;
-  weightVersion: number;
-  /** Positive predicates the wording asserts (for negation-flip detection). */
-  key: string;
-}
+/** Marks the end of a segment in a message's bigram sequence (no passage runs across it). */
+const SEGMENT_BREAK = -2;
+/** A bigram that occurs in no library wording. */
+const UNSEEN = -1;
 
-interface IndexedRumor {
-  entry: RumorEntry;
-  docs: number[];
-  union: ReadonlySet<string>;
-  unionWeight: number;
-  unionVersion: number;
-  urls: string[];
-  hosts: string[];
-}
+/** Initial capacity of the per-feature arrays (they double as the library grows). */
+const INITIAL_FEATURES = 1024;
 
 /** Counters exposed for tests and benchmarks. */
 export interface MatcherStats {
@@ -248,20 +235,68 @@ interface Candidate {
   score: number;
 }
 
+interface IndexedRumor {
+  entry: RumorEntry;
+  docs: number[];
+  /** Feature ids of all its wordings, sorted, unique. */
+  union: Int32Array;
+  unionWeight: number;
+  unionVersion: number;
+  urls: string[];
+  /** Punctuation-free keys of its wordings (for negation-flip detection). */
+  keys: string[];
+}
+
+/** A message as the matcher sees it: its known features with weights, and its bigram sequence. */
+interface Query {
+  /** Ids of the message's features that occur in the library (unique). */
+  ids: number[];
+  /** Total weight of all its features, unseen ones included. */
+  weight: number;
+  /** Feature id per bigram position, {@link UNSEEN} or {@link SEGMENT_BREAK}. */
+  bigrams: Int32Array;
+  /** 1 where the bigram is substantive (not grammar or an everyday word). */
+  substantive: Uint8Array;
+}
+
 /**
  * Matches messages against a rumor library. Build it once from the library; add curator
  * entries at run time with {@link RumorMatcher.add}.
+ *
+ * Features are interned as integer ids; per-feature data (document frequency, cached weight,
+ * posting list) lives in arrays indexed by id, and each wording keeps a sorted `Int32Array` of
+ * its ids. A message's weights go into a reused scratch array, so scoring a candidate is a walk
+ * over its wordings' ids with no hashing and no per-candidate allocation.
  */
 export class RumorMatcher {
   private readonly rumors: IndexedRumor[] = [];
-  private readonly docs: IndexedDoc[] = [];
   private readonly byId = new Map<string, number>();
-  /** feature → document ordinals. */
-  private readonly postings = new Map<string, number[]>();
-  /** feature → number of rumors containing it (document frequency at rumor level). */
-  private readonly df = new Map<string, number>();
-  /** host → rumor ordinals. */
+  /** Per document (a claim or an example): its rumor, feature ids, cached weight. */
+  private readonly docRumor: number[] = [];
+  private readonly docFeatures: Int32Array[] = [];
+  private readonly docWeights: number[] = [];
+  private readonly docWeightVersions: number[] = [];
+  /** feature text → id. */
+  private readonly featureIds = new Map<string, number>();
+  /** id → document ordinals containing it. */
+  private readonly postings: number[][] = [];
+  /** id → number of rumors containing it (document frequency at rumor level). */
+  private df = new Int32Array(INITIAL_FEATURES);
+  /** id → the part of its weight that does not depend on the library (unigram/common discounts). */
+  private staticFactor = new Float64Array(INITIAL_FEATURES);
+  /** id → cached weight, valid when its version equals the index version. */
+  private weightCache = new Float64Array(INITIAL_FEATURES);
+  private weightVersion = new Int32Array(INITIAL_FEATURES);
+  /** Scratch: id → the current message's weight for it (0 otherwise; cleared after each match). */
+  private queryWeight = new Float64Array(INITIAL_FEATURES);
+  /** Scratch: id → stamp of the rumor whose wording contains it (for shared-passage runs). */
+  private marks = new Int32Array(INITIAL_FEATURES);
+  private stamp = 0;
+  /** Scratch: 1 per bigram position of the message shared with the rumor being scored. */
+  private shared = new Uint8Array(256);
+  /** host → rumor ordinals; exact normalized link → rumor ordinals. */
   private readonly hostIndex = new Map<string, number[]>();
+  private readonly urlIndex = new Map<string, number[]>();
   /** Bumped on every change that alters IDF weights. */
   private version = 0;
   /** Scratch accumulator for retrieval (one slot per document, reset after each use). */
@@ -306,66 +341,92 @@ export class RumorMatcher {
   add(entry: RumorEntry): void {
     if (this.byId.has(entry.id)) throw new Error(`rumor id "${entry.id}" is already in the matcher`);
     const ordinal = this.rumors.length;
-    const wordings = [entry.claim, ...entry.examples];
     const docIds: number[] = [];
-    const union = new Set<string>();
-    for (const wording of wordings) {
-      const normalized = normalizeMessage(wording);
-      const segments = segmentsOf(stripFraming(normalized.text));
+    const keys: string[] = [];
+    const union = new Set<number>();
+    for (const wording of [entry.claim, ...entry.examples]) {
+      const segments = segmentsOf(stripFraming(normalizeMessage(wording).text));
       const features = textFeatures(segments);
       if (features.size === 0) continue;
-      const docId = this.docs.length;
-      this.docs.push({ rumor: ordinal, features, weight: 0, weightVersion: -1, key: segments.join('') });
+      const ids = new Int32Array(features.size);
+      let i = 0;
+      for (const f of features) ids[i++] = this.intern(f);
+      ids.sort();
+      const docId = this.docFeatures.length;
+      this.docRumor.push(ordinal);
+      this.docFeatures.push(ids);
+      this.docWeights.push(0);
+      this.docWeightVersions.push(-1);
       docIds.push(docId);
-      for (const f of features) {
-        union.add(f);
-        let list = this.postings.get(f);
-        if (!list) this.postings.set(f, (list = []));
-        list.push(docId);
+      keys.push(segments.join(''));
+      for (const id of ids) {
+        union.add(id);
+        this.postings[id].push(docId);
       }
     }
-    for (const f of union) this.df.set(f, (this.df.get(f) ?? 0) + 1);
+    const unionIds = Int32Array.from(union).sort();
+    for (const id of unionIds) this.df[id]++;
     const urls = entry.urls.map(normalizeUrl);
-    const hosts = [...new Set(urls.map(urlHost).filter((h) => h && !GENERIC_HOSTS.has(h)))];
-    for (const host of hosts) {
-      let list = this.hostIndex.get(host);
-      if (!list) this.hostIndex.set(host, (list = []));
-      list.push(ordinal);
-    }
-    this.rumors.push({ entry, docs: docIds, union, unionWeight: 0, unionVersion: -1, urls, hosts });
+    for (const url of new Set(urls)) pushTo(this.urlIndex, url, ordinal);
+    for (const host of new Set(urls.map(urlHost))) if (host && !GENERIC_HOSTS.has(host)) pushTo(this.hostIndex, host, ordinal);
+    this.rumors.push({ entry, docs: docIds, union: unionIds, unionWeight: 0, unionVersion: -1, urls, keys });
     this.byId.set(entry.id, ordinal);
     this.version++;
   }
 
-  /** Inverse document frequency of a feature over rumors (unseen features get the maximum). */
-  private idf(feature: string): number {
-    const n = this.rumors.length;
-    const df = this.df.get(feature) ?? 0;
-    return Math.log((n + 1) / (df + 0.5));
+  /** The id of a feature, creating it (and room for it) when new. */
+  private intern(feature: string): number {
+    let id = this.featureIds.get(feature);
+    if (id !== undefined) return id;
+    id = this.postings.length;
+    if (id >= this.df.length) this.growFeatures(id * 2);
+    this.featureIds.set(feature, id);
+    this.postings.push([]);
+    this.staticFactor[id] = staticFactor(feature);
+    return id;
   }
 
-  /** Weight of one feature: IDF times the unigram / common-character discounts. */
-  private weight(feature: string): number {
-    const idf = this.df.has(feature) ? this.idf(feature) : this.idf(feature) * UNSEEN_FEATURE_FACTOR;
-    const chars = [...feature];
-    if (chars.length === 1) return idf * UNIGRAM_WEIGHT * (COMMON_CHARS.has(feature) ? COMMON_CHAR_FACTOR : 1);
-    if (COMMON_WORDS.has(feature)) return idf * COMMON_CHAR_FACTOR;
-    const common = chars.filter((c) => COMMON_CHARS.has(c)).length;
-    return idf * (common === 0 ? 1 : common === 1 ? COMMON_BIGRAM_FACTOR : COMMON_CHAR_FACTOR);
+  private growFeatures(capacity: number): void {
+    const grow = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity);
+      next.set(old);
+      return next;
+    };
+    this.df = grow(this.df, (n) => new Int32Array(n));
+    this.staticFactor = grow(this.staticFactor, (n) => new Float64Array(n));
+    this.weightCache = grow(this.weightCache, (n) => new Float64Array(n));
+    this.weightVersion = grow(this.weightVersion, (n) => new Int32Array(n));
+    this.queryWeight = grow(this.queryWeight, (n) => new Float64Array(n));
+    this.marks = grow(this.marks, (n) => new Int32Array(n));
   }
 
-  private totalWeight(features: Iterable<string>): number {
+  /** Inverse document frequency over rumors for a document frequency (0 for unseen features). */
+  private idf(df: number): number {
+    return Math.log((this.rumors.length + 1) / (df + 0.5));
+  }
+
+  /** Weight of a library feature: IDF times the unigram / common-character discounts (cached). */
+  private featureWeight(id: number): number {
+    if (this.weightVersion[id] !== this.version) {
+      this.weightCache[id] = this.idf(this.df[id]) * this.staticFactor[id];
+      this.weightVersion[id] = this.version;
+    }
+    return this.weightCache[id];
+  }
+
+  /** Total library weight of a wording's (or a rumor's) features. */
+  private totalWeight(ids: Int32Array): number {
     let total = 0;
-    for (const f of features) total += this.weight(f);
+    for (let i = 0; i < ids.length; i++) total += this.featureWeight(ids[i]);
     return total;
   }
 
-  private docWeight(doc: IndexedDoc): number {
-    if (doc.weightVersion !== this.version) {
-      doc.weight = this.totalWeight(doc.features);
-      doc.weightVersion = this.version;
+  private docWeight(docId: number): number {
+    if (this.docWeightVersions[docId] !== this.version) {
+      this.docWeights[docId] = this.totalWeight(this.docFeatures[docId]);
+      this.docWeightVersions[docId] = this.version;
     }
-    return doc.weight;
+    return this.docWeights[docId];
   }
 
   private unionWeight(rumor: IndexedRumor): number {
@@ -376,17 +437,66 @@ export class RumorMatcher {
     return rumor.unionWeight;
   }
 
+  /**
+   * Reads a message's features: library features get their weight in the scratch array
+   * (cleared by {@link clearQuery}); features no wording has count with a reduced weight.
+   */
+  private analyze(segments: readonly string[]): Query {
+    const ids: number[] = [];
+    const seenUnknown = new Set<string>();
+    const bigrams: number[] = [];
+    const substantive: number[] = [];
+    let weight = 0;
+    const note = (feature: string): number => {
+      const id = this.featureIds.get(feature);
+      if (id === undefined) {
+        if (!seenUnknown.has(feature)) {
+          seenUnknown.add(feature);
+          weight += this.idf(0) * UNSEEN_FEATURE_FACTOR * staticFactor(feature);
+        }
+        return UNSEEN;
+      }
+      if (this.queryWeight[id] === 0) {
+        const w = this.featureWeight(id);
+        this.queryWeight[id] = w;
+        ids.push(id);
+        weight += w;
+      }
+      return id;
+    };
+    for (const segment of segments) {
+      const chars = [...segment];
+      for (let i = 0; i < chars.length; i++) {
+        note(chars[i]);
+        if (i + 1 < chars.length) {
+          bigrams.push(note(chars[i] + chars[i + 1]));
+          substantive.push(isSubstantive(chars[i], chars[i + 1]) ? 1 : 0);
+        }
+      }
+      bigrams.push(SEGMENT_BREAK);
+      substantive.push(0);
+    }
+    return { ids, weight, bigrams: Int32Array.from(bigrams), substantive: Uint8Array.from(substantive) };
+  }
+
+  private clearQuery(q: Query): void {
+    for (const id of q.ids) this.queryWeight[id] = 0;
+  }
+
   /** Candidate rumors through the inverted index: never a full scan of the library. */
-  private retrieve(weights: Map<string, number>): number[] {
-    const cap = Math.max(RETRIEVAL_MIN_DF_CAP, Math.floor(this.docs.length * RETRIEVAL_MAX_DF_SHARE));
-    if (this.accumulator.length < this.docs.length) this.accumulator = new Float64Array(this.docs.length * 2);
+  private retrieve(q: Query): number[] {
+    const docCount = this.docFeatures.length;
+    const cap = Math.max(RETRIEVAL_MIN_DF_CAP, Math.floor(docCount * RETRIEVAL_MAX_DF_SHARE));
+    if (this.accumulator.length < docCount) this.accumulator = new Float64Array(docCount * 2);
     const acc = this.accumulator;
     const touched: number[] = [];
-    for (const [f, w] of weights) {
-      const list = this.postings.get(f);
-      if (!list || list.length > cap) continue;
+    for (const id of q.ids) {
+      const list = this.postings[id];
+      if (list.length > cap) continue;
+      const w = this.queryWeight[id];
       this.counters.postingsVisited += list.length;
-      for (const docId of list) {
+      for (let i = 0; i < list.length; i++) {
+        const docId = list[i];
         if (acc[docId] === 0) touched.push(docId);
         acc[docId] += w;
       }
@@ -406,45 +516,59 @@ export class RumorMatcher {
     }
     const rumors: number[] = [];
     for (const docId of top) {
-      const r = this.docs[docId].rumor;
+      const r = this.docRumor[docId];
       if (!rumors.includes(r)) rumors.push(r);
     }
     for (const docId of touched) acc[docId] = 0;
     return rumors;
   }
 
-  /** Exact text score of one rumor against the query features. */
-  private scoreRumor(ordinal: number, weights: Map<string, number>, queryWeight: number, segments: readonly string[]): number {
+  /** Query weight of the features in a sorted id list (the message's share of a wording). */
+  private sharedWeight(ids: Int32Array): number {
+    let shared = 0;
+    for (let i = 0; i < ids.length; i++) shared += this.queryWeight[ids[i]];
+    return shared;
+  }
+
+  /** Exact text score of one rumor against the message. */
+  private scoreRumor(ordinal: number, q: Query): number {
     const rumor = this.rumors[ordinal];
     this.counters.rumorsScored++;
     let best = 0;
     for (const docId of rumor.docs) {
-      const doc = this.docs[docId];
-      const shared = sharedWeight(weights, doc.features);
-      best = Math.max(best, combine(shared / queryWeight, shared / this.docWeight(doc)));
+      const shared = this.sharedWeight(this.docFeatures[docId]);
+      best = Math.max(best, combine(shared / q.weight, shared / this.docWeight(docId)));
     }
-    const sharedUnion = sharedWeight(weights, rumor.union);
-    const unionScore = combine(sharedUnion / queryWeight, sharedUnion / this.unionWeight(rumor));
-    const score = Math.max(best, unionScore);
-    return sharesClaim(segments, rumor.union) ? score : score * SINGLE_RUN_FACTOR;
+    const sharedUnion = this.sharedWeight(rumor.union);
+    const score = Math.max(best, combine(sharedUnion / q.weight, sharedUnion / this.unionWeight(rumor)));
+    return this.sharesClaimWith(rumor, q) ? score : score * SINGLE_RUN_FACTOR;
+  }
+
+  /** {@link sharesClaim} on ids: marks the rumor's features, then walks the message's bigrams. */
+  private sharesClaimWith(rumor: IndexedRumor, q: Query): boolean {
+    if (++this.stamp > 0x3fffffff) {
+      this.marks.fill(0);
+      this.stamp = 1;
+    }
+    const stamp = this.stamp;
+    for (let i = 0; i < rumor.union.length; i++) this.marks[rumor.union[i]] = stamp;
+    if (this.shared.length < q.bigrams.length) this.shared = new Uint8Array(q.bigrams.length * 2);
+    const shared = this.shared;
+    for (let p = 0; p < q.bigrams.length; p++) {
+      const id = q.bigrams[p];
+      shared[p] = id >= 0 && this.marks[id] === stamp ? 1 : 0;
+    }
+    return enoughSharedRuns(shared, q.substantive, q.bigrams.length);
   }
 
   /** Rumors whose links appear in the message, with the URL score. */
   private urlEvidence(urls: readonly string[]): Map<number, number> {
     const found = new Map<number, number>();
+    const raise = (ordinal: number, score: number) => found.set(ordinal, Math.max(found.get(ordinal) ?? 0, score));
     for (const url of urls) {
-      const host = urlHost(url);
-      for (const ordinal of this.hostIndex.get(host) ?? []) {
-        const exact = this.rumors[ordinal].urls.includes(url);
-        const score = exact ? URL_EXACT_SCORE : URL_HOST_SCORE;
-        found.set(ordinal, Math.max(found.get(ordinal) ?? 0, score));
-      }
-      // Exact links on generic hosts (e.g. one specific article) still count.
-      if (GENERIC_HOSTS.has(host)) {
-        for (const rumor of this.rumors) {
-          if (rumor.urls.includes(url)) found.set(this.byId.get(rumor.entry.id)!, URL_EXACT_SCORE);
-        }
-      }
+      // Exact links count on any host (even one specific article on a generic host).
+      for (const ordinal of this.urlIndex.get(url) ?? []) raise(ordinal, URL_EXACT_SCORE);
+      for (const ordinal of this.hostIndex.get(urlHost(url)) ?? []) raise(ordinal, URL_HOST_SCORE);
     }
     return found;
   }
@@ -465,22 +589,20 @@ export class RumorMatcher {
       return { id: null, score: 0, action: 'ignore', reasons: ['short'] };
     }
 
-    const features = textFeatures(segments);
-    const weights = new Map<string, number>();
-    let queryWeight = 0;
-    for (const f of features) {
-      const w = this.weight(f);
-      weights.set(f, w);
-      queryWeight += w;
-    }
-
     const candidates: Candidate[] = [];
     const seen = new Set<number>();
-    if (queryWeight > 0 && key.length >= MIN_MESSAGE_LENGTH) {
-      for (const ordinal of this.retrieve(weights)) {
-        seen.add(ordinal);
-        const textScore = this.scoreRumor(ordinal, weights, queryWeight, segments);
-        candidates.push({ rumor: ordinal, score: Math.max(textScore, urlScores.get(ordinal) ?? 0) });
+    if (key.length >= MIN_MESSAGE_LENGTH) {
+      const q = this.analyze(segments);
+      try {
+        if (q.weight > 0) {
+          for (const ordinal of this.retrieve(q)) {
+            seen.add(ordinal);
+            const textScore = this.scoreRumor(ordinal, q);
+            candidates.push({ rumor: ordinal, score: Math.max(textScore, urlScores.get(ordinal) ?? 0) });
+          }
+        }
+      } finally {
+        this.clearQuery(q);
       }
     }
     for (const [ordinal, score] of urlScores) {
@@ -510,29 +632,43 @@ export class RumorMatcher {
       } else if (matchesAny(OFFICIAL_PATTERNS, normalized.plain)) {
         action = 'suggest';
         reasons.push('official notice');
-      } else if (this.negatesRumor(key, rumor)) {
+      } else if (negatesRumor(key, rumor.keys)) {
         action = 'suggest';
         reasons.push('negated claim');
       }
     }
     return { id: rumor.entry.id, score, action, rumor: rumor.entry, reasons };
   }
+}
 
-  /**
-   * True when the message negates a predicate that the rumor asserts: "不能预防" against a
-   * rumor worded "能预防"/"可以预防". A message that denies the claim is a rebuttal.
-   */
-  private negatesRumor(key: string, rumor: IndexedRumor): boolean {
-    const rumorKeys = rumor.docs.map((d) => this.docs[d].key);
-    for (const m of key.matchAll(NEGATION_PATTERN)) {
-      const after = key.slice(m.index + m[0].length, m.index + m[0].length + 2);
-      const negated = m[0] + after;
-      const asserted = rumorKeys.some((k) => k.includes(after));
-      const alsoNegated = rumorKeys.some((k) => k.includes(negated) || hasNegationBefore(k, after));
-      if (asserted && !alsoNegated) return true;
-    }
-    return false;
+function pushTo<K>(index: Map<K, number[]>, key: K, value: number): void {
+  const list = index.get(key);
+  if (list) list.push(value);
+  else index.set(key, [value]);
+}
+
+/** The library-independent part of a feature's weight: unigram and common-character discounts. */
+function staticFactor(feature: string): number {
+  const chars = [...feature];
+  if (chars.length === 1) return UNIGRAM_WEIGHT * (COMMON_CHARS.has(feature) ? COMMON_CHAR_FACTOR : 1);
+  if (COMMON_WORDS.has(feature)) return COMMON_CHAR_FACTOR;
+  const common = chars.filter((c) => COMMON_CHARS.has(c)).length;
+  return common === 0 ? 1 : common === 1 ? COMMON_BIGRAM_FACTOR : COMMON_CHAR_FACTOR;
+}
+
+/**
+ * True when the message negates a predicate that the rumor asserts: "不能预防" against a
+ * rumor worded "能预防"/"可以预防". A message that denies the claim is a rebuttal.
+ */
+function negatesRumor(key: string, rumorKeys: readonly string[]): boolean {
+  for (const m of key.matchAll(NEGATION_PATTERN)) {
+    const after = key.slice(m.index + m[0].length, m.index + m[0].length + 2);
+    const negated = m[0] + after;
+    const asserted = rumorKeys.some((k) => k.includes(after));
+    const alsoNegated = rumorKeys.some((k) => k.includes(negated) || hasNegationBefore(k, after));
+    if (asserted && !alsoNegated) return true;
   }
+  return false;
 }
 
 /**
@@ -557,39 +693,43 @@ function combine(queryCoverage: number, docCoverage: number): number {
  * with "喝板蓝根能预防新冠"; a variant of the rumor shares the thing and the claimed effect.
  */
 export function sharesClaim(segments: readonly string[], rumorFeatures: ReadonlySet<string>): boolean {
-  let runs = 0;
+  const shared: number[] = [];
+  const substantive: number[] = [];
   for (const segment of segments) {
     const chars = [...segment];
-    let length = 0;
-    let substantive = false;
-    for (let i = 0; i <= chars.length - 1; i++) {
-      const shared = i + 1 < chars.length && rumorFeatures.has(chars[i] + chars[i + 1]);
-      if (shared) {
-        length++;
-        if (isSubstantive(chars[i], chars[i + 1])) substantive = true;
-        continue;
-      }
-      if (length > 0 && substantive) {
-        if (length >= LONG_RUN_BIGRAMS) return true;
-        runs++;
-        if (runs >= MIN_SHARED_RUNS) return true;
-      }
-      length = 0;
-      substantive = false;
+    for (let i = 0; i + 1 < chars.length; i++) {
+      shared.push(rumorFeatures.has(chars[i] + chars[i + 1]) ? 1 : 0);
+      substantive.push(isSubstantive(chars[i], chars[i + 1]) ? 1 : 0);
     }
+    shared.push(0);
+    substantive.push(0);
   }
-  return false;
+  return enoughSharedRuns(shared, substantive, shared.length);
 }
 
-/** Total query weight of the features a wording shares with the query (walks the smaller set). */
-function sharedWeight(weights: ReadonlyMap<string, number>, features: ReadonlySet<string>): number {
-  let shared = 0;
-  if (features.size < weights.size) {
-    for (const f of features) shared += weights.get(f) ?? 0;
-  } else {
-    for (const [f, w] of weights) if (features.has(f)) shared += w;
+/**
+ * The passage count behind {@link sharesClaim}: `shared[p]` says whether bigram position `p` of
+ * the message occurs in the rumor (0 at segment ends), `substantive[p]` whether it is more than
+ * grammar. True at {@link MIN_SHARED_RUNS} substantive runs or one of {@link LONG_RUN_BIGRAMS}.
+ */
+function enoughSharedRuns(shared: ArrayLike<number>, substantive: ArrayLike<number>, length: number): boolean {
+  let runs = 0;
+  let run = 0;
+  let substantiveRun = false;
+  for (let p = 0; p <= length; p++) {
+    if (p < length && shared[p]) {
+      run++;
+      if (substantive[p]) substantiveRun = true;
+      continue;
+    }
+    if (run > 0 && substantiveRun) {
+      if (run >= LONG_RUN_BIGRAMS) return true;
+      if (++runs >= MIN_SHARED_RUNS) return true;
+    }
+    run = 0;
+    substantiveRun = false;
   }
-  return shared;
+  return false;
 }
 
 function isSubstantive(a: string, b: string): boolean {

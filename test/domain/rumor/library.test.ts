@@ -50,4 +50,12 @@ describe('parseRumorLibrary', () => {
       expect(e.source, e.id).not.toBe('');
     }
   });
+
+  it('reads a JSON library (the fast path) like the same library in YAML, and validates it the same way', () => {
+    const fromYaml = parseRumorLibrary(ok, 'lib.yaml');
+    expect(parseRumorLibrary(JSON.stringify({ rumors: fromYaml }), 'lib.json')).toEqual(fromYaml);
+    // A YAML flow mapping opens with { too but is not JSON: the YAML parser reads it.
+    expect(parseRumorLibrary('{rumors: [{id: A1, claim: 说法, rebuttal: 回应, category: x}]}', 'flow.yaml')[0]).toMatchObject({ id: 'A1', claim: '说法' });
+    expect(() => parseRumorLibrary(JSON.stringify({ rumors: [{ id: 'A1', claim: '说法', category: 'x' }] }), 'lib.json')).toThrow('missing required field "rebuttal"');
+  });
 });
