@@ -1,0 +1,386 @@
+/**
+ * The response mechanism: villagers' tips (举报) and help requests (求助) become tracked cases
+ * that always get an answer (群众的每一个呼声和期盼都有回应和着落).
+ *
+ * - A villager writes `举报 …` / `求助 …` to a bot in a DM or in a village group. The case goes
+ *   to the people responsible for the reporter's village (its curators, and the grid worker when
+ *   a households module provides one, see `provideGridWorkers`) by DM. In a group the bot answers
+ *   briefly, without the reporter's name or the report's text, and continues in a DM.
+ * - Staff answer in chat: 接单 / 回复 / 办结 / 转交 / 属实. Only people responsible for that
+ *   case may act on it; nothing a villager types can read or close someone else's case.
+ * - A case not taken within its SLA escalates step by step (config/cases.yaml); every step is in
+ *   the case's history.
+ *
+ * Installed from `FEATURES` (src/app/compose.ts) when the config has `cases`.
+ */
+import { METRICS, metricsOf } from './metrics.ts'
+import type { CasesConfig } from '../config/cases.ts'
+import {
+  ACTIVE_STATES, CASE_STATES, CASE_USAGE, KIND_VERB, WAITING_STATES,
+  closeDeadline, durationZh, escalationAt, escalationDue, newCaseCode, normalizeReport, parseCaseCommand,
+  type Case, type CaseCommand, type CaseKind, type Reporter,
+} from '../domain/cases.ts'
+import type { TemplateKey } from '../domain/templates.ts'
+import { PRIORITY } from '../queue/outbox.ts'
+import { CaseStore } from '../store/cases.ts'
+import type { Cascade, Inbound, InboundContext } from './cascade.ts'
+
+/** Timer kinds of this feature. */
+export const CASE_TIMERS = { escalate: 'case-escalate', closeDue: 'case-close-due' } as const
+const MINUTE_MS = 60_000
+/** Attempts at a fresh case code before giving up (32³ codes; collisions are rare). */
+const CODE_ATTEMPTS = 50
+
+/**
+ * Where a households/grids module plugs in: the grid workers (person ids from people.yaml) who
+ * look after this reporter in this village; empty when the roster does not place them.
+ */
+export interface GridWorkerResolver {
+  gridWorkersOf(node: string, reporter: Reporter): Promise<readonly string[]> | readonly string[]
+}
+
+const desks = new WeakMap<Cascade, CaseDesk>()
+const gridResolvers = new WeakMap<Cascade, GridWorkerResolver>()
+
+/** The installed cases feature of an app (undefined when config/cases.yaml is absent). */
+export function casesOf(app: Cascade): CaseDesk | undefined { return desks.get(app) }
+
+/**
+ * Makes new cases (and transfers) go also to the reporter's grid worker. Call it from the
+ * households feature's install function; the order of FEATURES does not matter.
+ */
+export function provideGridWorkers(app: Cascade, resolver: GridWorkerResolver): void { gridResolvers.set(app, resolver) }
+
+/** The feature's install function (listed in FEATURES). */
+export function installCases(app: Cascade): void {
+  const cfg = app.cfg.cases
+  if (!cfg || desks.has(app)) return
+  const desk = new CaseDesk(app, cfg)
+  desks.set(app, desk)
+  // A photo sent in a private chat right after a report belongs to the reporter's open case.
+  app.use(ctx => ctx.msg.kind === 'image' ? (ctx.msg.topic ? Promise.resolve(undefined) : desk.attachPhoto(ctx.msg)) : desk.handle(ctx))
+  app.timers.handle(CASE_TIMERS.escalate, data => desk.onEscalate(String(data.code), Number(data.generation), Number(data.step)))
+  app.timers.handle(CASE_TIMERS.closeDue, data => desk.onCloseDue(String(data.code)))
+  for (const verb of ['接单', '回复', '办结', '转交', '属实'] as const) app.addHelp('anyone-bound', CASE_USAGE[verb])
+}
+
+/** Where a case goes: a node, and a note for staff when the village could not be told. */
+export interface Route { node: string; note?: string }
+
+export class CaseDesk {
+  readonly store: CaseStore
+  /** Group topic → node id, from the config. */
+  private readonly topicNode = new Map<string, string>()
+
+  constructor(readonly app: Cascade, readonly cfg: CasesConfig) {
+    this.store = new CaseStore(app.store)
+    for (const n of app.cfg.nodes.values()) for (const g of n.groups) this.topicNode.set(g.topic, n.id)
+  }
+
+  private t(key: TemplateKey, vars: Record<string, string | number | undefined> = {}): string { return this.app.t(key, vars) }
+
+  // ── inbound ───────────────────────────────────────────────────────────────
+
+  /** The inbound handler: case commands of villagers and staff; everything else passes on. */
+  async handle({ msg, person }: InboundContext): Promise<string[] | undefined> {
+    if (msg.topic) await this.rememberVillage(msg)
+    const cmd = parseCaseCommand(msg.text)
+    if (!cmd) return undefined
+    if (cmd.kind === 'report') return this.report(msg, cmd.caseKind, cmd.text)
+    if (cmd.kind === 'malformed' && (cmd.verb === '举报' || cmd.verb === '求助')) return [this.t('case_empty', { usage: CASE_USAGE[cmd.verb] })]
+    if (!person) return msg.topic ? [] : [this.t('case_staff_only')]
+    if (cmd.kind === 'malformed') return [this.t('malformed', { usage: CASE_USAGE[cmd.verb] })]
+    return [await this.staffCommand(person, cmd, msg)]
+  }
+
+  /** A contact speaking in a village group is remembered as living there (to route their DMs). */
+  private async rememberVillage(msg: Inbound): Promise<void> {
+    const node = this.topicNode.get(msg.topic ?? '')
+    if (node && this.app.cfg.nodes.get(node)?.level === 'village') await this.store.seen(msg.contactId, node)
+  }
+
+  // ── opening ───────────────────────────────────────────────────────────────
+
+  /** Opens a case (or finds the same recent one) and answers the reporter. */
+  async report(msg: Inbound, kind: CaseKind, text: string): Promise<string[]> {
+    const reporter: Reporter = { bot: msg.bot, contactId: msg.contactId, name: msg.contactName }
+    const route = await this.route(msg)
+    const now = this.app.now()
+    const base: Omit<Case, 'code'> = {
+      kind, text, state: 'open', node: route.node, reporter, openedAt: now,
+      responsible: await this.responsibleFor(route.node, reporter),
+      generation: 0, slaFrom: now, escalations: 0, photos: 0,
+      ...(msg.topic ? { topic: msg.topic } : {}), ...(route.note ? { routeNote: route.note } : {}),
+    }
+    const normalized = normalizeReport(text)
+    for (let i = 0; i < CODE_ATTEMPTS; i++) {
+      const c: Case = { ...base, code: newCaseCode() }
+      const res = await this.store.open(c, normalized, this.cfg.duplicateWindowMinutes * MINUTE_MS, this.cfg.photoWindowMinutes * MINUTE_MS)
+      if ('duplicateOf' in res) return this.duplicate(msg, res.duplicateOf)
+      if (res.opened) return this.opened(msg, res.case)
+    }
+    throw new Error('no free case code after many attempts')
+  }
+
+  private async opened(msg: Inbound, c: Case): Promise<string[]> {
+    await this.store.log(c.code, { kind: 'open', at: c.openedAt, node: c.node, text: c.routeNote })
+    this.app.log.info('case.opened', { code: c.code, kind: c.kind, node: c.node, via: msg.topic ? 'group' : 'dm' })
+    await metricsOf(this.app).add(METRICS.openCases, { node: c.node }, +1)
+    await this.assign(c)
+    await this.scheduleTimers(c)
+    const sla = this.cfg.kinds[c.kind]
+    const text = this.t(c.kind === 'tip' ? 'case_opened_tip' : 'case_opened_help', { code: c.code, node: this.app.nodeName(c.node), take_within: durationZh(sla.takeWithinMinutes) })
+    return this.answerReporter(msg, c, 'opened', text)
+  }
+
+  /** The same report again: the existing code. Another account's copy of a group message: silence. */
+  private async duplicate(msg: Inbound, code: string): Promise<string[]> {
+    const c = await this.store.get(code)
+    if (!c) return []
+    if (msg.topic && c.topic === msg.topic && c.reporter.bot !== msg.bot) return []
+    await this.store.log(code, { kind: 'duplicate', at: this.app.now() })
+    return this.answerReporter(msg, c, `dup-${msg.messageId}`, this.t('case_duplicate', { code }))
+  }
+
+  /** In a DM: the answer itself. In a group: a brief note there, the answer by DM. */
+  private async answerReporter(msg: Inbound, c: Case, idem: string, text: string): Promise<string[]> {
+    if (!msg.topic) return [text]
+    await this.tellReporter(c, idem, text)
+    return [this.t('case_group_ack', { kind: KIND_VERB[c.kind] })]
+  }
+
+  // ── routing ───────────────────────────────────────────────────────────────
+
+  /**
+   * The reporter's node: the group's node; for a DM the village whose group they last spoke in,
+   * else the only village this account serves, else the bound person's node, else the district
+   * (with a note asking its curator to transfer the case).
+   */
+  async route(msg: Inbound): Promise<Route> {
+    const byTopic = msg.topic ? this.topicNode.get(msg.topic) : undefined
+    if (byTopic) return { node: byTopic }
+    const seen = await this.store.seenIn(msg.contactId)
+    if (seen && this.app.cfg.nodes.has(seen)) return { node: seen }
+    const villages = (this.app.cfg.bots.get(msg.bot)?.nodes ?? []).filter(n => this.app.cfg.nodes.get(n)?.level === 'village')
+    if (villages.length === 1) return { node: villages[0] }
+    const person = await this.app.store.personOf(msg.bot, msg.contactId)
+    const roles = person ? this.app.rolesOf(person) : undefined
+    const own = roles && [...roles.curator, ...roles.backup, ...roles.publisher][0]
+    if (own) return { node: own }
+    return { node: this.app.cfg.rootId, note: '（未能确定反映人所在的村/社区，请核实后转交。）\n' }
+  }
+
+  /** Who a case at `node` goes to: the reporter's grid workers (when the roster places them), then the node's curators. */
+  async responsibleFor(node: string, reporter: Reporter): Promise<string[]> {
+    const grid = (await gridResolvers.get(this.app)?.gridWorkersOf(node, reporter)) ?? []
+    const curators = this.app.cfg.nodes.get(node)?.curators ?? []
+    return unique([...grid.filter(p => this.app.cfg.people.has(p)), ...curators])
+  }
+
+  /** DMs the case to everyone responsible for it. */
+  private async assign(c: Case, note = c.routeNote ?? ''): Promise<void> {
+    const sla = this.cfg.kinds[c.kind]
+    const text = this.t('case_assigned', {
+      code: c.code, kind: KIND_VERB[c.kind], node: this.app.nodeName(c.node), reporter: this.reporterText(c),
+      text: c.text, take_within: durationZh(sla.takeWithinMinutes), note,
+    })
+    for (const person of c.responsible) await this.tellStaff(c, person, `assign-${c.generation}-${person}`, text)
+    await this.store.log(c.code, { kind: 'assign', at: this.app.now(), node: c.node, text: c.responsible.join(',') })
+  }
+
+  private reporterText(c: Case): string {
+    return `${c.reporter.name}（${c.topic ? `在群“${c.topic}”中反映` : '私信反映'}）`
+  }
+
+  // ── sends ─────────────────────────────────────────────────────────────────
+
+  /** A DM to the reporter, through the account they wrote to. */
+  private async tellReporter(c: Case, idem: string, text: string): Promise<void> {
+    await this.app.outboxes.enqueue(c.reporter.bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'contact', contactId: c.reporter.contactId }, text }, PRIORITY.reply)
+  }
+
+  /** A DM to a staff member through an account they are bound to; recorded when they cannot be reached. */
+  private async tellStaff(c: Case, person: string, idem: string, text: string): Promise<void> {
+    const bot = await this.app.router.botForPerson(person, c.node)
+    if (!bot) {
+      this.app.log.warn('case.staff-unreachable', { code: c.code, person })
+      await this.store.log(c.code, { kind: 'unreachable', at: this.app.now(), actor: person })
+      return
+    }
+    await this.app.outboxes.enqueue(bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
+  }
+
+  // ── timers ────────────────────────────────────────────────────────────────
+
+  private async scheduleTimers(c: Case): Promise<void> {
+    await this.scheduleEscalation(c, 0)
+    const due = closeDeadline(c, this.cfg.kinds[c.kind])
+    if (due !== undefined && c.generation === 0) await this.app.timers.schedule(CASE_TIMERS.closeDue, c.code, due, { code: c.code })
+  }
+
+  private async scheduleEscalation(c: Case, step: number): Promise<void> {
+    const at = escalationAt(c, this.cfg.kinds[c.kind], this.cfg.escalation, step)
+    if (at === undefined) return
+    await this.app.timers.schedule(CASE_TIMERS.escalate, `${c.code}-${c.generation}-${step}`, at, { code: c.code, generation: c.generation, step })
+  }
+
+  /** A take deadline (or a later step) passed: remind, widen who may take it, schedule the next step. */
+  async onEscalate(code: string, generation: number, step: number): Promise<void> {
+    const c = await this.store.get(code)
+    const def = this.cfg.escalation[step]
+    if (!c || !def || !escalationDue(c, generation, step)) return
+    const target = def.to === 'node' ? c.node : this.app.cfg.nodes.get(c.node)?.parent
+    const n = target ? this.app.cfg.nodes.get(target) : undefined
+    const people = n ? unique([...n.curators, ...n.backups]) : []
+    const res = await this.store.transition(code, WAITING_STATES, { escalations: step + 1, responsible: unique([...c.responsible, ...people]) })
+    if (!res.changed || !res.case) return
+    const now = this.app.now()
+    const text = this.t('case_escalated', {
+      code, kind: KIND_VERB[c.kind], node: this.app.nodeName(c.node), reporter: this.reporterText(c), text: c.text,
+      overdue: durationZh((now - c.slaFrom) / MINUTE_MS),
+    })
+    for (const person of people) await this.tellStaff(res.case, person, `esc-${generation}-${step}-${person}`, text)
+    await this.store.log(code, { kind: 'escalate', at: now, step: step + 1, node: target, text: people.join(',') || '（无人可升级）' })
+    this.app.log.info('case.escalated', { code, step: step + 1, node: target })
+    await this.scheduleEscalation(res.case, step + 1)
+  }
+
+  /** The close deadline passed: remind whoever took it (or everyone responsible). */
+  async onCloseDue(code: string): Promise<void> {
+    const c = await this.store.get(code)
+    const hours = this.cfg.kinds[c?.kind ?? 'help'].closeWithinHours
+    if (!c || c.state === 'closed' || hours === undefined) return
+    const text = this.t('case_close_overdue', { code, kind: KIND_VERB[c.kind], node: this.app.nodeName(c.node), hours })
+    for (const person of c.takenBy ? [c.takenBy] : c.responsible) await this.tellStaff(c, person, `overdue-${person}`, text)
+    await this.store.log(code, { kind: 'overdue', at: this.app.now(), node: c.node })
+  }
+
+  // ── staff commands ────────────────────────────────────────────────────────
+
+  /** 接单 / 回复 / 办结 / 转交 / 属实 from a bound person; returns the answer for them. */
+  async staffCommand(person: string, cmd: Exclude<CaseCommand, { kind: 'report' | 'malformed' }>, msg: Pick<Inbound, 'messageId'>): Promise<string> {
+    const c = await this.store.get(cmd.code)
+    if (!c) return this.t('case_unknown', { code: cmd.code })
+    if (!c.responsible.includes(person)) {
+      this.app.log.info('case.refused', { code: c.code, person, command: cmd.kind })
+      return this.t('case_not_responsible', { code: c.code })
+    }
+    switch (cmd.kind) {
+      case 'take': return this.take(c, person)
+      case 'reply': return this.reply(c, person, cmd.text, msg.messageId)
+      case 'close': return this.close(c, person, cmd.result)
+      case 'transfer': return this.transfer(c, person, cmd.to)
+      case 'verify': return this.verify(c, person)
+    }
+  }
+
+  /** Why an action on a case that moved on did nothing. */
+  private settled(c: Case): string {
+    if (c.state === 'closed') return this.t('case_already_closed', { code: c.code, actor: this.app.personName(c.closedBy ?? '') })
+    return this.t('case_already_taken', { code: c.code, actor: this.app.personName(c.takenBy ?? '') })
+  }
+
+  private async take(c: Case, person: string, tell = true): Promise<string> {
+    const at = this.app.now()
+    const res = await this.store.transition(c.code, WAITING_STATES, { state: 'taken', takenBy: person, takenAt: at })
+    if (!res.changed) return res.case ? this.settled(res.case) : this.t('case_unknown', { code: c.code })
+    await this.store.log(c.code, { kind: 'take', at, actor: person, node: c.node })
+    this.app.log.info('case.taken', { code: c.code, person })
+    if (tell) await this.tellReporter(c, `taken-${c.generation}`, this.t('case_taken_reporter', { code: c.code, node: this.app.nodeName(c.node) }))
+    return this.t('case_taken_ok', { code: c.code })
+  }
+
+  private async reply(c: Case, person: string, text: string, messageId: string): Promise<string> {
+    if (c.state === 'closed') return this.settled(c)
+    if (WAITING_STATES.includes(c.state)) await this.take(c, person, false) // answering the reporter takes the case
+    await this.tellReporter(c, `reply-${messageId}`, this.t('case_reply_reporter', { code: c.code, node: this.app.nodeName(c.node), actor: this.app.personName(person), text }))
+    await this.store.log(c.code, { kind: 'reply', at: this.app.now(), actor: person, text })
+    return this.t('case_reply_ok', { code: c.code })
+  }
+
+  private async close(c: Case, person: string, result: string): Promise<string> {
+    const at = this.app.now()
+    const res = await this.store.transition(c.code, ACTIVE_STATES, { state: 'closed', closedBy: person, closedAt: at, result })
+    if (!res.changed) return res.case ? this.settled(res.case) : this.t('case_unknown', { code: c.code })
+    await this.store.log(c.code, { kind: 'close', at, actor: person, text: result })
+    this.app.log.info('case.closed', { code: c.code, person })
+    await metricsOf(this.app).add(METRICS.openCases, { node: res.case?.node ?? c.node }, -1)
+    await this.tellReporter(c, 'closed', this.t('case_closed_reporter', { code: c.code, result }))
+    return this.t('case_closed_ok', { code: c.code })
+  }
+
+  private async transfer(c: Case, person: string, to: string): Promise<string> {
+    if (c.state === 'closed') return this.settled(c)
+    const node = this.findNode(to)
+    if (!node) return this.t('case_transfer_unknown', { name: to, nodes: this.nearbyNodes(c.node) })
+    const at = this.app.now()
+    const patch: Partial<Case> = {
+      state: 'transferred', node, transferredFrom: c.node, generation: c.generation + 1, slaFrom: at, escalations: 0,
+      responsible: await this.responsibleFor(node, c.reporter),
+    }
+    // Only from the state we saw: of two transfers at once, one wins.
+    const res = await this.store.transition(c.code, [c.state], patch)
+    if (!res.changed || !res.case) return res.case ? this.settled(res.case) : this.t('case_unknown', { code: c.code })
+    const moved = res.case
+    await this.store.log(c.code, { kind: 'transfer', at, actor: person, node, text: c.node })
+    this.app.log.info('case.transferred', { code: c.code, from: c.node, to: node })
+    await metricsOf(this.app).add(METRICS.openCases, { node: c.node }, -1)
+    await metricsOf(this.app).add(METRICS.openCases, { node }, +1)
+    await this.assign(moved, `（由${this.app.nodeName(c.node)}${this.app.personName(person)}转来）\n`)
+    await this.scheduleEscalation(moved, 0)
+    await this.tellReporter(c, `transferred-${moved.generation}`, this.t('case_transferred_reporter', { code: c.code, node: this.app.nodeName(node) }))
+    return this.t('case_transfer_ok', { code: c.code, node: this.app.nodeName(node) })
+  }
+
+  private async verify(c: Case, person: string): Promise<string> {
+    if (c.kind !== 'tip') return this.t('case_not_tip', { code: c.code })
+    const at = this.app.now()
+    if (!await this.store.recordReward({ code: c.code, by: person, at, reward: this.cfg.reward })) {
+      const r = await this.store.reward(c.code)
+      return this.t('case_already_verified', { code: c.code, actor: this.app.personName(r?.by ?? '') })
+    }
+    await this.store.transition(c.code, CASE_STATES, { verifiedBy: person, verifiedAt: at })
+    await this.store.log(c.code, { kind: 'verify', at, actor: person, text: this.cfg.reward })
+    this.app.log.info('case.verified', { code: c.code, person })
+    await this.tellReporter(c, 'verified', this.t('case_verified_reporter', { code: c.code, reward: this.cfg.reward }))
+    return this.t('case_verified_ok', { code: c.code })
+  }
+
+  /** A node by id or by name (exact, then unique partial match). */
+  findNode(text: string): string | undefined {
+    const q = text.trim()
+    const nodes = [...this.app.cfg.nodes.values()]
+    const exact = nodes.find(n => n.id === q || n.name === q)
+    if (exact) return exact.id
+    const partial = nodes.filter(n => n.name.includes(q) || q.includes(n.name))
+    return partial.length === 1 ? partial[0].id : undefined
+  }
+
+  /** Names of the nodes near `node` (its parent's children and the parent), as examples. */
+  private nearbyNodes(node: string): string {
+    const parent = this.app.cfg.nodes.get(node)?.parent
+    const ids = parent ? [parent, ...this.app.children(parent)] : this.app.children(node)
+    return ids.map(id => this.app.nodeName(id)).join('、')
+  }
+
+  // ── photos ────────────────────────────────────────────────────────────────
+
+  /**
+   * A photo from a contact: it belongs to their latest case when that was opened within the
+   * photo window and is not closed. Returns the answer for the reporter, or undefined when the
+   * photo belongs to no case. Called by the chat adapter once it passes image messages.
+   */
+  async attachPhoto(msg: Pick<Inbound, 'bot' | 'contactId' | 'messageId'>): Promise<string[] | undefined> {
+    const code = await this.store.lastOf(msg.bot, msg.contactId)
+    const c = code ? await this.store.get(code) : undefined
+    if (!c || c.state === 'closed') return undefined
+    const res = await this.store.transition(c.code, ACTIVE_STATES, { photos: c.photos + 1 })
+    if (!res.changed || !res.case) return undefined
+    await this.store.log(c.code, { kind: 'photo', at: this.app.now(), text: msg.messageId })
+    const text = this.t('case_photo_staff', { code: c.code, count: res.case.photos })
+    for (const person of c.takenBy ? [c.takenBy] : c.responsible) await this.tellStaff(c, person, `photo-${msg.messageId}-${person}`, text)
+    return [this.t('case_photo_added', { code: c.code })]
+  }
+}
+
+function unique<T>(xs: T[]): T[] { return [...new Set(xs)] }

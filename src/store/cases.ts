@@ -1,0 +1,150 @@
+/**
+ * Cases in Redis, under the app's namespace (`{ns}:`). Every change two people could race on is
+ * one atomic step: opening (with duplicate suppression) is one Lua script, every state change
+ * goes through `PATCH_IF_STATE`, and a verified tip's reward is recorded once (`HSETNX`).
+ *
+ * | key | type | what |
+ * |---|---|---|
+ * | `cases` | hash code → JSON | the case records |
+ * | `cases:at` | zset | codes by opening time |
+ * | `case-dup:<hash>` | string (TTL) | the code of a recent report, per reporter and text |
+ * | `case-last:<bot>:<contact>` | string (TTL) | the reporter's latest case (a photo belongs to it) |
+ * | `case-seen:<contact>` | string (TTL) | the village whose group the contact last spoke in |
+ * | `audit:case-<code>` | stream | the case's history (the spine's audit log, `Store.audit`) |
+ * | `case-rewards` | hash code → JSON | rewards recorded for verified tips |
+ */
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import type { Case, CaseEvent, CaseState } from '../domain/cases.ts'
+import { PATCH_IF_STATE } from './scripts.ts'
+import type { Store } from './store.ts'
+
+/**
+ * openCase — stores a new case unless the same report is recent.
+ * KEYS[1] cases, KEYS[2] case-dup:<hash>, KEYS[3] cases:at, KEYS[4] case-last:<bot>:<contact>
+ * ARGV[1] code, ARGV[2] JSON, ARGV[3] duplicate window (ms), ARGV[4] openedAt, ARGV[5] photo window (ms)
+ * Returns {1, code} when opened, {0, existing code} for a duplicate, {2} when the code is taken.
+ */
+const OPEN_CASE = `
+local dup = redis.call('GET', KEYS[2])
+if dup then return {0, dup} end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return {2} end
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3]) end
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+if tonumber(ARGV[5]) > 0 then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[5]) end
+return {1, ARGV[1]}
+`
+
+/** How long the village a contact was last seen speaking in is remembered. */
+const SEEN_TTL_S = 30 * 24 * 3600
+
+interface CaseScripts {
+  openCase(cases: string, dup: string, byTime: string, last: string, code: string, json: string, dupMs: string, at: string, lastMs: string): Promise<[number, string?]>
+  casePatchIfState(key: string, field: string, states: string, patch: string): Promise<[number, string | null]>
+}
+
+export type OpenResult = { opened: true; case: Case } | { opened: false; duplicateOf: string } | { opened: false; codeTaken: true }
+
+export interface RewardRecord { code: string; by: string; at: number; reward: string }
+
+export class CaseStore {
+  private readonly lua: CaseScripts
+
+  readonly redis: Redis
+  /** The app's key prefix, e.g. `{cascade}:`. */
+  readonly base: string
+
+  /** Cases live next to the spine's records, under the same namespace. */
+  constructor(private readonly store: Store) {
+    const redis = this.redis = store.redis
+    this.base = store.keys.base
+    redis.defineCommand('openCase', { numberOfKeys: 4, lua: OPEN_CASE })
+    redis.defineCommand('casePatchIfState', { numberOfKeys: 1, lua: PATCH_IF_STATE })
+    this.lua = redis as unknown as CaseScripts
+  }
+
+  private get casesKey() { return `${this.base}cases` }
+  private get byTimeKey() { return `${this.base}cases:at` }
+  private get rewardsKey() { return `${this.base}case-rewards` }
+  private dupKey(contactId: string, kind: string, normalized: string) {
+    return `${this.base}case-dup:${createHash('sha1').update(`${contactId}\n${kind}\n${normalized}`).digest('hex').slice(0, 16)}`
+  }
+  private lastKey(bot: string, contactId: string) { return `${this.base}case-last:${bot}:${contactId}` }
+  private seenKey(contactId: string) { return `${this.base}case-seen:${contactId}` }
+  /** The audit log's name for a case (announcement codes and case codes may look alike). */
+  private logName(code: string) { return `case-${code}` }
+
+  /**
+   * Opens the case unless the same reporter sent the same (normalized) text within the window:
+   * then the existing code. Atomic, so two accounts seeing the same group message open one case.
+   */
+  async open(c: Case, normalized: string, duplicateWindowMs: number, photoWindowMs: number): Promise<OpenResult> {
+    const [status, code] = await this.lua.openCase(
+      this.casesKey, this.dupKey(c.reporter.contactId, c.kind, normalized), this.byTimeKey, this.lastKey(c.reporter.bot, c.reporter.contactId),
+      c.code, JSON.stringify(c), String(Math.round(duplicateWindowMs)), String(c.openedAt), String(Math.round(photoWindowMs)),
+    )
+    if (status === 1) return { opened: true, case: c }
+    if (status === 0 && code) return { opened: false, duplicateOf: code }
+    return { opened: false, codeTaken: true }
+  }
+
+  async get(code: string): Promise<Case | undefined> {
+    const raw = await this.redis.hget(this.casesKey, code)
+    return raw ? fromJson(raw) : undefined
+  }
+
+  /** Every case, newest first. */
+  async all(): Promise<Case[]> {
+    const all = await this.redis.hvals(this.casesKey)
+    return all.map(fromJson).sort((a, b) => b.openedAt - a.openedAt)
+  }
+
+  /**
+   * Changes a case only if its state is one of `from`, atomically (`PATCH_IF_STATE`).
+   * `changed: false` with the current record when someone else got there first.
+   */
+  async transition(code: string, from: readonly CaseState[], patch: Partial<Case>): Promise<{ changed: boolean; case?: Case }> {
+    const [ok, raw] = await this.lua.casePatchIfState(this.casesKey, code, from.join(','), JSON.stringify(patch))
+    return { changed: ok === 1, case: raw ? fromJson(raw) : undefined }
+  }
+
+  /** The reporter's latest case, if opened within the photo window. */
+  async lastOf(bot: string, contactId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.lastKey(bot, contactId))) ?? undefined
+  }
+
+  /** Remembers the village a contact was seen speaking in (to route their DMs). */
+  async seen(contactId: string, node: string): Promise<void> {
+    await this.redis.set(this.seenKey(contactId), node, 'EX', SEEN_TTL_S)
+  }
+
+  async seenIn(contactId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.seenKey(contactId))) ?? undefined
+  }
+
+  /** Records the reward of a verified tip once; false when it was already recorded. */
+  async recordReward(r: RewardRecord): Promise<boolean> {
+    return (await this.redis.hsetnx(this.rewardsKey, r.code, JSON.stringify(r))) === 1
+  }
+
+  async reward(code: string): Promise<RewardRecord | undefined> {
+    const raw = await this.redis.hget(this.rewardsKey, code)
+    return raw ? JSON.parse(raw) as RewardRecord : undefined
+  }
+
+  /** Appends one step to the case's history. */
+  async log(code: string, e: CaseEvent): Promise<void> {
+    await this.store.audit(this.logName(code), { ...e })
+  }
+
+  async history(code: string): Promise<CaseEvent[]> {
+    return (await this.store.auditLog(this.logName(code))).map(e => ({ ...e, ...(e.step !== undefined ? { step: Number(e.step) } : {}) }) as CaseEvent)
+  }
+}
+
+/** Lua's cjson writes an empty list as `{}`: lists are made lists again on the way back. */
+function fromJson(raw: string): Case {
+  const c = JSON.parse(raw) as Case
+  if (!Array.isArray(c.responsible)) c.responsible = []
+  return c
+}
