@@ -8,8 +8,9 @@
 import type { CascadeConfig, NodeConfig } from '../config/types.ts'
 import {
   decideRelay, forwards, newAnnouncementCode, newInviteCode,
-  type Announcement, type Decision, type Relay, type Severity,
+  type Announcement, type AnnouncementStatus, type AnnouncementType, type Decision, type Relay, type Severity,
 } from '../domain/announcement.ts'
+import { policyFor } from '../config/policies.ts'
 import { parseAck } from '../domain/ack.ts'
 import { parseCommand, USAGE, type Command } from '../domain/commands.ts'
 import { buildStatus, clock, renderStatus, stateZh, type StatusNode } from '../domain/status.ts'
@@ -20,13 +21,19 @@ import type { Store } from '../store/store.ts'
 import { EventBus } from './events.ts'
 import { silentLogger, type Logger } from './log.ts'
 import { Router } from './router.ts'
+import { cancel, classify, correct, forwardCorrection, installCuration, schedulePolicyTimers, scheduledReply, TIMER, todo } from './curation.ts'
+import { parseWhen } from '../domain/commands.ts'
 
 /** An acknowledgment counts for the latest notice of a group within this window. */
 export const ACK_WINDOW_MS = 72 * 3600 * 1000
+/** How long the bot accounts' contact ids are cached (they change only at a login). */
+export const BOT_CONTACTS_TTL_MS = 5_000
 /** Invite codes expire after this long unless `cascade invite --ttl` says otherwise. */
 export const INVITE_TTL_HOURS = 72
 /** Author id used for announcements published by ops from the command line. */
 export const CLI_AUTHOR = 'ops-cli'
+/** Actor recorded when a policy, not a person, forwarded a relay or closed it. */
+export const POLICY_ACTOR = 'policy'
 
 /** A message that reached one of the bots. */
 export interface Inbound {
@@ -38,6 +45,8 @@ export interface Inbound {
   text: string
   /** The platform's message id (for reply idempotency). */
   messageId: string
+  /** Text (the default) or an image (its `text` is empty): only feature handlers see images. */
+  kind?: 'text' | 'image'
 }
 
 export interface PublishInput {
@@ -47,9 +56,18 @@ export interface PublishInput {
   severity?: Severity
   category?: string
   ackRequired?: boolean
+  /** `exercise`: a drill, labelled 【演练】 everywhere and counted apart. */
+  status?: AnnouncementStatus
+  /** Publish later (epoch ms); cancellable until then. */
+  at?: number
+  /** Default: the origin's policy `expiresAfterHours` after it goes out. */
+  expiresAt?: number
+  /** For corrections and cancellations: what they refer to. */
+  type?: AnnouncementType
+  references?: string
 }
 
-export type Roles = { publisher: string[]; curator: string[]; backup: string[] }
+export type Roles = { publisher: string[]; curator: string[]; backup: string[]; gridWorker: string[] }
 
 /** What a feature's inbound handler sees: the message and, when bound, the sender's person id. */
 export interface InboundContext { msg: Inbound; person?: string }
@@ -60,7 +78,7 @@ export interface InboundContext { msg: Inbound; person?: string }
 export type InboundHandler = (ctx: InboundContext) => Promise<string[] | undefined>
 
 /** Who a help line is shown to. */
-export type HelpAudience = 'publisher' | 'approver' | 'anyone-bound'
+export type HelpAudience = 'publisher' | 'approver' | 'grid-worker' | 'anyone-bound'
 
 export interface CascadeDeps {
   cfg: CascadeConfig
@@ -85,6 +103,7 @@ export class Cascade {
   private readonly templates: Templates
   private readonly handlers: InboundHandler[] = []
   private readonly helpLines: { audience: HelpAudience; usage: string }[] = []
+  private botContactsCache?: { at: number; ids: Promise<Set<string>> }
 
   constructor(deps: CascadeDeps) {
     this.cfg = deps.cfg
@@ -97,6 +116,7 @@ export class Cascade {
     this.events = new EventBus(this.log)
     this.templates = deps.cfg.templates as Templates
     this.router = new Router(deps.cfg, deps.store, deps.outboxes)
+    installCuration(this)
   }
 
   /** Adds a feature's inbound handler; handlers run in the order added, after the spine's commands. */
@@ -112,11 +132,15 @@ export class Cascade {
   // ── people and roles ──────────────────────────────────────────────────────
 
   rolesOf(person: string): Roles {
-    const roles: Roles = { publisher: [], curator: [], backup: [] }
+    const roles: Roles = { publisher: [], curator: [], backup: [], gridWorker: [] }
     for (const n of this.cfg.nodes.values()) {
       if (n.publishers.includes(person)) roles.publisher.push(n.id)
       if (n.curators.includes(person)) roles.curator.push(n.id)
       if (n.backups.includes(person)) roles.backup.push(n.id)
+    }
+    // Grid workers (网格员) of config/households.yaml: the villages of their grids.
+    for (const v of this.cfg.households?.villages.values() ?? []) {
+      if (v.grids.some(g => g.workers.includes(person))) roles.gridWorker.push(v.village)
     }
     return roles
   }
@@ -129,12 +153,13 @@ export class Cascade {
 
   personName(id: string): string {
     if (id === CLI_AUTHOR) return '运维（命令行）'
+    if (id === POLICY_ACTOR) return '系统（超时未审核，按规则自动转发）'
     return this.cfg.people.get(id)?.name ?? id
   }
 
   nodeName(id: string): string { return this.cfg.nodes.get(id)?.name ?? id }
 
-  private node(id: string): NodeConfig {
+  node(id: string): NodeConfig {
     const n = this.cfg.nodes.get(id)
     if (!n) throw new Error(`unknown node "${id}"`)
     return n
@@ -157,6 +182,7 @@ export class Cascade {
       ...r.publisher.map(n => `${this.nodeName(n)}发布员`),
       ...r.curator.map(n => `${this.nodeName(n)}审核员`),
       ...r.backup.map(n => `${this.nodeName(n)}后备审核员`),
+      ...r.gridWorker.map(n => `${this.nodeName(n)}网格员`),
     ]
     return parts.join('、') || '无'
   }
@@ -199,6 +225,14 @@ export class Cascade {
    * back where it came from. Never throws for bad input: bad input gets a help text.
    */
   async handleInbound(msg: Inbound): Promise<string[]> {
+    if (msg.kind === 'image') {
+      const person = await this.store.personOf(msg.bot, msg.contactId)
+      for (const handler of this.handlers) {
+        const replies = await handler({ msg, person })
+        if (replies) return replies
+      }
+      return []
+    }
     const cmd = parseCommand(msg.text)
     if (!msg.topic && cmd?.kind === 'bind') return this.redeem(msg, cmd.invite)
     const person = await this.store.personOf(msg.bot, msg.contactId)
@@ -226,7 +260,7 @@ export class Cascade {
 
   hasRole(person: string): boolean {
     const r = this.rolesOf(person)
-    return r.publisher.length + r.curator.length + r.backup.length > 0
+    return r.publisher.length + r.curator.length + r.backup.length + r.gridWorker.length > 0
   }
 
   private async execute(person: string, cmd: Command): Promise<string[]> {
@@ -234,13 +268,20 @@ export class Cascade {
       case 'help': return [this.helpText(person)]
       case 'bind': return [this.t('bind_bad')]
       case 'malformed': return [this.t('malformed', { usage: USAGE[cmd.verb] })]
-      case 'publish': {
+      case 'publish': case 'drill': case 'schedule': {
         const origin = this.rolesOf(person).publisher[0]
         if (!origin) return [this.t('not_publisher')]
-        const a = await this.publish({ node: origin, author: person, text: cmd.text })
+        const at = cmd.kind === 'schedule' ? parseWhen(cmd.when, this.now()) : undefined
+        if (cmd.kind === 'schedule' && at === undefined) return [this.t('malformed', { usage: USAGE.定时 })]
+        const a = await this.publish({ node: origin, author: person, text: cmd.text, status: cmd.kind === 'drill' ? 'exercise' : 'actual', at })
+        if (cmd.kind === 'schedule') return [scheduledReply(this, a)]
         const n = this.node(origin)
         return [this.t('publish_ok', { code: a.code, groups: publicGroups(n).length, children: this.children(origin).length })]
       }
+      case 'update': return [(await correct(this, person, cmd.code, cmd.text)).reply]
+      case 'cancel': return [(await cancel(this, person, cmd.code, cmd.reason)).reply]
+      case 'todo': return [await todo(this, person)]
+      case 'classify': return [await classify(this, person, cmd.code, cmd.category)]
       case 'approve': return [await this.decideByChat(person, cmd.code, { action: 'approve' })]
       case 'edit': return [await this.decideByChat(person, cmd.code, { action: 'edit', text: cmd.text })]
       case 'reject': return [await this.decideByChat(person, cmd.code, { action: 'reject', reason: cmd.reason })]
@@ -256,9 +297,10 @@ export class Cascade {
     const audiences = new Set<HelpAudience>(['anyone-bound'])
     if (r.publisher.length) audiences.add('publisher')
     if (r.curator.length || r.backup.length) audiences.add('approver')
+    if (r.gridWorker.length) audiences.add('grid-worker')
     const lines: string[] = []
-    if (audiences.has('publisher')) lines.push(USAGE.发布)
-    if (audiences.has('approver')) lines.push(USAGE.通过, USAGE.驳回, USAGE.修改)
+    if (audiences.has('publisher')) lines.push(USAGE.发布, USAGE.演练, USAGE.定时, USAGE.更正, USAGE.撤回)
+    if (audiences.has('approver')) lines.push(USAGE.通过, USAGE.驳回, USAGE.修改, USAGE.分类, USAGE.待办)
     lines.push(USAGE.进度)
     for (const h of this.helpLines) if (audiences.has(h.audience)) lines.push(h.usage)
     lines.push(USAGE.帮助)
@@ -269,81 +311,134 @@ export class Cascade {
 
   children(node: string): string[] { return this.cfg.children.get(node) ?? [] }
 
-  /** Publishes at the origin node (no approval there) and starts the relay down the tree. */
+  /**
+   * Publishes at the origin node (no approval there) and starts the relay down the tree — or,
+   * with `at` in the future, schedules it. Also schedules the announcement's expiry.
+   */
   async publish(input: PublishInput): Promise<Announcement> {
     const origin = this.node(input.node)
     const text = input.text.trim()
     if (!text) throw new Error('announcement text is empty')
     const createdAt = this.now()
+    const severity = input.severity ?? 'urgent'
+    const scheduled = input.at !== undefined && input.at > createdAt
+    const goesOut = scheduled ? input.at! : createdAt
     let a: Announcement
     do {
       a = {
-        code: newAnnouncementCode(this.random), version: 1, type: 'alert', originNode: origin.id,
-        author: input.author, category: input.category ?? this.cfg.categories[0] ?? '通知',
-        severity: input.severity ?? 'urgent', status: 'actual', text, createdAt,
-        ackRequired: input.ackRequired ?? true,
+        code: newAnnouncementCode(this.random), version: 1, type: input.type ?? 'alert', references: input.references,
+        originNode: origin.id, author: input.author, category: input.category ?? this.cfg.categories[0] ?? '通知',
+        severity, status: input.status ?? 'actual', text, createdAt, ackRequired: input.ackRequired ?? true,
+        expiresAt: input.expiresAt ?? goesOut + policyFor(this.cfg.policies, origin.id, severity).expiresAfterHours * 3600_000,
+        scheduledAt: scheduled ? input.at : undefined, released: !scheduled,
       }
     } while (!await this.store.createAnnouncement(a))
-    const relay: Relay = { code: a.code, node: origin.id, state: 'approved', text, finalText: text, openedAt: createdAt, decidedBy: input.author, decidedAt: createdAt }
-    await this.store.openRelay(relay)
-    await this.store.audit(a.code, { kind: 'publish', node: origin.id, actor: input.author, at: createdAt, severity: a.severity })
-    this.log.info('announcement.published', { code: a.code, node: origin.id, author: input.author })
-    await this.events.emit('published', { announcement: a })
-    await this.forward(a, relay)
+    await this.store.audit(a.code, { kind: a.type === 'alert' ? 'publish' : a.type, node: origin.id, actor: input.author, at: createdAt, severity, status: a.status, references: a.references, scheduledAt: a.scheduledAt, text })
+    this.log.info('announcement.published', { code: a.code, node: origin.id, author: input.author, type: a.type, scheduled })
+    await this.timers.schedule(TIMER.expire, a.code, a.expiresAt!, { code: a.code })
+    if (scheduled) await this.timers.schedule(TIMER.release, a.code, input.at!, { code: a.code })
+    else await this.release(a)
     return a
+  }
+
+  /** The announcement goes out: its origin relay is approved and forwarded. Idempotent. */
+  async release(a: Announcement): Promise<void> {
+    if (await this.store.cancelledBy(a.code)) return
+    if (!a.released) {
+      a = { ...a, released: true }
+      await this.store.saveAnnouncement(a)
+    }
+    const at = this.now()
+    const relay: Relay = { code: a.code, node: a.originNode, state: 'approved', text: a.text, finalText: a.text, openedAt: at, decidedBy: a.author, decidedAt: at, category: a.category }
+    await this.store.openRelay(relay)
+    await this.events.emit('published', { announcement: a })
+    await this.forward(a, (await this.store.relay(a.code, a.originNode)) ?? relay)
   }
 
   /**
    * A relay that forwards (the origin, or approved/edited): post to the node's public groups
    * and open relays for its children. Safe to run again: every step is idempotent.
+   * A correction (`update`) follows the original's path instead: see forwardCorrection.
    */
-  private async forward(a: Announcement, relay: Relay): Promise<void> {
+  async forward(a: Announcement, relay: Relay): Promise<void> {
+    if (await this.store.cancelledBy(a.code)) return
+    if (a.type === 'cancel') return // a retraction goes only where the original went: see curation.cancel
+    if (a.type === 'update' && a.references) return forwardCorrection(this, a, relay)
     const text = relay.finalText ?? relay.text
     const node = this.node(relay.node)
-    for (const g of publicGroups(node)) await this.post(a, node, g.topic, text)
-    for (const child of this.children(node.id)) {
-      const r: Relay = { code: a.code, node: child, parent: node.id, state: 'pending', text, openedAt: this.now() }
-      if (await this.store.openRelay(r)) {
-        await this.store.audit(a.code, { kind: 'relay-opened', node: child, at: r.openedAt })
-        for (const curator of this.node(child).curators) await this.requestApproval(a, r, curator)
-        await this.events.emit('relay-opened', { announcement: a, relay: r })
-      }
-    }
+    for (const g of publicGroups(node)) await this.post(a, relay, g.topic, text)
+    for (const child of this.children(node.id)) await this.openRelay(a, relay, child, text)
   }
 
-  private async post(a: Announcement, node: NodeConfig, topic: string, text: string): Promise<void> {
+  /** Opens the relay of a child node once: asks its curators and starts its policy timers. */
+  async openRelay(a: Announcement, parent: Relay, child: string, text: string): Promise<void> {
+    const r: Relay = { code: a.code, node: child, parent: parent.node, state: 'pending', text, openedAt: this.now(), category: parent.category }
+    if (!await this.store.openRelay(r)) return
+    // A cancel sets its flag before it sweeps the pending relays: either it saw this one, or we see the flag.
+    if (await this.store.cancelledBy(a.code)) {
+      await this.store.transitionRelay(a.code, child, ['pending'], { state: 'withdrawn', decidedBy: POLICY_ACTOR, decidedAt: this.now() })
+      return
+    }
+    await this.store.audit(a.code, { kind: 'relay-opened', node: child, at: r.openedAt })
+    await this.events.emit('relay-opened', { announcement: a, relay: r })
+    if (a.type === 'update' && a.severity === 'urgent' && this.cfg.policies.urgentCorrectionsAutoApprove) {
+      await this.autoForward(a, child, 'correction')
+      return
+    }
+    for (const curator of this.node(child).curators) await this.requestApproval(a, r, curator)
+    await schedulePolicyTimers(this, a, r)
+  }
+
+  /** Queues the post of an announcement to one group (once per group). */
+  async post(a: Announcement, relay: Relay, topic: string, text: string): Promise<void> {
+    const node = this.node(relay.node)
     const bot = await this.router.botForNode(node.id)
     const queued = await this.store.queueDelivery({ code: a.code, node: node.id, topic, state: 'queued', bot, queuedAt: this.now() })
     const owner = queued ? bot : (await this.store.delivery(a.code, topic))?.bot ?? bot
     const job: SendJob = {
       idem: `${a.code}-v${a.version}-${idPart(topic)}`,
       target: { kind: 'group', topic },
-      text: this.postText(a, text),
+      text: this.postText(a, text, relay),
       delivery: { code: a.code, topic },
     }
-    await this.outboxes.enqueue(owner, job, a.severity === 'urgent' ? PRIORITY.urgent : a.severity === 'info' ? PRIORITY.info : PRIORITY.normal)
+    await this.outboxes.enqueue(owner, job, a.severity === 'urgent' || a.type === 'cancel' ? PRIORITY.urgent : a.severity === 'info' ? PRIORITY.info : PRIORITY.normal)
   }
 
   /**
-   * Asked by the outbox worker right before a post: false when the post must not go out any
-   * more (its delivery was withdrawn or already posted, or the announcement expired).
+   * Asked by the outbox worker right before a post: takes it for sending (queued → sending),
+   * or says no when it must not go out any more — withdrawn, cancelled, expired, or already taken.
    */
   async shouldPost(code: string, topic: string): Promise<boolean> {
-    const [a, d] = await Promise.all([this.store.announcement(code), this.store.delivery(code, topic)])
-    if (!a || !d || d.state !== 'queued') return false
-    return a.expiresAt === undefined || this.now() < a.expiresAt
+    const a = await this.store.announcement(code)
+    if (!a) return false
+    return (await this.store.beginPost(code, topic, this.now(), a.expiresAt)) === 'sending'
   }
 
-  postText(a: Announcement, text: string): string {
+  /** A post taken for sending did not go out (say() failed): it is queued again for the retry. */
+  async postNotSent(code: string, topic: string): Promise<void> {
+    await this.store.patchDelivery(code, topic, ['sending'], { state: 'queued' })
+  }
+
+  /** Labels in front of a notice: drill, urgency, correction, forwarded without review. */
+  labels(a: Announcement, relay?: Relay): string {
+    return [
+      a.status === 'exercise' ? this.t('label_exercise') : '',
+      a.severity === 'urgent' && a.type === 'alert' ? this.t('label_urgent') : '',
+      a.type === 'update' ? this.t('label_update', { ref: a.references ?? '' }) : '',
+      relay?.auto ? this.t('label_auto') : '',
+    ].join('')
+  }
+
+  postText(a: Announcement, text: string, relay?: Relay): string {
     return this.t('post', {
-      labels: a.severity === 'urgent' ? this.t('label_urgent') : '',
+      labels: this.labels(a, relay),
       text, origin: this.nodeName(a.originNode), code: a.code,
-      ack_hint: a.ackRequired ? this.t('post_ack_hint') : '',
+      ack_hint: a.ackRequired && a.type !== 'cancel' ? this.t('post_ack_hint') : '',
     })
   }
 
   /** DMs one curator the text, where it would go and how to answer. */
-  private async requestApproval(a: Announcement, relay: Relay, person: string): Promise<void> {
+  async requestApproval(a: Announcement, relay: Relay, person: string, idemSuffix = ''): Promise<void> {
     const bot = await this.router.botForPerson(person, relay.node)
     if (!bot) {
       this.log.warn('approval.unreachable', { code: a.code, node: relay.node, person, hint: 'person has not redeemed an invite with any bot' })
@@ -352,11 +447,19 @@ export class Cascade {
     }
     const node = this.node(relay.node)
     const text = this.t('approval_request', {
-      from: relay.parent ? this.nodeName(relay.parent) : this.nodeName(a.originNode),
-      code: a.code, severity: severityZh(a.severity), category: a.category, text: relay.text,
+      labels: this.labels(a), from: relay.parent ? this.nodeName(relay.parent) : this.nodeName(a.originNode),
+      code: a.code, severity: severityZh(a.severity), category: relay.category ?? a.category, text: relay.text,
       groups: publicGroups(node).length, children: this.children(node.id).length,
     })
-    await this.outboxes.enqueue(bot, { idem: `${a.code}-req-${relay.node}-${person}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
+    await this.outboxes.enqueue(bot, { idem: `${a.code}-req-${relay.node}-${person}${idemSuffix}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
+  }
+
+  /** DMs a person through the best account for them (no-op when they are bound to none). */
+  async tell(person: string, node: string | undefined, idem: string, text: string, priority: number = PRIORITY.reply): Promise<boolean> {
+    const bot = await this.router.botForPerson(person, node)
+    if (!bot) return false
+    await this.outboxes.enqueue(bot, { idem, target: { kind: 'person', person }, text }, priority)
+    return true
   }
 
   /** A curator's decision given in chat; returns the reply for them. */
@@ -389,6 +492,7 @@ export class Cascade {
   async decide(a: Announcement, node: string, actor: string, decision: Decision): Promise<{ changed: boolean; relay?: Relay }> {
     const current = await this.store.relay(a.code, node)
     if (!current || current.state !== 'pending') return { changed: false, relay: current }
+    if (await this.store.cancelledBy(a.code)) return { changed: false, relay: current }
     const next = decideRelay(current, decision, actor, this.now())
     const patch: Partial<Relay> = { state: next.state, decidedBy: next.decidedBy, decidedAt: next.decidedAt, finalText: next.finalText, reason: next.reason }
     const result = await this.store.transitionRelay(a.code, node, ['pending'], patch)
@@ -407,6 +511,23 @@ export class Cascade {
     return result
   }
 
+  /**
+   * Forwards a pending relay without review, because its policy says so after a wait or because
+   * an urgent correction may pass. Labelled in the posts and recorded in the audit.
+   */
+  async autoForward(a: Announcement, node: string, why: 'timeout' | 'correction'): Promise<boolean> {
+    if (await this.store.cancelledBy(a.code)) return false
+    const at = this.now()
+    const { changed, relay } = await this.store.transitionRelay(a.code, node, ['pending'], { state: 'approved', decidedBy: POLICY_ACTOR, decidedAt: at, auto: true })
+    if (!changed || !relay) return false
+    const finalized = { ...relay, finalText: relay.text }
+    await this.store.audit(a.code, { kind: 'auto-forward', node, actor: POLICY_ACTOR, at, why })
+    this.log.info('relay.auto-forwarded', { code: a.code, node, why })
+    await this.events.emit('decided', { announcement: a, relay: finalized })
+    await this.forward(a, finalized)
+    return true
+  }
+
   private async tellPublisherOfRejection(a: Announcement, relay: Relay): Promise<void> {
     if (a.author === CLI_AUTHOR) return
     const bot = await this.router.botForPerson(a.author, a.originNode)
@@ -418,11 +539,24 @@ export class Cascade {
   // ── acknowledgments ───────────────────────────────────────────────────────
 
   /**
+   * The bot accounts' contact ids, read from Redis at most every BOT_CONTACTS_TTL_MS: they
+   * change only when an account logs in, and reading them per group message cost a round trip
+   * per acknowledgment (bench/acks-bench.ts).
+   */
+  botContacts(): Promise<Set<string>> {
+    // Wall-clock, not `this.now`: a cache must expire even where tests fix the domain's clock.
+    if (!this.botContactsCache || Date.now() - this.botContactsCache.at > BOT_CONTACTS_TTL_MS) {
+      this.botContactsCache = { at: Date.now(), ids: this.store.botContacts() }
+    }
+    return this.botContactsCache.ids
+  }
+
+  /**
    * Records a villager's 收到 against the announcement named in it, or the latest
    * acknowledgment-required one posted in that group within the window. Silent.
    */
   async recordAck(msg: Inbound & { topic: string }, named?: string): Promise<boolean> {
-    if ((await this.store.botContacts()).has(msg.contactId)) return false
+    if ((await this.botContacts()).has(msg.contactId)) return false
     let code: string | undefined
     if (named && await this.store.delivery(named, msg.topic)) code = named
     if (!code) {

@@ -8,7 +8,11 @@ import { Outboxes } from '../queue/outbox.ts'
 import { Timers } from '../queue/timers.ts'
 import { Store } from '../store/store.ts'
 import { Cascade } from './cascade.ts'
+import { installCases } from './cases.ts'
+import { installCoverage } from './coverage.ts'
+import { installRumors } from './rumors.ts'
 import { silentLogger, type Logger } from './log.ts'
+import { installMetrics } from './metrics.ts'
 import { bullConnection, connectRedis } from './redis.ts'
 
 export interface ComposeOptions {
@@ -32,7 +36,8 @@ export interface Composed {
 export type Feature = (app: Cascade) => void
 
 /** Features installed in every process, in order. */
-export const FEATURES: Feature[] = []
+// Coverage before rumors: the rumor desk answers every DM, so `已通知`/`覆盖` must come first.
+export const FEATURES: Feature[] = [installMetrics, installCases, installCoverage, installRumors]
 
 export function compose(opts: ComposeOptions): Composed {
   const log = opts.log ?? silentLogger

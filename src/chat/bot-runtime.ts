@@ -8,15 +8,23 @@
  *   waits instead of failing.
  * - Every send takes an idempotency claim in Redis before `say()`, so a job run twice posts once.
  * - A post counts as confirmed when the account sees its own message come back in the room.
+ * - On WeChat's "too frequent" the whole account's outbox pauses (longer each time, capped);
+ *   the refused message waits in the queue, neither lost nor counted as a failed attempt.
+ * - On logout (not a stop) the district's ops group is told through another logged-in account,
+ *   and waiting group posts that another live account can make are moved to its outbox.
  */
-import { Worker, DelayedError, type ConnectionOptions, type Job } from 'bullmq'
+import { Worker, DelayedError, RateLimitError, type ConnectionOptions, type Job } from 'bullmq'
 import { WechatyBuilder } from 'wechaty'
 import type { ContactInterface, MessageInterface, RoomInterface, WechatyInterface } from 'wechaty/impls'
 import type { Puppet } from 'wechaty-puppet'
+import { BotHealth } from '../app/bot-health.ts'
 import type { Cascade } from '../app/cascade.ts'
+import { coverageOf } from '../app/coverage.ts'
 import { silentLogger, type Logger } from '../app/log.ts'
 import type { BotConfig } from '../config/types.ts'
+import { clock } from '../domain/status.ts'
 import { outboxName, PRIORITY, type SendJob, type SendTarget } from '../queue/outbox.ts'
+import { backoffDelay, DEFAULT_BACKOFF, isTooFrequent, type BackoffPolicy } from './too-frequent.ts'
 
 export interface BotRuntimeOptions {
   app: Cascade
@@ -29,7 +37,21 @@ export interface BotRuntimeOptions {
   heartbeatSeconds?: number
   /** Override the account's pacing (the demo runs faster than a real account may). */
   pacing?: Partial<BotConfig['pacing']>
+  /** How the account backs off after WeChat's "too frequent" (tests shorten it). */
+  backoff?: BackoffPolicy
+  /**
+   * Called right before each `say()`; throwing makes that say fail. For tests only: it stands
+   * in for WeChat refusing a send (e.g. "too frequent") or a slow send.
+   */
+  beforeSay?: (target: SendTarget, text: string) => Promise<void> | void
 }
+
+/** How long a logout waits for the send in flight before moving the waiting ones. */
+const LOGOUT_PAUSE_WAIT_MS = 5_000
+/** Job states whose sends may move to another account when this one logs out. */
+const MOVABLE_STATES = ['waiting', 'prioritized', 'delayed'] as const
+/** Job states in which a moved send counts as safely queued at its new account. */
+const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active'])
 
 interface EchoWait { key: string; delivery: { code: string; topic: string }; echoed: boolean; sent: boolean }
 
@@ -46,15 +68,23 @@ export class BotRuntime {
   private readonly log: Logger
   private loggedIn = false
   private loginResolvers: (() => void)[] = []
+  /** Set by `stop()`: the logout that follows is ours, not WeChat's. */
+  private stopping = false
+  /** "Too frequent" answers in a row. */
+  private strikes = 0
+  private readonly health: BotHealth
   /** Topics of the configured groups not found at the last login. */
   missingGroups: string[] = []
+  /** Bound people whose contact was not found at the last login (they need a new invite). */
+  missingPeople: string[] = []
 
   constructor(private readonly opts: BotRuntimeOptions) {
     this.id = opts.bot.id
     this.log = (opts.log ?? silentLogger).child({ bot: this.id })
+    this.health = new BotHealth(opts.app.store)
     this.wechaty = WechatyBuilder.build({ name: opts.bot.session, puppet: opts.puppet })
     this.wechaty.on('login', user => { void this.onLogin(user).catch(err => this.log.error('login.failed', { err })) })
-    this.wechaty.on('logout', () => { void this.onLogout() })
+    this.wechaty.on('logout', (_user, reason) => { void this.onLogout(reason).catch(err => this.log.error('logout.failed', { err })) })
     this.wechaty.on('message', msg => { void this.onMessage(msg).catch(err => this.log.error('message.failed', { err })) })
     this.wechaty.on('error', err => this.log.error('wechaty.error', { err }))
   }
@@ -77,6 +107,7 @@ export class BotRuntime {
    * waiting stay in the queue for the next process.
    */
   async stop(): Promise<void> {
+    this.stopping = true
     clearInterval(this.heartbeat)
     await this.worker?.close()
     this.worker = undefined
@@ -91,6 +122,8 @@ export class BotRuntime {
     this.log.info('bot.login', { name: user.name() })
     await this.app.store.addBotContact(user.id)
     await this.resolveRooms()
+    await this.resolvePeople()
+    await this.health.recordLogin(this.id, Date.now(), { groups: this.missingGroups, people: this.missingPeople })
     this.loggedIn = true
     await this.app.store.heartbeat(this.id, (this.opts.heartbeatSeconds ?? 10) * 3)
     clearInterval(this.heartbeat)
@@ -103,12 +136,69 @@ export class BotRuntime {
     for (const r of this.loginResolvers.splice(0)) r()
   }
 
-  private async onLogout(): Promise<void> {
-    this.log.warn('bot.logout')
+  private async onLogout(reason?: string): Promise<void> {
     this.loggedIn = false
     clearInterval(this.heartbeat)
-    await this.worker?.pause(true)
     await this.app.store.setOffline(this.id).catch(() => undefined)
+    if (this.stopping) return
+    // Let the send in flight end (it fails fast now and goes back to the queue), so that it
+    // can move too; a send hanging on a dead connection is not waited for long.
+    await Promise.race([this.worker?.pause(), sleep(LOGOUT_PAUSE_WAIT_MS)])
+    this.log.warn('bot.logout', { reason })
+    const at = Date.now()
+    await this.health.recordLogout(this.id, at, reason ?? 'logout')
+    const moved = await this.failover()
+    await this.tellOps(at, moved)
+  }
+
+  /**
+   * Moves this account's waiting group posts to another live account serving the same node.
+   * The job keeps its idempotency key (and the send claim guards it), so a post that ends up in
+   * both outboxes — a crash between add and remove — is still posted once. Returns how many moved.
+   */
+  async failover(): Promise<number> {
+    const store = this.app.store
+    const own = this.app.outboxes.queue(this.id)
+    let moved = 0
+    for (const job of await own.getJobs([...MOVABLE_STATES])) {
+      const d = job.data.delivery
+      if (!d || job.data.target.kind !== 'group') continue
+      const delivery = await store.delivery(d.code, d.topic)
+      if (delivery?.state !== 'queued') continue
+      const to = await this.app.router.botForNode(delivery.node)
+      if (to === this.id || !(await store.aliveBots([to])).has(to)) continue
+      await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
+      // Only a send now safely queued there may leave here (the id may be taken by an old job).
+      const there = await this.app.outboxes.queue(to).getJob(job.id ?? '')
+      if (!there || !QUEUED_STATES.has(await there.getState())) continue
+      await store.patchDelivery(d.code, d.topic, ['queued'], { bot: to })
+      try {
+        await job.remove()
+        moved++
+      } catch (err) {
+        this.log.warn('failover.keep', { idem: job.data.idem, err: err instanceof Error ? err.message : String(err) })
+      }
+      this.log.info('failover.moved', { idem: job.data.idem, to })
+    }
+    if (moved) this.log.warn('failover.done', { moved })
+    return moved
+  }
+
+  /** Tells the district's ops group (its first staff group) through another logged-in account. */
+  private async tellOps(at: number, moved: number): Promise<void> {
+    const root = this.app.cfg.nodes.get(this.app.cfg.rootId)
+    const topic = root?.groups.find(g => g.kind === 'staff')?.topic
+    const others = this.app.router.botsServing(this.app.cfg.rootId).filter(b => b !== this.id)
+    const alive = await this.app.store.aliveBots(others)
+    const via = others.find(b => alive.has(b))
+    if (!topic || !via) {
+      this.log.error('ops.unreachable', { hint: 'no other logged-in account sits in the district staff group', topic })
+      return
+    }
+    const backlog = await this.app.outboxes.backlog(this.id)
+    const text = this.app.t('ops_bot_logged_out', { name: this.opts.bot.name, bot: this.id, time: clock(at), backlog, moved })
+    await this.app.outboxes.enqueue(via, { idem: `ops-logout-${this.id}-${at}`, target: { kind: 'group', topic }, text }, PRIORITY.urgent)
+    this.log.info('ops.told', { via, topic })
   }
 
   /** Finds every configured group of this account's nodes by topic. */
@@ -116,15 +206,30 @@ export class BotRuntime {
     this.rooms.clear()
     const missing: string[] = []
     for (const nodeId of this.opts.bot.nodes) {
-      for (const g of this.app.cfg.nodes.get(nodeId)?.groups ?? []) {
+      const node = this.app.cfg.nodes.get(nodeId)
+      for (const g of node?.groups ?? []) {
         const room = await this.wechaty.Room.find({ topic: g.topic })
-        if (room) this.rooms.set(g.topic, room)
-        else missing.push(g.topic)
+        if (!room) { missing.push(g.topic); continue }
+        this.rooms.set(g.topic, room)
+        if (node?.level === 'village' && g.kind === 'public') {
+          await this.recordMembers(g.topic, room).catch(err => this.log.warn('members.record-failed', { topic: g.topic, err }))
+        }
       }
     }
     this.missingGroups = missing
     if (missing.length) this.log.warn('groups.missing', { count: missing.length, topics: missing })
     this.log.info('groups.resolved', { found: this.rooms.size, missing: missing.length })
+  }
+
+  /** Checks that every person bound to this account is still among its contacts. */
+  async resolvePeople(): Promise<void> {
+    const missing: string[] = []
+    for (const person of this.app.cfg.people.keys()) {
+      const contactId = (await this.app.store.bindingsOf(person))[this.id]
+      if (contactId && !await this.wechaty.Contact.find({ id: contactId })) missing.push(person)
+    }
+    this.missingPeople = missing
+    if (missing.length) this.log.warn('people.missing', { count: missing.length, people: missing, hint: 'give them a new invite' })
   }
 
   // ── inbound ───────────────────────────────────────────────────────────────
@@ -136,14 +241,36 @@ export class BotRuntime {
       if (room) this.onEcho(await room.topic(), text)
       return
     }
-    if (msg.type() !== this.wechaty.Message.Type.Text) return
+    const type = msg.type()
+    const kind = type === this.wechaty.Message.Type.Text ? 'text' : type === this.wechaty.Message.Type.Image ? 'image' : undefined
+    if (!kind) return
     const talker = msg.talker()
     const topic = room ? await room.topic() : undefined
-    const replies = await this.app.handleInbound({ bot: this.id, contactId: talker.id, contactName: talker.name(), topic, text, messageId: msg.id })
+    // In a group, the member's group nickname (e.g. 3组-李翠英) places them in a household.
+    const contactName = room ? await this.nickname(room, talker) : talker.name()
+    const replies = await this.app.handleInbound({ bot: this.id, contactId: talker.id, contactName, topic, text: kind === 'text' ? text : '', messageId: msg.id, kind })
     const target: SendTarget = topic ? { kind: 'group', topic } : { kind: 'contact', contactId: talker.id }
     for (const [i, reply] of replies.entries()) {
       await this.app.outboxes.enqueue(this.id, { idem: `reply-${msg.id}-${i}`, target, text: reply }, PRIORITY.reply)
     }
+  }
+
+  /** The member's nickname in the group, else their WeChat name. */
+  private async nickname(room: RoomInterface, contact: ContactInterface): Promise<string> {
+    try {
+      return (await room.alias(contact)) || contact.name()
+    } catch {
+      return contact.name()
+    }
+  }
+
+  /** Tells the households feature who is in a village group (nicknames included), at login. */
+  private async recordMembers(topic: string, room: RoomInterface): Promise<void> {
+    const coverage = coverageOf(this.app)
+    if (!coverage) return
+    const bots = await this.app.botContacts()
+    const members = (await room.memberAll()).filter(c => !bots.has(c.id))
+    await coverage.recordGroupMembers(topic, await Promise.all(members.map(async c => ({ id: c.id, name: await this.nickname(room, c) }))))
   }
 
   private echoKey(topic: string, text: string): string { return `${topic}\n${text.replace(/\s+/g, '')}` }
@@ -225,13 +352,23 @@ export class BotRuntime {
       if (wait) this.echoWaits.delete(wait.key)
       // say() failed before anything was posted: give the claim back so the retry may send.
       await store.releaseSend(data.idem)
+      if (data.delivery) await this.app.postNotSent(data.delivery.code, data.delivery.topic)
+      if (isTooFrequent(err)) {
+        await this.backOff(data.idem)
+        throw new RateLimitError() // back to waiting, not counted as an attempt
+      }
       throw err
     }
     await store.markSent(data.idem, this.id)
+    await this.health.recordSend(this.id, Date.now())
+    if (this.strikes) {
+      this.strikes = 0
+      await this.health.clearStrikes(this.id)
+    }
     if (data.delivery) {
       const { code, topic } = data.delivery
       const at = Date.now()
-      await store.patchDelivery(code, topic, ['queued'], { state: 'sent', sentAt: at, members, bot: this.id })
+      await store.patchDelivery(code, topic, ['sending', 'queued'], { state: 'sent', sentAt: at, members, bot: this.id })
       const a = await store.announcement(code)
       if (a?.ackRequired) await store.setLatestInGroup(topic, code, a.createdAt)
       const node = (await store.delivery(code, topic))?.node ?? ''
@@ -246,9 +383,20 @@ export class BotRuntime {
     return 'sent'
   }
 
+  /** WeChat said "too frequent": the whole outbox waits, longer each time in a row. */
+  private async backOff(idem: string): Promise<void> {
+    this.strikes++
+    const pauseMs = backoffDelay(this.strikes, this.opts.backoff ?? DEFAULT_BACKOFF)
+    await this.app.outboxes.queue(this.id).rateLimit(pauseMs)
+    await this.health.recordBackoff(this.id, this.strikes, Date.now() + pauseMs)
+    this.log.warn('send.too-frequent', { idem, strikes: this.strikes, pauseMs })
+    await this.app.events.emit('send-done', { bot: this.id, outcome: 'backoff' })
+  }
+
   /** Says the text to the target; for a group, returns its member count (bots excluded). */
   private async say(target: SendTarget, text: string): Promise<number | undefined> {
     if (!this.loggedIn) throw new SendError('account is not logged in')
+    await this.opts.beforeSay?.(target, text)
     switch (target.kind) {
       case 'group': {
         let room = this.rooms.get(target.topic)

@@ -10,9 +10,15 @@ import { DEFAULT_REDIS_URL } from '../app/redis.ts'
 import { ConfigError, formatProblems, loadConfig } from '../config/load.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { SEVERITIES, type Severity } from '../domain/announcement.ts'
+import { parseWhen } from '../domain/commands.ts'
+import { dateAndClock } from '../domain/status.ts'
+import { cancel, correct } from '../app/curation.ts'
+import { runCoverageCli } from './coverage.ts'
 import { rumorCommand } from './rumor.ts'
 import { runBot } from './run.ts'
+import { serve } from './serve.ts'
 import { validateCommand } from './validate.ts'
+import { caseCommand, casesCommand, CASES_USAGE } from './cases.ts'
 
 export const USAGE = `cascade — relay a district's notices down its WeChat groups
 
@@ -22,9 +28,18 @@ usage:
   cascade run bots/<id>.yaml [--config DIR] [--timers]
                                             one WeChat account (scan the QR code to log in);
                                             --timers also runs reminders/deadlines here
+  cascade serve [--config DIR] [--bots DIR] timers, HTTP API, /healthz /readyz /metrics, queue
+                                            dashboard (PORT, default 8080; CASCADE_API_TOKEN)
   cascade invite --person <id> [--ttl HOURS] a one-time code that binds a person to their role
   cascade publish --node <id> --text <text> [--severity urgent|normal|info] [--category C] [--no-ack]
+                  [--exercise] [--at "2026-12-01 08:00"|"20:30"]   (a drill; publish later)
   cascade status <CODE> [--json]            the relay tree of one announcement
+  cascade coverage <CODE> [--node id] [--json]  households/grids covered (docs/COVERAGE.md)
+  cascade acks export <CODE> --format csv [--out FILE]   one row per household
+${CASES_USAGE}
+  cascade update <CODE> --text <text>       a correction that follows the original's path
+  cascade cancel <CODE> --reason <text>     retract: withdraw what is pending, correct every group
+  cascade audit <CODE> [--json]             every state change of an announcement, in order
   cascade rumor match|eval|list …           the rumor matcher (see docs/RUMORS.md)
 
 environment:
@@ -46,9 +61,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'rumor': return await rumorCommand(rest)
       case 'demo': return await demoCommand(rest)
       case 'run': return await runCommand(rest)
+      case 'serve': return await serveCommand(rest)
       case 'invite': return await inviteCommand(rest)
       case 'publish': return await publishCommand(rest)
       case 'status': return await statusCommand(rest)
+      case 'coverage': case 'acks': return await runCoverageCli(command, rest)
+      case 'cases': return await casesCommand(rest)
+      case 'case': return await caseCommand(rest)
+      case 'update': return await amendCommand(rest, 'update')
+      case 'cancel': return await amendCommand(rest, 'cancel')
+      case 'audit': return await auditCommand(rest)
       case undefined: case 'help': case '--help': case '-h':
         console.log(USAGE)
         return command === undefined ? 2 : 0
@@ -112,6 +134,11 @@ async function demoCommand(argv: string[]): Promise<number> {
   return summary.duplicate_posts === 0 && summary.groups_failed === 0 ? 0 : 1
 }
 
+async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = args(argv, CONFIG_OPTIONS)
+  return serve(await config(values))
+}
+
 async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = args(argv, { config: CONFIG_OPTIONS.config, timers: { type: 'boolean', default: false } }, true)
   const file = positionals[0]
@@ -140,6 +167,7 @@ async function publishCommand(argv: string[]): Promise<number> {
   const { values } = args(argv, {
     ...CONFIG_OPTIONS, node: { type: 'string' }, text: { type: 'string' },
     severity: { type: 'string', default: 'urgent' }, category: { type: 'string' }, 'no-ack': { type: 'boolean', default: false },
+    exercise: { type: 'boolean', default: false }, at: { type: 'string' },
   })
   if (!values.node || !values.text) throw new UsageError('cascade publish needs --node <id> and --text <text>')
   const severity = String(values.severity) as Severity
@@ -148,8 +176,14 @@ async function publishCommand(argv: string[]): Promise<number> {
   if (!cfg.nodes.has(String(values.node))) throw new Error(`unknown node "${values.node}"; nodes: ${[...cfg.nodes.keys()].slice(0, 12).join(', ')}…`)
   const category = values.category ? String(values.category) : undefined
   if (category && !cfg.categories.includes(category)) throw new UsageError(`--category must be one of: ${cfg.categories.join(', ')}`)
-  const a = await withApp(cfg, app => app.publish({ node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category, ackRequired: !values['no-ack'] }))
+  const at = values.at === undefined ? undefined : parseWhen(String(values.at), Date.now())
+  if (values.at !== undefined && at === undefined) throw new UsageError('--at must be a Beijing time like "20:30", "明天 08:00" or "2026-12-01 08:00"')
+  const a = await withApp(cfg, app => app.publish({
+    node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category,
+    ackRequired: !values['no-ack'], status: values.exercise ? 'exercise' : 'actual', at,
+  }))
   console.log(a.code)
+  if (a.scheduledAt) console.error(`Scheduled for ${dateAndClock(a.scheduledAt)} (Beijing time); call it off with: cascade cancel ${a.code} --reason …`)
   console.error(`Published ${a.code} at ${cfg.nodes.get(a.originNode)?.name}; the bots post it and ask the next tier. Follow it with: cascade status ${a.code}`)
   return 0
 }
@@ -166,6 +200,42 @@ async function statusCommand(argv: string[]): Promise<number> {
       return 1
     }
     console.log(values.json ? JSON.stringify(s) : await app.statusText(code))
+    return 0
+  })
+}
+
+async function amendCommand(argv: string[], kind: 'update' | 'cancel'): Promise<number> {
+  const { values, positionals } = args(argv, { ...CONFIG_OPTIONS, text: { type: 'string' }, reason: { type: 'string' } }, true)
+  const code = positionals[0]?.toUpperCase()
+  const text = kind === 'update' ? values.text : values.reason
+  if (!code || !text) throw new UsageError(kind === 'update' ? 'cascade update needs a code and --text <new text>' : 'cascade cancel needs a code and --reason <why>')
+  const cfg = await config(values)
+  return withApp(cfg, async app => {
+    const result = kind === 'update' ? await correct(app, CLI_AUTHOR, code, String(text)) : await cancel(app, CLI_AUTHOR, code, String(text))
+    const made = result.made
+    if (made) console.log(made.code)
+    console.error(result.reply)
+    return made || result.reply === app.t('schedule_cancelled', { code }) ? 0 : 1
+  })
+}
+
+async function auditCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false } }, true)
+  const code = positionals[0]?.toUpperCase()
+  if (!code) throw new UsageError('cascade audit needs an announcement code, e.g. cascade audit A7K2')
+  const cfg = await config(values)
+  return withApp(cfg, async app => {
+    const events = await app.store.auditLog(code)
+    if (events.length === 0) {
+      console.error(`no audit log for ${code}`)
+      return 1
+    }
+    for (const e of events) {
+      if (values.json) { console.log(JSON.stringify(e)); continue }
+      const { kind, at, node, actor, ...rest } = e
+      const extra = Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')
+      console.log(`${dateAndClock(at)}  ${kind.padEnd(20)} ${node ? app.nodeName(node) : '-'}  ${actor ? app.personName(actor) : '-'}  ${extra}`)
+    }
     return 0
   })
 }

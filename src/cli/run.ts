@@ -1,62 +1,53 @@
 /**
  * `cascade run bots/<id>.yaml`: one WeChat account in its own process.
  *
- * With `wechaty-puppet-wechat4u` it prints the login QR code in the terminal (and keeps the
- * latest as a PNG next to the session), keeps the session under `session:` so a restart needs
- * no new scan, and works its outbox queue while logged in. With `wechaty-puppet-mock` it runs
- * on a simulated WeChat built from the config (for trying the process model without an account).
+ * With `wechaty-puppet-wechat4u` it prints the login QR code in the terminal (keeps the latest
+ * as a PNG next to the session, and in Redis for `cascade serve` at /api/bots/<id>/qrcode),
+ * keeps the session under `session:` so a restart needs no new scan, and works its outbox
+ * queue while logged in. With `wechaty-puppet-mock` it runs on a simulated WeChat built from
+ * the config (for trying the process model without an account).
  *
+ * With PORT set it also answers GET /healthz there (the Docker image's HEALTHCHECK).
  * SIGTERM / SIGINT: stop taking jobs, finish the send in flight, close everything, exit 0.
  */
+import type { Server } from 'node:http'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Puppet } from 'wechaty-puppet'
+import { BotHealth } from '../app/bot-health.ts'
 import { compose } from '../app/compose.ts'
+import { createHealthApp } from '../app/http.ts'
 import { createLogger, type Logger } from '../app/log.ts'
 import { bullConnection, DEFAULT_REDIS_URL } from '../app/redis.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
+import { closeServer, listen, untilSignal } from './shutdown.ts'
 
-/** How long a graceful stop may take before the process exits anyway. */
-const STOP_DEADLINE_MS = 10_000
-
-export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false): Promise<number> {
+export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false, env = process.env): Promise<number> {
   const log = createLogger({ bot: bot.id })
-  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
-  const composed = compose({ cfg, redisUrl: url, ns: process.env.CASCADE_NS, log })
+  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const composed = compose({ cfg, redisUrl: url, ns: env.CASCADE_NS, log })
   const { app } = composed
   if (withTimers) app.timers.start()
   await mkdir(path.dirname(path.resolve(bot.session)), { recursive: true })
 
   const { puppet, loginMock } = await createPuppet(cfg, bot, log)
   const rt = new BotRuntime({ app, bot, puppet, connection: bullConnection(url), log })
-  rt.wechaty.on('scan', (qrcode, status) => { void showQr(qrcode, status, bot, log) })
+  const health = new BotHealth(app.store)
+  rt.wechaty.on('scan', (qrcode, status) => {
+    void health.recordQr(bot.id, qrcode, status, Date.now()).catch(err => log.warn('qrcode.store-failed', { err }))
+    void showQr(qrcode, status, bot, log)
+  })
+  let server: Server | undefined
+  if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? '0.0.0.0')
   await rt.start()
   loginMock?.()
   log.info('bot.started', { puppet: bot.puppet, session: bot.session })
 
-  return new Promise<number>(resolve => {
-    let stopping = false
-    const stop = async (signal: string) => {
-      if (stopping) return
-      stopping = true
-      log.info('bot.stopping', { signal })
-      const force = setTimeout(() => { log.error('bot.stop-timeout', { ms: STOP_DEADLINE_MS }); resolve(1) }, STOP_DEADLINE_MS)
-      force.unref()
-      try {
-        await rt.stop()
-        await composed.close()
-        log.info('bot.stopped')
-        resolve(0)
-      } catch (err) {
-        log.error('bot.stop-failed', { err })
-        resolve(1)
-      } finally {
-        clearTimeout(force)
-      }
-    }
-    process.once('SIGTERM', () => { void stop('SIGTERM') })
-    process.once('SIGINT', () => { void stop('SIGINT') })
+  return untilSignal(log, async () => {
+    await closeServer(server)
+    await rt.stop()
+    await composed.close()
   })
 }
 
@@ -85,6 +76,6 @@ async function showQr(qrcode: string, status: number, bot: BotConfig, log: Logge
     log.warn('qrcode.png-failed', { err })
   }
   const text = await QR.toString(qrcode, { type: 'terminal', small: true })
-  process.stdout.write(`\n请用值守号「${bot.name}」的微信扫码登录（状态 ${status}）：\n${text}\n二维码图片：${png}\n`)
+  process.stdout.write(`\n请用值守号「${bot.name}」的微信扫码登录（状态 ${status}）：\n${text}\n二维码图片：${png}\n也可在 cascade serve 的 /api/bots/${bot.id}/qrcode 打开\n`)
   log.info('bot.scan', { status, png })
 }

@@ -6,9 +6,17 @@
  * are collected before a `ConfigError` is thrown; a half-valid config is never returned.
  */
 import { checkTemplates } from '../domain/templates.ts'
-import { readFile, readdir } from 'node:fs/promises'
+import { HOUSEHOLDS_FILE, loadHouseholds } from './households.ts'
+import { DEFAULT_POLICIES, parsePolicies } from './policies.ts'
+import { readCases } from './cases.ts'
+import { existsSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml'
+import { isMap, isScalar } from 'yaml'
+import {
+  describe, didYouMean, isObj, lineOf, Problems, readSource, Reader, shortList, unknownRef,
+  type ConfigProblem, type Fields, type Obj, type Path, type Source,
+} from './yaml-source.ts'
 import {
   LEVELS,
   PUPPETS,
@@ -21,15 +29,7 @@ import {
   type PersonConfig,
 } from './types.ts'
 
-/** One thing wrong with the config: where (file, line, path inside the file) and what is allowed. */
-export interface ConfigProblem {
-  file: string
-  /** 1-based line in the file, when known. */
-  line?: number
-  /** Path inside the file, e.g. `nodes[3].parent` or `pacing.perMinute`; '' for the whole file. */
-  path: string
-  message: string
-}
+export type { ConfigProblem } from './yaml-source.ts'
 
 /** Thrown by `loadConfig`; lists every problem found in every file. */
 export class ConfigError extends Error {
@@ -56,8 +56,6 @@ export interface LoadOptions {
 export const DEFAULT_CATEGORIES: readonly string[] = ['通知', '防疫', '生活保障', '辟谣']
 const DEFAULT_DAILY_BUDGET = 5000
 const GROUP_KINDS: readonly GroupKind[] = ['public', 'staff']
-const SLUG = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/
-const LIST_MAX = 8
 
 /**
  * Reads `<configDir>/network.yaml`, `people.yaml`, `templates.yaml` and every `*.yaml`/`*.yml`
@@ -69,6 +67,10 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   const networkSrc = await readSource(file('network.yaml'), problems, NETWORK_FILE_HINT)
   const peopleSrc = await readSource(file('people.yaml'), problems, PEOPLE_FILE_HINT)
   const templatesSrc = await readSource(opts.templatesFile ?? file('templates.yaml'), problems, TEMPLATES_FILE_HINT)
+  // policies.yaml is optional: without it the built-in approval policies apply.
+  const policiesSrc = existsSync(file('policies.yaml')) ? await readSource(file('policies.yaml'), problems, '') : undefined
+  // cases.yaml is optional: without it the response mechanism (举报/求助) is off.
+  const cases = await readCases(file('cases.yaml'), problems)
   const botFiles = await listBotFiles(opts.botsDir, problems)
   const botSrcs = await Promise.all(botFiles.map((f) => readSource(f, problems, BOT_FILE_HINT)))
 
@@ -76,6 +78,11 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   const networkReader = networkSrc && new Reader(networkSrc, problems)
   const network = networkReader && parseNetwork(networkReader)
   const templates = templatesSrc ? parseTemplates(new Reader(templatesSrc, problems)) : {}
+  const policies = policiesSrc && network ? parsePolicies(new Reader(policiesSrc, problems), new Set(network.nodes.keys())) : DEFAULT_POLICIES
+  // households.yaml is optional: without it there are no grids nor household coverage.
+  const households = network && people
+    ? await loadHouseholds(file(HOUSEHOLDS_FILE), problems, { nodes: new Map([...network.nodes].map(([id, n]) => [id, n.level])), people: new Set(people.map((p) => p.id)) })
+    : undefined
   const bots = parseBots(
     botSrcs.filter((s): s is Source => s !== undefined).map((s) => new Reader(s, problems)),
   )
@@ -102,6 +109,9 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
     people: new Map(people.map((p) => [p.id, p.person])),
     categories: network.categories,
     templates,
+    policies,
+    ...(cases ? { cases } : {}),
+    ...(households ? { households } : {}),
     bots: new Map(bots.map((b) => [b.bot.id, b.bot])),
   }
 }
@@ -164,73 +174,12 @@ export function nodesOfPerson(cfg: CascadeConfig, personId: string): { nodeId: s
 }
 
 // ---------------------------------------------------------------------------------------------
-// Files and positions
-
-type Path = readonly (string | number)[]
-type Obj = Record<string, unknown>
-
-interface Source {
-  file: string
-  doc: ReturnType<typeof parseDocument>
-  lines: LineCounter
-  data: unknown
-}
+// Files
 
 const NETWORK_FILE_HINT = 'the tree of nodes (`nodes:` district → townships → villages, with groups and curators)'
 const PEOPLE_FILE_HINT = 'everyone who holds a role (`people:` a list of { id, name, title })'
 const TEMPLATES_FILE_HINT = 'every chat text the bots send (a mapping `key: text`)'
 const BOT_FILE_HINT = 'one bot account (id, name, puppet, session, nodes, pacing)'
-
-class Problems {
-  readonly list: ConfigProblem[] = []
-  /** Files in reading order, to list problems file by file. */
-  private readonly files: string[] = []
-
-  /** Problems ordered by file (reading order), then line. */
-  sorted(): ConfigProblem[] {
-    const rank = (p: ConfigProblem) => (this.files.includes(p.file) ? this.files.indexOf(p.file) : this.files.length)
-    return [...this.list].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0))
-  }
-
-  /** Registers a file in reading order. */
-  reading(file: string): void {
-    if (!this.files.includes(file)) this.files.push(file)
-  }
-
-  at(src: Source, p: Path, message: string): void {
-    this.list.push({ file: src.file, line: lineOf(src, p), path: formatPath(p), message })
-  }
-
-  whole(file: string, message: string, line?: number): void {
-    this.list.push({ file, line, path: '', message })
-  }
-}
-
-/** Reads and parses one YAML file; reports a missing file or syntax errors and returns undefined. */
-async function readSource(file: string, problems: Problems, hint: string): Promise<Source | undefined> {
-  problems.reading(file)
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    problems.whole(file, code === 'ENOENT' ? `file not found; it should contain ${hint}` : `cannot read: ${(err as Error).message}`)
-    return undefined
-  }
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    // yaml often reports one mistake as several errors on the same line: keep the first per line.
-    const byLine = new Map<number, string>()
-    for (const e of doc.errors) {
-      const line = lines.linePos(e.pos[0]).line
-      if (!byLine.has(line)) byLine.set(line, e.message)
-    }
-    for (const [line, message] of byLine) problems.whole(file, `YAML syntax error: ${message}`, line)
-    return undefined
-  }
-  return { file, doc, lines, data: doc.toJS() }
-}
 
 /** The `*.yaml` / `*.yml` files of the bots directory, sorted by name. */
 async function listBotFiles(dir: string, problems: Problems): Promise<string[]> {
@@ -245,193 +194,6 @@ async function listBotFiles(dir: string, problems: Problems): Promise<string[]> 
   }
   if (names.length === 0) problems.whole(dir, `no bot files (*.yaml) found; each WeChat account needs one: ${BOT_FILE_HINT}`)
   return names.sort().map((n) => path.join(dir, n))
-}
-
-/** The 1-based line of `p` in the file: the key of the deepest field found, or the list item. */
-function lineOf(src: Source, p: Path): number | undefined {
-  let node: unknown = src.doc.contents
-  let offset = rangeStart(node)
-  for (const seg of p) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(seg))
-      if (!pair) break
-      offset = rangeStart(pair.key) ?? offset
-      node = pair.value
-    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
-      node = node.items[seg]
-      offset = rangeStart(node) ?? offset
-    } else {
-      break
-    }
-  }
-  return offset === undefined ? undefined : src.lines.linePos(offset).line
-}
-
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as { range?: [number, number, number] } | null)?.range
-  return range?.[0]
-}
-
-/** `['nodes', 3, 'parent']` → `nodes[3].parent`; odd keys are quoted: `["a b"]`. */
-function formatPath(p: Path): string {
-  let out = ''
-  for (const seg of p) {
-    if (typeof seg === 'number') out += `[${seg}]`
-    else if (/^[\p{L}\p{N}_-]+$/u.test(seg)) out += out ? `.${seg}` : seg
-    else out += `[${JSON.stringify(seg)}]`
-  }
-  return out
-}
-
-/** `nodes[0] (line 3)` — to point at another place in a message. */
-function placeOf(src: Source, p: Path): string {
-  const line = lineOf(src, p)
-  return `${formatPath(p)}${line !== undefined ? ` (line ${line})` : ''}`
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading typed values with precise problems
-
-interface FieldSpec {
-  required?: boolean
-  /** What the field holds; shown when it is missing. */
-  hint: string
-}
-type Fields = Record<string, FieldSpec>
-
-/** Reads values out of one parsed file, reporting each problem against that file. */
-class Reader {
-  constructor(
-    readonly src: Source,
-    readonly problems: Problems,
-  ) {}
-
-  report(p: Path, message: string): void {
-    this.problems.at(this.src, p, message)
-  }
-
-  place(p: Path): string {
-    return placeOf(this.src, p)
-  }
-
-  /** A mapping with only known fields and every required one present; undefined if not a mapping. */
-  mapping(value: unknown, p: Path, fields: Fields): Obj | undefined {
-    const names = Object.keys(fields)
-    if (!isObj(value)) {
-      this.report(p, `must be a mapping with fields: ${names.join(', ')} (got ${describe(value)})`)
-      return undefined
-    }
-    for (const key of Object.keys(value)) {
-      if (!Object.hasOwn(fields, key)) {
-        this.report([...p, key], `unknown field "${key}"${didYouMean(key, names)}; allowed fields: ${names.join(', ')}`)
-      }
-    }
-    for (const [key, spec] of Object.entries(fields)) {
-      if (spec.required && value[key] == null) {
-        this.report([...p, key], `required field ${value[key] === null ? 'is empty' : 'missing'} (${spec.hint})`)
-      }
-    }
-    return value
-  }
-
-  /** A non-empty string (a slug when `slug`); undefined when absent or invalid (reported). */
-  string(obj: Obj, p: Path, key: string, slug = false): string | undefined {
-    const v = obj[key]
-    if (v == null) return undefined
-    if (typeof v !== 'string' || v.trim() === '') {
-      this.report([...p, key], `must be a non-empty string (got ${describe(v)})`)
-      return undefined
-    }
-    if (slug && !SLUG.test(v)) {
-      this.report([...p, key], `must be a slug of lowercase letters, digits and "-" such as zhongzi-xicun (got ${describe(v)})`)
-      return undefined
-    }
-    return v
-  }
-
-  oneOf<T extends string>(obj: Obj, p: Path, key: string, allowed: readonly T[]): T | undefined {
-    const v = obj[key]
-    if (v == null) return undefined
-    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T
-    this.report([...p, key], `must be one of: ${allowed.join(', ')} (got ${describe(v)})`)
-    return undefined
-  }
-
-  integer(obj: Obj, p: Path, key: string, min: number, fallback?: number): number | undefined {
-    const v = obj[key]
-    if (v == null) return fallback
-    if (typeof v === 'number' && Number.isInteger(v) && v >= min) return v
-    this.report([...p, key], `must be an integer ≥ ${min} (got ${describe(v)})`)
-    return undefined
-  }
-
-  /** A list (default []); reports anything else. */
-  list(obj: Obj, p: Path, key: string): unknown[] {
-    const v = obj[key]
-    if (v == null) return []
-    if (Array.isArray(v)) return v
-    this.report([...p, key], `must be a list, e.g. [a, b] (got ${describe(v)})`)
-    return []
-  }
-
-  /** A list of non-empty strings (default []); bad items are reported and left out. */
-  strings(obj: Obj, p: Path, key: string, what: string): string[] {
-    const out: string[] = []
-    this.list(obj, p, key).forEach((v, i) => {
-      if (typeof v === 'string' && v.trim() !== '') out.push(v)
-      else this.report([...p, key, i], `must be ${what} (a non-empty string; got ${describe(v)})`)
-    })
-    return out
-  }
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-/** A short rendering of a bad value for messages. */
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'nothing'
-  if (Array.isArray(v)) return 'a list'
-  if (typeof v === 'object') return 'a mapping'
-  if (typeof v === 'string') return JSON.stringify(v)
-  return String(v)
-}
-
-/** `a, b, c` — the first 8 then `…`. */
-function shortList(items: Iterable<string>): string {
-  const all = [...items]
-  if (all.length === 0) return '(none)'
-  return all.length > LIST_MAX ? `${all.slice(0, LIST_MAX).join(', ')}, …` : all.join(', ')
-}
-
-/** ` (did you mean "x"?)` when a candidate is a close spelling of `word`, else ''. */
-function didYouMean(word: string, candidates: Iterable<string>): string {
-  let best: string | undefined
-  let bestDist = Math.max(2, Math.floor(word.length / 4)) + 1
-  for (const c of candidates) {
-    const d = editDistance(word, c)
-    if (d < bestDist) [best, bestDist] = [c, d]
-  }
-  return best === undefined ? '' : ` (did you mean "${best}"?)`
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    prev = cur
-  }
-  return prev[b.length]
-}
-
-/** `unknown node "x" (did you mean "y"?); known nodes: a, b, …` */
-function unknownRef(kind: string, kinds: string, id: string, known: Iterable<string>): string {
-  const list = [...known]
-  return `unknown ${kind} "${id}"${didYouMean(id, list)}; known ${kinds}: ${shortList(list)}`
 }
 
 // ---------------------------------------------------------------------------------------------

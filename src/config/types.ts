@@ -11,6 +11,10 @@
  * or throws a `ConfigError` listing every problem (file, path inside it, what is allowed).
  */
 
+import type { Policies } from './policies.ts'
+import type { CasesConfig } from './cases.ts'
+import type { HouseholdsConfig } from '../domain/households.ts'
+
 export type Level = 'district' | 'township' | 'village'
 export const LEVELS: readonly Level[] = ['district', 'township', 'village']
 
@@ -84,4 +88,20 @@ export interface CascadeConfig {
   categories: string[]
   templates: Record<string, string>
   bots: Map<string, BotConfig>
+  /** Approval policies per severity and node (config/policies.yaml, optional). */
+  policies: Policies
+  /** The response mechanism for 举报/求助 (config/cases.yaml, optional: absent, the feature is off). */
+  cases?: CasesConfig
+  /** Rumor rebuttal in chat (src/app/rumors.ts); optional, every field has a default. */
+  rumors?: RumorChatConfig
+  /** Grids, grid workers and households of the villages (config/households.yaml, optional). */
+  households?: HouseholdsConfig
+}
+
+/** Settings of the rumor feature in chat. */
+export interface RumorChatConfig {
+  /** The library file; default `<configDir>/rumors.yaml`. */
+  library?: string
+  /** A rumor is answered at most once per group within this many seconds (default 6 h). */
+  cooldownSeconds?: number
 }

@@ -25,6 +25,12 @@ export interface Announcement {
   createdAt: number
   ackRequired: boolean
   expiresAt?: number
+  /** Set when a later `cancel` withdrew this announcement (the cancel's code). */
+  cancelledBy?: string
+  /** For a scheduled announcement: when it goes out (it is not relayed before). */
+  scheduledAt?: number
+  /** Whether it has gone out (false only while a scheduled one waits). */
+  released?: boolean
 }
 
 /** The life of an announcement at one node. Only `pending` may change. */
@@ -44,9 +50,17 @@ export interface Relay {
   decidedBy?: string
   decidedAt?: number
   reason?: string
+  /** Category as classified on the way down (`分类`); tiers below see it. */
+  category?: string
+  /** Forwarded by policy because nobody answered in time (labelled in the post and the audit). */
+  auto?: boolean
 }
 
-export type DeliveryState = 'queued' | 'sent' | 'confirmed' | 'failed'
+/**
+ * queued → sending (the worker took it, atomically) → sent → confirmed; or failed after retries;
+ * or withdrawn while still queued (cancelled, expired): a withdrawn post never goes out.
+ */
+export type DeliveryState = 'queued' | 'sending' | 'sent' | 'confirmed' | 'failed' | 'withdrawn'
 
 /** One post of one announcement version to one group. */
 export interface Delivery {

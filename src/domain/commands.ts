@@ -15,12 +15,19 @@ export type Command =
   | { kind: 'progress'; code: string }
   | { kind: 'bind'; invite: string }
   | { kind: 'help' }
+  | { kind: 'todo' }
+  | { kind: 'classify'; code: string; category: string }
+  | { kind: 'update'; code: string; text: string }
+  | { kind: 'cancel'; code: string; reason: string }
+  /** `定时 <时间> <正文>`: `when` is the time as typed; the app resolves it (see parseWhen). */
+  | { kind: 'schedule'; when: string; text: string }
+  | { kind: 'drill'; text: string }
   /** A known verb with missing or bad arguments: answer with the verb's usage. */
   | { kind: 'malformed'; verb: Verb; problem: 'code' | 'text' | 'reason' }
 
-export type Verb = '发布' | '通过' | '驳回' | '修改' | '进度' | '帮助' | '绑定'
+export type Verb = '发布' | '通过' | '驳回' | '修改' | '进度' | '帮助' | '绑定' | '待办' | '分类' | '更正' | '撤回' | '定时' | '演练'
 
-const VERBS: Verb[] = ['发布', '通过', '驳回', '修改', '进度', '帮助', '绑定']
+const VERBS: Verb[] = ['发布', '通过', '驳回', '修改', '进度', '帮助', '绑定', '待办', '分类', '更正', '撤回', '定时', '演练']
 
 /** How each verb is used, for help texts. */
 export const USAGE: Record<Verb, string> = {
@@ -31,6 +38,12 @@ export const USAGE: Record<Verb, string> = {
   进度: '进度 <编号>',
   帮助: '帮助',
   绑定: '绑定 <邀请码>',
+  待办: '待办',
+  分类: '分类 <编号> <类别>',
+  更正: '更正 <编号> <新正文>',
+  撤回: '撤回 <编号> <理由>',
+  定时: '定时 <时间，如 20:30 或 明天 08:00 或 2026-12-01 08:00> <正文>',
+  演练: '演练 <正文>',
 }
 
 /** Splits `<code> <rest>` after a verb. The code is upper-cased. */
@@ -47,6 +60,8 @@ function codeAndRest(args: string): { code?: string; rest: string } {
  * (ordinary chat, an acknowledgment, …).
  */
 export function parseCommand(raw: string): Command | undefined {
+  const quote = QUOTE.exec(raw.trim())
+  if (quote) return parseQuoteReply(quote[1], quote[2])
   const head = stripMentions(normalizeChat(raw))
   if (INVITE_CODE_RE.test(head.toUpperCase())) return { kind: 'bind', invite: normalizeInvite(head) }
   // Verbs and codes are read from the normalized text; free text (正文, 理由) keeps the
@@ -60,6 +75,12 @@ export function parseCommand(raw: string): Command | undefined {
   const args = text.slice(verb.length).replace(/^[\s:：]+/, '')
   switch (verb) {
     case '帮助': return args === '' ? { kind: 'help' } : undefined
+    case '待办': return args === '' ? { kind: 'todo' } : undefined
+    case '演练': return args ? { kind: 'drill', text: args } : { kind: 'malformed', verb, problem: 'text' }
+    case '定时': {
+      const m = WHEN.exec(args)
+      return m && m[2].trim() ? { kind: 'schedule', when: m[1].trim(), text: m[2].trim() } : { kind: 'malformed', verb, problem: 'text' }
+    }
     case '发布': return args ? { kind: 'publish', text: args } : { kind: 'malformed', verb, problem: 'text' }
     case '绑定': {
       const invite = args.toUpperCase()
@@ -73,6 +94,9 @@ export function parseCommand(raw: string): Command | undefined {
     case '进度': return rest === '' ? { kind: 'progress', code } : { kind: 'malformed', verb, problem: 'code' }
     case '驳回': return rest ? { kind: 'reject', code, reason: rest } : { kind: 'malformed', verb, problem: 'reason' }
     case '修改': return rest ? { kind: 'edit', code, text: rest } : { kind: 'malformed', verb, problem: 'text' }
+    case '分类': return rest ? { kind: 'classify', code, category: rest } : { kind: 'malformed', verb, problem: 'text' }
+    case '更正': return rest ? { kind: 'update', code, text: rest } : { kind: 'malformed', verb, problem: 'text' }
+    case '撤回': return rest ? { kind: 'cancel', code, reason: rest } : { kind: 'malformed', verb, problem: 'reason' }
   }
 }
 
@@ -80,4 +104,45 @@ export function parseCommand(raw: string): Command | undefined {
 export function normalizeInvite(text: string): string {
   const bare = text.toUpperCase().replace(/[^A-Z0-9]/g, '')
   return `${bare.slice(0, 4)}-${bare.slice(4, 8)}`
+}
+
+/**
+ * A quote reply as WeChat (web) renders it: `「名字：被引用的消息」`, a dashed line, the reply.
+ * Replying `通过` (or `驳回 理由`, …) to an approval request takes the code from the quoted request.
+ */
+const QUOTE = /^「([\s\S]*)」\s*\n\s*(?:- ){3,}-?\s*\n([\s\S]*)$/
+const QUOTED_CODE = /编号\s*([A-Z][A-Z0-9]{3})/
+
+function parseQuoteReply(quoted: string, reply: string): Command | undefined {
+  const direct = parseCommand(reply)
+  if (direct?.kind !== 'malformed' || direct.problem !== 'code') return direct
+  const code = QUOTED_CODE.exec(quoted)?.[1]
+  if (!code) return direct
+  const text = stripMentions(reply.trim())
+  return parseCommand(`${direct.verb} ${code} ${text.slice(direct.verb.length).trim()}`)
+}
+
+/** `20:30 正文`, `明天 08:00 正文`, `2026-12-01 08:00 正文`, `12-01 08:00 正文`. */
+const WHEN = /^((?:今天|明天|后天|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2})?\s*\d{1,2}[:：]\d{2})\s+([\s\S]*)$/
+
+const BEIJING_MS = 8 * 3600 * 1000
+
+/**
+ * Resolves a time as typed (Beijing time) to epoch ms, or undefined when it cannot be read.
+ * A bare `HH:MM` already past today means tomorrow.
+ */
+export function parseWhen(when: string, now: number): number | undefined {
+  const m = /^(今天|明天|后天|(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})-(\d{1,2}))?\s*(\d{1,2})[:：](\d{2})$/.exec(when.normalize('NFKC').trim())
+  if (!m) return undefined
+  const [hh, mm] = [Number(m[7]), Number(m[8])]
+  if (hh > 23 || mm > 59) return undefined
+  const local = new Date(now + BEIJING_MS)
+  let [y, mo, d] = [local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()]
+  if (m[2]) [y, mo, d] = [Number(m[2]), Number(m[3]) - 1, Number(m[4])]
+  else if (m[5]) [mo, d] = [Number(m[5]) - 1, Number(m[6])]
+  else if (m[1] === '明天') d += 1
+  else if (m[1] === '后天') d += 2
+  let at = Date.UTC(y, mo, d, hh, mm) - BEIJING_MS
+  if (!m[1] && at <= now) at += 24 * 3600 * 1000
+  return at
 }

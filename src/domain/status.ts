@@ -6,7 +6,7 @@ import type { Announcement, Delivery, Relay, RelayState } from './announcement.t
 
 export interface TreeNode { id: string; name: string; children: string[] }
 
-export interface GroupCounts { total: number; queued: number; sent: number; confirmed: number; failed: number }
+export interface GroupCounts { total: number; queued: number; sending: number; sent: number; confirmed: number; failed: number; withdrawn: number }
 
 export interface StatusNode {
   node: string
@@ -38,10 +38,10 @@ export interface StatusInput {
 
 export interface StatusTotals { nodesReached: number; relays: Record<RelayState, number>; groups: GroupCounts; members: number; acks: number }
 
-export function emptyCounts(): GroupCounts { return { total: 0, queued: 0, sent: 0, confirmed: 0, failed: 0 } }
+export function emptyCounts(): GroupCounts { return { total: 0, queued: 0, sending: 0, sent: 0, confirmed: 0, failed: 0, withdrawn: 0 } }
 
 function addCounts(a: GroupCounts, b: GroupCounts): void {
-  a.total += b.total; a.queued += b.queued; a.sent += b.sent; a.confirmed += b.confirmed; a.failed += b.failed
+  for (const k of Object.keys(a) as (keyof GroupCounts)[]) a[k] += b[k]
 }
 
 /** Builds the tree from the origin down, through every node a relay reached. */
@@ -120,6 +120,7 @@ function line(n: StatusNode, now: number): string {
   if (n.groups.total > 0) {
     s += ` · 群 已发 ${n.groups.sent}/${n.groups.total} 确认 ${n.groups.confirmed}`
     if (n.groups.failed) s += ` 失败 ${n.groups.failed}`
+    if (n.groups.withdrawn) s += ` 撤下 ${n.groups.withdrawn}`
     s += ` · 收到 ${n.acks}/${n.members} 人`
   }
   return s
@@ -129,7 +130,7 @@ function line(n: StatusNode, now: number): string {
 export function renderStatus(a: Announcement, root: StatusNode | undefined, authorName: string, originName: string, now: number): string {
   const t = totals(root)
   const out = [
-    `通知 ${a.code}（${a.severity === 'urgent' ? '紧急' : a.severity === 'info' ? '参考' : '一般'}）· ${originName} ${authorName} 发布于 ${dateAndClock(a.createdAt)}`,
+    `${a.status === 'exercise' ? '【演练】' : ''}${a.type === 'update' ? `【更正 ${a.references}】` : a.type === 'cancel' ? `【撤回 ${a.references}】` : ''}通知 ${a.code}（${a.severity === 'urgent' ? '紧急' : a.severity === 'info' ? '参考' : '一般'}）· ${originName} ${authorName} 发布于 ${dateAndClock(a.createdAt)}`,
     `共到达 ${t.nodesReached} 个单位：待审核 ${t.relays.pending}，已驳回 ${t.relays.rejected}；群 已发 ${t.groups.sent}/${t.groups.total}，确认 ${t.groups.confirmed}；收到 ${t.acks}/${t.members} 人`,
   ]
   const walk = (n: StatusNode, prefix: string, childPrefix: string) => {

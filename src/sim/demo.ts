@@ -5,6 +5,7 @@
  * probability, and some chat that is not an acknowledgment goes by.
  */
 import type { CascadeConfig } from '../config/types.ts'
+import type { Relay } from '../domain/announcement.ts'
 import { totals, type StatusNode } from '../domain/status.ts'
 import { ensureRedis } from '../app/redis.ts'
 import { createLogger, silentLogger } from '../app/log.ts'
@@ -36,6 +37,8 @@ export interface DemoSummary {
   relays: Record<string, number>
   publish_to_last_group_ms: number | null
   publish_to_last_village_group_ms: number | null
+  /** How long relays waited for their curator, per tier (ms; simulated curators answer in 0.3–1.8 s). */
+  approval_wait_ms: Record<string, { n: number; p50: number; p95: number }>
   elapsed_ms: number
   redis: string
 }
@@ -163,6 +166,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       relays: countRelays(status?.root),
       publish_to_last_group_ms: reachedAt(() => true),
       publish_to_last_village_group_ms: reachedAt(topic => villageTopics.has(topic)),
+      approval_wait_ms: approvalWaits(cfg, await app.store.relays(code)),
       elapsed_ms: Date.now() - started,
       redis: redis.private ? 'private redis-server' : redis.url,
     }
@@ -171,12 +175,28 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `${summary.groups_total} 个群中已发 ${summary.groups_delivered}、确认 ${summary.groups_confirmed}、重复 ${summary.duplicate_posts}；` +
       `${summary.members_total} 位群成员中 ${summary.acks} 人回复收到（另有 ${nonAcks} 条闲聊/提问未计入）；` +
       `从发布到最后一个村群 ${fmtMs(summary.publish_to_last_village_group_ms)}（其中含审核员的模拟思考时间）。`)
+    out(`审核等待：${Object.entries(summary.approval_wait_ms).map(([tier, w]) => `${tier === 'township' ? '乡镇' : '村'}级 ${w.n} 次，中位 ${fmtMs(w.p50)}，95% ${fmtMs(w.p95)}`).join('；')}`)
     return summary
   } finally {
     for (const t of timers) clearTimeout(t)
     await district.close()
     await redis.stop()
   }
+}
+
+/** p50/p95 of decidedAt − openedAt per tier, for relays decided by a person or a policy. */
+function approvalWaits(cfg: CascadeConfig, relays: Map<string, Relay>): DemoSummary['approval_wait_ms'] {
+  const byTier = new Map<string, number[]>()
+  for (const r of relays.values()) {
+    if (!r.parent || r.decidedAt === undefined) continue
+    const tier = cfg.nodes.get(r.node)?.level ?? 'unknown'
+    byTier.set(tier, [...(byTier.get(tier) ?? []), r.decidedAt - r.openedAt])
+  }
+  const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]
+  return Object.fromEntries([...byTier].map(([tier, xs]) => {
+    xs.sort((a, b) => a - b)
+    return [tier, { n: xs.length, p50: pct(xs, 0.5), p95: pct(xs, 0.95) }]
+  }))
 }
 
 function countRelays(root: StatusNode | undefined): Record<string, number> {

@@ -7,8 +7,10 @@
  * them in step: a person's message is said in every copy of the group, and a bot's own post
  * is mirrored into the other accounts' copies, as WeChat would show it to them.
  */
+import { FileBox } from 'file-box'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 import type { CascadeConfig, GroupConfig } from '../config/types.ts'
+import type { VillageHouseholds } from '../domain/households.ts'
 
 type Mocker = InstanceType<typeof mock.Mocker>
 
@@ -49,6 +51,17 @@ export function seeded(seed: number): () => number {
   }
 }
 
+/** In villages with households, every this-many-th villager is not on the roster (unassigned). */
+const UNASSIGNED_EVERY = 7
+
+/** Roster member names with the grids taken in turn (a group has members of every grid). */
+function rosterInTurns(v: VillageHouseholds): string[] {
+  const perGrid = v.grids.map(g => g.households.flatMap(h => h.members))
+  const out: string[] = []
+  for (let k = 0; perGrid.some(m => k < m.length); k++) for (const m of perGrid) if (k < m.length) out.push(m[k])
+  return out
+}
+
 export function personContactId(person: string): string { return `wxid_p_${person}` }
 export function botContactId(bot: string): string { return `wxid_bot_${bot}` }
 
@@ -62,6 +75,8 @@ export class SimWorld {
   readonly transcript: WorldMessage[] = []
   private readonly listeners: ((m: WorldMessage) => void)[] = []
   private readonly random: () => number
+  /** Villagers named so far per village with households. */
+  private readonly villagersIn = new Map<string, number>()
 
   constructor(readonly cfg: CascadeConfig, opts: WorldOptions = {}) {
     this.random = seeded(opts.seed ?? 20200128)
@@ -83,7 +98,7 @@ export class SimWorld {
           members.push(...shared)
           while (members.length - staff.length < n) {
             const id = `wxid_v_${++villagerNo}`
-            this.names.set(id, this.villagerName())
+            this.names.set(id, this.villagerNameIn(node.id))
             members.push(id)
           }
           previous = members.slice(staff.length)
@@ -120,6 +135,28 @@ export class SimWorld {
   /** Contact ids of the accounts sitting in a group. */
   botsIn(g: SimGroup): string[] {
     return [...this.cfg.bots.values()].filter(b => b.nodes.includes(g.node)).map(b => botContactId(b.id))
+  }
+
+  /**
+   * A villager's name in a village of config/households.yaml: the next roster member (grids
+   * taken in turn), else a grid nickname (`2组-王秀英`) where the village reads nicknames; every
+   * UNASSIGNED_EVERY-th keeps a plain random name (a member placed in no household). The random
+   * draws are the same as without households, so the rest of the world does not change.
+   */
+  private villagerNameIn(node: string): string {
+    const name = this.villagerName()
+    const v = this.cfg.households?.villages.get(node)
+    if (!v) return name
+    const n = (this.villagersIn.get(node) ?? 0) + 1
+    this.villagersIn.set(node, n)
+    if (n % UNASSIGNED_EVERY === 0) return name
+    const i = n - 1 - Math.floor(n / UNASSIGNED_EVERY)
+    const roster = rosterInTurns(v)
+    if (i < roster.length) return roster[i]
+    const grid = v.grids[i % v.grids.length]
+    if (!v.nickname || !grid) return name
+    const plain = `${grid.id}组-${name}`
+    return v.nickname.test(plain) ? plain : `${grid.id}组${i + 1}号-${name}`
   }
 
   private villagerName(): string {
@@ -184,6 +221,15 @@ export class SimWorld {
     if (!m.cacheContactPayload.has(contactId)) m.createContact({ id: contactId, name: this.names.get(contactId) ?? contactId })
     this.emit({ from: contactId, fromName: this.names.get(contactId) ?? contactId, to: botContactId(bot), text, at: Date.now() })
     m.ContactMock.load(contactId).say(text).to(m.ContactMock.load(botContactId(bot)))
+  }
+
+  /** A person sends a photo to a bot account in a DM. */
+  sendPhotoToBot(contactId: string, bot: string, name = 'photo.jpg'): void {
+    const m = this.mockers.get(bot)
+    if (!m) throw new Error(`no bot "${bot}"`)
+    this.emit({ from: contactId, fromName: this.names.get(contactId) ?? contactId, to: botContactId(bot), text: `[图片 ${name}]`, at: Date.now() })
+    // A URL file box: the mock can store it (a buffer one cannot be serialised); nothing is fetched.
+    m.ContactMock.load(contactId).say(FileBox.fromUrl(`https://photos.invalid/${name}`, { name })).to(m.ContactMock.load(botContactId(bot)))
   }
 
   /** Renames a contact in every account's view (anyone can rename themselves in WeChat). */

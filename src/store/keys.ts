@@ -34,6 +34,10 @@ export class Keys {
   /** Contact ids of all bot accounts (their own messages are not villagers'). */
   botContacts() { return `${this.base}botcontacts` }
   audit(code: string) { return `${this.base}audit:${code}` }
+  /** Exists once an announcement is cancelled (checked atomically before every post). */
+  cancelled(code: string) { return `${this.base}cancelled:${code}` }
+  /** Marks a timer-driven audit event as recorded (timers may fire twice). */
+  auditOnce(code: string, what: string) { return `${this.base}auditonce:${code}:${what}` }
   /** Everything in this namespace (for tests and the demo to clean up). */
   pattern() { return `{${this.ns}}:*` }
 }

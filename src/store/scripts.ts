@@ -54,3 +54,28 @@ end
 redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1])
 return 1
 `
+
+/**
+ * beginPost — the outbox worker takes a queued post for sending, unless it must not go out.
+ * KEYS[1]  deliveries:<code>; KEYS[2] cancelled:<code> (exists once the announcement is cancelled)
+ * ARGV[1]  group topic; ARGV[2] now (ms); ARGV[3] expiresAt (ms) or ''
+ * Returns  'sending' when taken; 'withdrawn' when cancelled/expired (the post is withdrawn);
+ *          otherwise the delivery's current state (or 'missing').
+ * Atomic with `cancel`, which sets KEYS[2] before sweeping: a post is either taken before the
+ * cancel (then it gets a correction) or withdrawn (then it gets neither).
+ */
+export const BEGIN_POST = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 'missing' end
+local rec = cjson.decode(cur)
+if rec.state ~= 'queued' then return rec.state end
+local expired = ARGV[3] ~= '' and tonumber(ARGV[2]) >= tonumber(ARGV[3])
+if redis.call('EXISTS', KEYS[2]) == 1 or expired then
+  rec.state = 'withdrawn'
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+  return 'withdrawn'
+end
+rec.state = 'sending'
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+return 'sending'
+`

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
-import { PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
+import { BEGIN_POST, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
 
 /** How long a send claim is kept: longer than any announcement stays relevant. */
 const SEND_CLAIM_TTL_S = 14 * 24 * 3600
@@ -24,6 +24,7 @@ interface ScriptCommands {
   patchIfState(key: string, field: string, states: string, patch: string): Promise<[number, string | null]>
   recordAck(acks: string, counts: string, member: string, rec: string, topic: string): Promise<number>
   setLatestIfNewer(key: string, code: string, at: string): Promise<number>
+  beginPost(deliveries: string, cancelled: string, topic: string, now: string, expiresAt: string): Promise<string>
 }
 
 export class Store {
@@ -35,6 +36,7 @@ export class Store {
     redis.defineCommand('patchIfState', { numberOfKeys: 1, lua: PATCH_IF_STATE })
     redis.defineCommand('recordAck', { numberOfKeys: 2, lua: RECORD_ACK })
     redis.defineCommand('setLatestIfNewer', { numberOfKeys: 1, lua: SET_LATEST_IF_NEWER })
+    redis.defineCommand('beginPost', { numberOfKeys: 2, lua: BEGIN_POST })
     this.lua = redis as unknown as ScriptCommands
   }
 
@@ -100,6 +102,25 @@ export class Store {
   async patchDelivery(code: string, topic: string, from: DeliveryState[], patch: Partial<Delivery>): Promise<boolean> {
     const [ok] = await this.lua.patchIfState(this.keys.deliveries(code), topic, from.join(','), JSON.stringify(patch))
     return ok === 1
+  }
+
+  /** queued → sending, atomically with cancellation and expiry; see BEGIN_POST. */
+  async beginPost(code: string, topic: string, now: number, expiresAt?: number): Promise<string> {
+    return this.lua.beginPost(this.keys.deliveries(code), this.keys.cancelled(code), topic, String(now), expiresAt === undefined ? '' : String(expiresAt))
+  }
+
+  /** Marks an announcement cancelled (by the cancel `by`); false when it already was. */
+  async markCancelled(code: string, by: string): Promise<boolean> {
+    return (await this.redis.set(this.keys.cancelled(code), by, 'NX')) === 'OK'
+  }
+
+  async cancelledBy(code: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.cancelled(code))) ?? undefined
+  }
+
+  /** Replaces a stored announcement (the code must exist). */
+  async saveAnnouncement(a: Announcement): Promise<void> {
+    await this.redis.set(this.keys.announcement(a.code), JSON.stringify(a), 'XX')
   }
 
   async deliveries(code: string): Promise<Delivery[]> {
@@ -223,6 +244,13 @@ export class Store {
     const fields: string[] = []
     for (const [k, v] of Object.entries(event)) if (v !== undefined) fields.push(k, String(v))
     await this.redis.xadd(this.keys.audit(code), '*', ...fields)
+  }
+
+  /** Appends an event only the first time `what` happens for this code (timers may fire twice). */
+  async auditOnce(code: string, what: string, event: AuditEvent): Promise<boolean> {
+    const first = await this.redis.set(this.keys.auditOnce(code, what), '1', 'EX', 30 * 24 * 3600, 'NX')
+    if (first === 'OK') await this.audit(code, event)
+    return first === 'OK'
   }
 
   async auditLog(code: string): Promise<AuditEvent[]> {

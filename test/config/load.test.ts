@@ -363,7 +363,7 @@ describe('cascade validate', () => {
     const { io, out } = capture()
     expect(await validateCommand(['--config', configDir, '--bots', demoBots], io)).toBe(0)
     expect(out).toHaveLength(1)
-    expect(out[0]).toMatch(/^OK: 1 district, 3 townships, 10 villages, \d+ groups, 28 people, 3 bots \(.+\/, .*bots\/\)$/)
+    expect(out[0]).toMatch(/^OK: 1 district, 3 townships, 10 villages, \d+ groups, 34 people, 3 bots \(.+\/, .*bots\/\)$/)
   })
 
   it('lists every problem and exits 1', async () => {

@@ -1,0 +1,79 @@
+/**
+ * What ops need to know about each bot account, kept in Redis by the account's own process
+ * (`cascade run`) and read by `cascade serve` (`/readyz`, `/api/bots/:id/qrcode`, `/metrics`):
+ * last send, last login / logout, what was not found at login, the latest login QR code and
+ * the "too frequent" back-off. One hash per account: `{ns}:ops:bot:<id>`.
+ *
+ * Whether an account is logged in right now is its heartbeat (`alive:<bot>`, with a TTL), not
+ * this hash: a killed process stops beating, it cannot write "logged out".
+ */
+import type { Store } from '../store/store.ts'
+
+/** A login QR code is worth showing for this long (WeChat's expire after a few minutes). */
+export const QR_TTL_MS = 5 * 60_000
+
+export interface BotHealthRecord {
+  /** Epoch ms of the last successful send (any target). */
+  lastSendAt?: number
+  loginAt?: number
+  logoutAt?: number
+  logoutReason?: string
+  /** Configured group topics not found at the last login. */
+  missingGroups: string[]
+  /** Person ids bound to this account whose contact was not found at the last login. */
+  missingPeople: string[]
+  /** The outbox waits until then after WeChat said "too frequent". */
+  backoffUntil?: number
+  /** "Too frequent" answers in a row (reset by a successful send). */
+  strikes: number
+  /** The latest login QR payload, while it is fresh. */
+  qr?: { payload: string; status: number; at: number }
+}
+
+export class BotHealth {
+  constructor(private readonly store: Store) {}
+
+  key(bot: string): string { return `${this.store.keys.base}ops:bot:${bot}` }
+
+  private async set(bot: string, fields: Record<string, string | number>): Promise<void> {
+    await this.store.redis.hset(this.key(bot), fields)
+  }
+
+  async recordSend(bot: string, at: number): Promise<void> { await this.set(bot, { lastSendAt: at }) }
+
+  async recordLogin(bot: string, at: number, missing: { groups: string[]; people: string[] }): Promise<void> {
+    await this.store.redis.multi()
+      .hset(this.key(bot), { loginAt: at, missingGroups: JSON.stringify(missing.groups), missingPeople: JSON.stringify(missing.people) })
+      .hdel(this.key(bot), 'qr', 'qrStatus', 'qrAt')
+      .exec()
+  }
+
+  async recordLogout(bot: string, at: number, reason: string): Promise<void> {
+    await this.set(bot, { logoutAt: at, logoutReason: reason })
+  }
+
+  async recordQr(bot: string, payload: string, status: number, at: number): Promise<void> {
+    await this.set(bot, { qr: payload, qrStatus: status, qrAt: at })
+  }
+
+  /** Records the "too frequent" answers in a row so far and the pause they started. */
+  async recordBackoff(bot: string, strikes: number, until: number): Promise<void> {
+    await this.set(bot, { strikes, backoffUntil: until })
+  }
+
+  async clearStrikes(bot: string): Promise<void> { await this.set(bot, { strikes: 0 }) }
+
+  /** The record of one account; `now` decides whether a stored QR code is still fresh. */
+  async read(bot: string, now = Date.now()): Promise<BotHealthRecord> {
+    const h = await this.store.redis.hgetall(this.key(bot))
+    const num = (k: string) => h[k] === undefined ? undefined : Number(h[k])
+    const list = (k: string): string[] => { try { return h[k] ? JSON.parse(h[k]) as string[] : [] } catch { return [] } }
+    const qrAt = num('qrAt')
+    return {
+      lastSendAt: num('lastSendAt'), loginAt: num('loginAt'), logoutAt: num('logoutAt'), logoutReason: h.logoutReason,
+      missingGroups: list('missingGroups'), missingPeople: list('missingPeople'),
+      backoffUntil: num('backoffUntil'), strikes: num('strikes') ?? 0,
+      qr: h.qr && qrAt !== undefined && now - qrAt < QR_TTL_MS ? { payload: h.qr, status: num('qrStatus') ?? 0, at: qrAt } : undefined,
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `cascade serve`: the timers worker (reminders, escalations, deadlines) and the HTTP API,
+ * health checks, Prometheus metrics and the queue dashboard (see src/app/http.ts).
+ *
+ * Environment: PORT (default 8080), HOST (default 0.0.0.0), CASCADE_API_TOKEN, REDIS_URL,
+ * CASCADE_NS. SIGTERM / SIGINT: stop accepting requests and timers, finish what runs, exit 0.
+ */
+import { compose } from '../app/compose.ts'
+import { createHttpApp } from '../app/http.ts'
+import { createLogger } from '../app/log.ts'
+import { createScraper } from '../app/metrics.ts'
+import { DEFAULT_REDIS_URL } from '../app/redis.ts'
+import type { CascadeConfig } from '../config/types.ts'
+import { closeServer, listen, untilSignal } from './shutdown.ts'
+
+export const DEFAULT_PORT = 8080
+
+export interface ServeOptions { port?: number; host?: string }
+
+export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = process.env): Promise<number> {
+  const log = createLogger({ role: 'serve' })
+  const composed = compose({ cfg, redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: env.CASCADE_NS, log })
+  const { app } = composed
+  const token = env.CASCADE_API_TOKEN || undefined
+  if (!token) log.warn('api.no-token', { hint: 'set CASCADE_API_TOKEN: the API and dashboard answer 503 until then' })
+  app.timers.start()
+  const port = opts.port ?? Number(env.PORT ?? DEFAULT_PORT)
+  const host = opts.host ?? env.HOST ?? '0.0.0.0'
+  const server = await listen(createHttpApp({ app, token, log, scraper: createScraper(app) }), port, host)
+  log.info('serve.started', { port, host, bots: cfg.bots.size })
+  return untilSignal(log, async () => {
+    await closeServer(server)
+    await composed.close()
+  })
+}

@@ -1,0 +1,192 @@
+/**
+ * Ops: the HTTP API and its token, readiness, metrics, a graceful stop with a send in flight,
+ * and failover of a logged-out account's posts to the other account in shared groups.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import type { SimDistrict } from '../../src/sim/district.ts'
+import { startDistrict, waitFor } from '../helpers.ts'
+import { metricValue, startApi, startRuntime, type Api } from './ops-helpers.ts'
+
+const TOKEN = 'test-token-7f3a'
+let d: SimDistrict
+let api: Api | undefined
+afterEach(async () => {
+  await api?.close()
+  api = undefined
+  await d?.close()
+})
+
+const auth = { authorization: `Bearer ${TOKEN}` }
+const json = { 'content-type': 'application/json' }
+function publicTopics(node: string): string[] { return d.cfg.nodes.get(node)!.groups.filter(g => g.kind === 'public').map(g => g.topic) }
+
+describe('HTTP API', () => {
+  it('publishes and shows status only with the token', async () => {
+    d = await startDistrict()
+    api = await startApi(d, TOKEN)
+    const body = JSON.stringify({ node: 'chaotian', text: '测试：通过接口发布', severity: 'normal' })
+    expect((await fetch(`${api.url}/api/announcements`, { method: 'POST', headers: json, body })).status).toBe(401)
+    expect((await fetch(`${api.url}/api/announcements`, { method: 'POST', headers: { ...json, authorization: 'Bearer wrong' }, body })).status).toBe(401)
+    const bad = await fetch(`${api.url}/api/announcements`, { method: 'POST', headers: { ...json, ...auth }, body: JSON.stringify({ node: 'nowhere', text: '' }) })
+    expect(bad.status).toBe(400)
+    expect((await bad.json() as { problems: string[] }).problems).toHaveLength(2)
+    expect(await d.store.recentCodes()).toEqual([])
+
+    const ok = await fetch(`${api.url}/api/announcements`, { method: 'POST', headers: { ...json, ...auth }, body })
+    expect(ok.status).toBe(201)
+    const { code } = await ok.json() as { code: string }
+    const a = await d.store.announcement(code)
+    expect(a).toMatchObject({ author: 'ops-api', severity: 'normal', originNode: 'chaotian' })
+
+    expect((await fetch(`${api.url}/api/announcements/${code}`)).status).toBe(401)
+    const status = await fetch(`${api.url}/api/announcements/${code.toLowerCase()}`, { headers: auth })
+    expect(status.status).toBe(200)
+    expect(await status.json()).toMatchObject({ announcement: { code }, root: { node: 'chaotian' } })
+    expect((await fetch(`${api.url}/api/announcements/ZZZZ`, { headers: auth })).status).toBe(404)
+
+    const board = await fetch(`${api.url}/admin/queues`)
+    expect(board.status).toBe(401)
+    expect(board.headers.get('www-authenticate')).toMatch(/^Basic/)
+    const basic = `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`
+    expect((await fetch(`${api.url}/admin/queues`, { headers: { authorization: basic } })).status).toBe(200)
+    expect((await fetch(`${api.url}/healthz`)).status).toBe(200)
+  })
+
+  it('answers 503 on protected routes when no token is configured', async () => {
+    d = await startDistrict()
+    api = await startApi(d, undefined)
+    expect((await fetch(`${api.url}/api/announcements/ABCD`, { headers: { authorization: 'Bearer ' } })).status).toBe(503)
+    expect((await fetch(`${api.url}/readyz`)).status).toBe(200)
+  })
+})
+
+describe('readiness and logout', () => {
+  it('shows a logged-out account, tells the ops group through another account, and serves its QR code', async () => {
+    d = await startDistrict()
+    api = await startApi(d, TOKEN)
+    const ready = await fetch(`${api.url}/readyz`)
+    expect(ready.status).toBe(200)
+    expect((await ready.json() as { bots: { loggedIn: boolean }[] }).bots.every(b => b.loggedIn)).toBe(true)
+
+    await d.runtimes.get('bot-south')!.wechaty.logout()
+    const staff = d.cfg.nodes.get('chaotian')!.groups.find(g => g.kind === 'staff')!.topic
+    const notice = await waitFor('the ops notice', () => d.world.postsIn(staff, 'bot-south')[0])
+    expect(notice.text).toContain('朝天南片值守号')
+    const res = await fetch(`${api.url}/readyz`)
+    expect(res.status).toBe(503)
+    const r = await res.json() as { redis: boolean; bots: { id: string; loggedIn: boolean; logoutAt: string | null; backlog: number }[] }
+    expect(r.redis).toBe(true)
+    expect(r.bots.find(b => b.id === 'bot-south')).toMatchObject({ loggedIn: false, backlog: 0 })
+    expect(r.bots.find(b => b.id === 'bot-south')!.logoutAt).not.toBeNull()
+    expect(r.bots.filter(b => b.loggedIn).map(b => b.id).sort()).toEqual(['bot-district', 'bot-north'])
+
+    const noQr = await fetch(`${api.url}/api/bots/bot-south/qrcode`, { headers: auth })
+    expect(noQr.status).toBe(404)
+    const { BotHealth } = await import('../../src/app/bot-health.ts')
+    await new BotHealth(d.store).recordQr('bot-south', 'https://login.weixin.qq.com/l/test', 2, Date.now())
+    const qr = await fetch(`${api.url}/api/bots/bot-south/qrcode`, { headers: auth })
+    expect(qr.status).toBe(200)
+    expect(qr.headers.get('content-type')).toBe('image/png')
+    expect((await fetch(`${api.url}/api/bots/bot-south/qrcode`)).status).toBe(401)
+  })
+})
+
+describe('metrics', () => {
+  it('move after a publish, an approval and an acknowledgment', async () => {
+    d = await startDistrict()
+    api = await startApi(d, TOKEN)
+    const scrape = async () => (await fetch(`${api!.url}/metrics`)).text()
+    const before = await scrape()
+    expect(before).toContain('# TYPE cascade_publish_to_group_seconds histogram')
+    const sentBefore = ['bot-district', 'bot-north'].reduce((n, b) => n + metricValue(before, `cascade_sends_total{bot="${b}",outcome="sent"}`), 0)
+
+    const a = await d.app.publish({ node: 'chaotian', author: CLI_AUTHOR, text: '测试：指标' })
+    await d.idle()
+    const relay = (await d.store.relay(a.code, 'zhongzi'))!
+    await d.app.decide(a, 'zhongzi', d.cfg.nodes.get('zhongzi')!.curators[0], { action: 'approve' })
+    await d.idle()
+    const [topic] = publicTopics('chaotian')
+    d.world.sayInGroup(d.world.villagersOf(topic)[0], topic, '收到')
+    await waitFor('the acknowledgment', async () => (await d.store.acks(a.code)).size === 1)
+
+    const after = await scrape()
+    const sentAfter = ['bot-district', 'bot-north'].reduce((n, b) => n + metricValue(after, `cascade_sends_total{bot="${b}",outcome="sent"}`), 0)
+    expect(sentAfter).toBeGreaterThan(sentBefore)
+    expect(metricValue(after, 'cascade_publish_to_group_seconds_count{tier="district"}')).toBe(1)
+    expect(metricValue(after, 'cascade_publish_to_group_seconds_count{tier="township"}')).toBe(1)
+    expect(metricValue(after, 'cascade_publish_to_group_seconds_bucket{le="+Inf",tier="district"}')).toBe(1)
+    expect(metricValue(after, 'cascade_approval_wait_seconds_count{decision="approved",tier="township"}')).toBe(1)
+    expect(relay.state).toBe('pending')
+    expect(metricValue(after, 'cascade_acknowledgments_total{tier="district"}')).toBe(1)
+    expect(metricValue(after, 'cascade_bot_logged_in{bot="bot-north"}')).toBe(1)
+    expect(after).toMatch(/cascade_queue_depth\{queue="outbox-bot-north",state="waiting"\} 0/)
+    expect(metricValue(after, 'cascade_bot_last_send_timestamp_seconds{bot="bot-district"}')).toBeGreaterThan(0)
+  })
+})
+
+describe('graceful stop', () => {
+  it('finishes the send in flight, leaves the rest queued, and a new process posts each group once', async () => {
+    d = await startDistrict({ pacing: { perMinute: 600, jitterMs: 0 } })
+    let release!: () => void
+    const gate = new Promise<void>(r => { release = r })
+    let held: string | undefined
+    const rt = await startRuntime(d, 'bot-north', {
+      // The third group post of bot-north hangs in say() until the stop has begun.
+      beforeSay: async (target, text) => {
+        if (target.kind !== 'group' || held || !text.includes('中途停止')) return
+        if (d.world.transcript.filter(m => m.from === 'wxid_bot_bot-north' && m.text.includes('中途停止')).length < 2) return
+        held = target.topic
+        await gate
+      },
+    })
+    const a = await d.app.publish({ node: 'chaotian', author: CLI_AUTHOR, text: '测试：发送中途停止' })
+    for (const node of ['zhongzi', 'yangmu']) await d.app.decide(a, node, d.cfg.nodes.get(node)!.curators[0], { action: 'approve' })
+    const villages = [...d.cfg.nodes.values()].filter(n => n.level === 'village' && (n.parent === 'zhongzi' || n.parent === 'yangmu'))
+    for (const v of villages) await d.app.decide(a, v.id, v.curators[0], { action: 'approve' })
+    await waitFor('a send in flight', () => held)
+    const stopped = rt.stop()
+    await new Promise(r => setTimeout(r, 50))
+    release()
+    await stopped
+    d.runtimes.delete('bot-north')
+    // The post that was in flight went out once and is recorded as sent.
+    expect(d.world.postsIn(held!, a.code)).toHaveLength(1)
+    expect((await d.store.delivery(a.code, held!))?.state).toMatch(/sent|confirmed/)
+    expect(await d.outboxes.backlog('bot-north')).toBeGreaterThan(0)
+
+    await d.startBot('bot-north')
+    await d.idle(60_000)
+    const topics = ['chaotian', 'zhongzi', 'yangmu', ...villages.map(v => v.id)].flatMap(publicTopics)
+    for (const topic of topics) expect(d.world.postsIn(topic, a.code), topic).toHaveLength(1)
+  })
+})
+
+describe('failover', () => {
+  it('moves a logged-out account\'s waiting posts to the other account in the shared groups, posting each once', async () => {
+    d = await startDistrict()
+    await d.stopBot('bot-south') // so that every yangmu village post goes to bot-north first
+    const rt = await startRuntime(d, 'bot-north', { pacing: { perMinute: 30, jitterMs: 0 } }) // one send per 2 s
+    const yangmu = ['yangmu-qinggang', 'yangmu-shimen', 'yangmu-heping']
+    const codes: string[] = []
+    for (const node of yangmu) codes.push((await d.app.publish({ node, author: CLI_AUTHOR, text: `测试：切换值守号 ${node}` })).code)
+    const topics = yangmu.flatMap(publicTopics)
+    expect(await d.outboxes.backlog('bot-north')).toBeGreaterThan(topics.length - 2)
+    await d.startBot('bot-south')
+
+    await waitFor('bot-north\'s first post', () => d.world.transcript.some(m => m.from === 'wxid_bot_bot-north' && m.text.includes('切换值守号')))
+    await rt.wechaty.logout()
+    await d.idle(30_000)
+    const byBot = new Map<string, number>()
+    for (const [i, node] of yangmu.entries()) {
+      for (const topic of publicTopics(node)) {
+        const posts = d.world.postsIn(topic, codes[i])
+        expect(posts, topic).toHaveLength(1)
+        byBot.set(posts[0].from, (byBot.get(posts[0].from) ?? 0) + 1)
+        expect((await d.store.delivery(codes[i], topic))?.state).toMatch(/sent|confirmed/)
+      }
+    }
+    expect(byBot.get('wxid_bot_bot-south')).toBeGreaterThan(0)
+    expect(await d.outboxes.backlog('bot-north')).toBe(0)
+  })
+})
