@@ -6,7 +6,7 @@ import type { Cascade } from '../app/cascade.ts'
 import { compose, type Composed } from '../app/compose.ts'
 import { silentLogger, type Logger } from '../app/log.ts'
 import { bullConnection } from '../app/redis.ts'
-import { BotRuntime } from '../chat/bot-runtime.ts'
+import { BotRuntime, type BotRuntimeOptions } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import type { Outboxes } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
@@ -49,12 +49,15 @@ export class SimDistrict {
     return d
   }
 
-  /** Starts (or restarts, as a new process would) one account and logs it in. */
-  async startBot(bot: string, freshPuppet = true): Promise<BotRuntime> {
+  /**
+   * Starts (or restarts, as a new process would) one account and logs it in; `extra` adds
+   * runtime options (tests inject failures through it).
+   */
+  async startBot(bot: string, freshPuppet = true, extra: Partial<BotRuntimeOptions> = {}): Promise<BotRuntime> {
     const cfg = this.opts.cfg.bots.get(bot)
     if (!cfg) throw new Error(`no bot "${bot}"`)
     const puppet = freshPuppet ? this.world.buildMocker(bot) : this.world.puppet(bot)
-    const rt = new BotRuntime({ app: this.app, bot: cfg, puppet, connection: bullConnection(this.opts.redisUrl), log: this.opts.log, pacing: this.opts.pacing })
+    const rt = new BotRuntime({ app: this.app, bot: cfg, puppet, connection: bullConnection(this.opts.redisUrl), log: this.opts.log, pacing: this.opts.pacing, ...extra })
     this.runtimes.set(bot, rt)
     await rt.start()
     const ready = rt.ready()

@@ -4,24 +4,13 @@ import type { Server } from 'node:http'
 import { createHttpApp } from '../../src/app/http.ts'
 import { silentLogger } from '../../src/app/log.ts'
 import { createScraper } from '../../src/app/metrics.ts'
-import { bullConnection } from '../../src/app/redis.ts'
-import { BotRuntime, type BotRuntimeOptions } from '../../src/chat/bot-runtime.ts'
+import type { BotRuntime, BotRuntimeOptions } from '../../src/chat/bot-runtime.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
-import { REDIS_URL } from '../helpers.ts'
 
-/** (Re)starts one account as `SimDistrict.startBot` does, with extra runtime options. */
+/** (Re)starts one account as a new process would, with extra runtime options. */
 export async function startRuntime(d: SimDistrict, bot: string, extra: Partial<BotRuntimeOptions> = {}): Promise<BotRuntime> {
   await d.stopBot(bot)
-  const rt = new BotRuntime({
-    app: d.app, bot: d.cfg.bots.get(bot)!, puppet: d.world.buildMocker(bot), connection: bullConnection(REDIS_URL),
-    pacing: d.opts.pacing, ...extra,
-  })
-  d.runtimes.set(bot, rt)
-  await rt.start()
-  const ready = rt.ready()
-  d.world.login(bot)
-  await ready
-  return rt
+  return d.startBot(bot, true, extra)
 }
 
 export interface Api { url: string; close(): Promise<void> }
