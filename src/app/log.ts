@@ -1,9 +1,11 @@
 /**
- * Structured logs: one JSON line per event on stderr. No message bodies above debug level.
- * Level from LOG_LEVEL (debug | info | warn | error | silent), default info.
+ * Structured logs: pino, one JSON line per event on stderr, with `event` naming what happened.
+ * No message bodies or secrets above debug level. Level from LOG_LEVEL
+ * (debug | info | warn | error | silent), default info.
  */
+import { pino, type Logger as Pino } from 'pino'
+
 export type Level = 'debug' | 'info' | 'warn' | 'error'
-const ORDER: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 }
 
 export interface Logger {
   debug(event: string, fields?: Record<string, unknown>): void
@@ -13,17 +15,19 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger
 }
 
+/** Our call shape `log.info('event', { fields })` on top of pino's `info({ fields }, msg)`. */
+function wrap(p: Pino): Logger {
+  const at = (lvl: Level) => (event: string, fields: Record<string, unknown> = {}) => {
+    if (!p.isLevelEnabled(lvl)) return
+    const { err, ...rest } = fields
+    p[lvl]({ event, ...rest, ...(err instanceof Error ? { err } : err !== undefined ? { err } : {}) })
+  }
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: more => wrap(p.child(more)) }
+}
+
 export function createLogger(base: Record<string, unknown> = {}, level = (process.env.LOG_LEVEL ?? 'info') as Level | 'silent'): Logger {
-  const min = ORDER[level] ?? ORDER.info
-  const write = (lvl: Level) => (event: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[lvl] < min) return
-    const err = fields.err instanceof Error ? { err: fields.err.message, stack: fields.err.stack } : {}
-    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, event, ...base, ...fields, ...err }) + '\n')
-  }
-  return {
-    debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'),
-    child: (more) => createLogger({ ...base, ...more }, level),
-  }
+  const p = pino({ level, base: { pid: process.pid, ...base }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: label => ({ level: label }) } }, pino.destination(2))
+  return wrap(p)
 }
 
 export const silentLogger: Logger = createLogger({}, 'silent')

@@ -34,7 +34,7 @@ describe('parseRumorLibrary', () => {
     expect(() => parseRumorLibrary(ok.replace('[ "某种说法的转发" ]', 'oops'), 'f.yaml')).toThrow('field "examples"');
     expect(() => parseRumorLibrary(ok + ok.replace('rumors:\n', ''), 'f.yaml')).toThrow('duplicate id "A1"');
     expect(() => parseRumorLibrary('other: 1', 'f.yaml')).toThrow('f.yaml: expected a top-level "rumors:" list');
-    expect(() => parseRumorLibrary('rumors: [', 'f.yaml')).toThrow('f.yaml: invalid YAML');
+    expect(() => parseRumorLibrary('rumors: [', 'f.yaml')).toThrow('f.yaml:2: invalid YAML');
   });
 
   it('indexes entries by id', () => {
