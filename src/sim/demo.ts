@@ -9,6 +9,10 @@ import type { Relay } from '../domain/announcement.ts'
 import { totals, type StatusNode } from '../domain/status.ts'
 import { ensureRedis } from '../app/redis.ts'
 import { createLogger, silentLogger } from '../app/log.ts'
+import path from 'node:path'
+import { casesOf } from '../app/cases.ts'
+import { coverageOf } from '../app/coverage.ts'
+import { loadRumorLibrary } from '../domain/rumor/library.ts'
 import { SimDistrict } from './district.ts'
 import { personContactId, seeded, type WorldMessage } from './world.ts'
 
@@ -39,6 +43,15 @@ export interface DemoSummary {
   publish_to_last_village_group_ms: number | null
   /** How long relays waited for their curator, per tier (ms; simulated curators answer in 0.3–1.8 s). */
   approval_wait_ms: Record<string, { n: number; p50: number; p95: number }>
+  households_total: number
+  households_acked: number
+  /** Households a grid worker reached by phone or visit after the deadline DM (已通知). */
+  households_notified: number
+  /** Deadline DMs to grid workers listing the households not yet reached. */
+  grid_followups: number
+  rumor_replies: number
+  cases_opened: number
+  cases_closed: number
   elapsed_ms: number
   redis: string
 }
@@ -56,7 +69,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const redis = await ensureRedis()
   out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}`)
   const district = await SimDistrict.start({
-    cfg, redisUrl: redis.url, world: { seed: opts.seed ?? 2020 },
+    cfg: demoSpeed(cfg), redisUrl: redis.url, world: { seed: opts.seed ?? 2020 },
     // The simulation has no WeChat to anger: it paces far faster than a real account may.
     pacing: { perMinute: 6000, jitterMs: 20 },
     log: process.env.LOG_LEVEL ? createLogger({}) : silentLogger,
@@ -82,6 +95,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
     world.onMessage((m: WorldMessage) => {
       if (!m.from.startsWith('wxid_bot_')) return
+      if (m.to?.startsWith('wxid_p_')) actAsStaff(m, district, later, random)
       const code = /编号 ([A-Z0-9]{4})/.exec(m.text)?.[1]
       if (!code) return
       if (m.to && m.text.startsWith('【待审核】')) {
@@ -140,6 +154,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
     if (!code) throw new Error('the publisher got no announcement code back')
     await district.idle()
+    const act2 = await secondAct(district, out)
+    // Grid workers get their lists at the (demo-speed) deadline after the last village post.
+    const lastPost = Math.max(0, ...(await app.store.deliveries(code)).map(x => x.sentAt ?? 0))
+    const followUpsDue = lastPost + DEMO_ACK_DEADLINE_MIN * 60_000 + 1500
+    if (cfg.households && Date.now() < followUpsDue) {
+      out('等待回复时限：网格员将收到各自网格未回复“收到”的户名单……')
+      await new Promise(r => setTimeout(r, followUpsDue - Date.now()))
+    }
+    while (timers.size) await new Promise(r => setTimeout(r, 100))
+    await district.idle()
 
     const status = await app.statusTree(code)
     const t = totals(status?.root)
@@ -167,6 +191,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       publish_to_last_group_ms: reachedAt(() => true),
       publish_to_last_village_group_ms: reachedAt(topic => villageTopics.has(topic)),
       approval_wait_ms: approvalWaits(cfg, await app.store.relays(code)),
+      ...act2,
+      ...await householdFigures(district, code),
       elapsed_ms: Date.now() - started,
       redis: redis.private ? 'private redis-server' : redis.url,
     }
@@ -175,6 +201,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `${summary.groups_total} 个群中已发 ${summary.groups_delivered}、确认 ${summary.groups_confirmed}、重复 ${summary.duplicate_posts}；` +
       `${summary.members_total} 位群成员中 ${summary.acks} 人回复收到（另有 ${nonAcks} 条闲聊/提问未计入）；` +
       `从发布到最后一个村群 ${fmtMs(summary.publish_to_last_village_group_ms)}（其中含审核员的模拟思考时间）。`)
+    out(`到户：${summary.households_total} 户中 ${summary.households_acked} 户有人回复收到，网格员收到 ${summary.grid_followups} 份未覆盖户清单后又电话/上门告知 ${summary.households_notified} 户；` +
+      `辟谣回复 ${summary.rumor_replies} 次；求助事项 ${summary.cases_opened} 件，已办结 ${summary.cases_closed} 件。`)
     out(`审核等待：${Object.entries(summary.approval_wait_ms).map(([tier, w]) => `${tier === 'township' ? '乡镇' : '村'}级 ${w.n} 次，中位 ${fmtMs(w.p50)}，95% ${fmtMs(w.p95)}`).join('；')}`)
     return summary
   } finally {
@@ -211,4 +239,77 @@ function fmtMs(ms: number | null): string {
 /** The announcement text inside an approval request (between the first blank lines). */
 function extractText(request: string): string {
   return request.split('\n\n')[1] ?? ''
+}
+
+/** Timers at demo speed: grid workers get their lists of missing households seconds after the post. */
+const DEMO_ACK_DEADLINE_MIN = 0.12
+
+function demoSpeed(cfg: CascadeConfig): CascadeConfig {
+  if (!cfg.households) return cfg
+  return { ...cfg, households: { ...cfg.households, deadlines: { urgent: DEMO_ACK_DEADLINE_MIN, normal: DEMO_ACK_DEADLINE_MIN } } }
+}
+
+/**
+ * Simulated staff beyond approvals: curators and grid workers take and close help requests,
+ * grid workers phone the first household on their list of those not reached.
+ */
+function actAsStaff(m: WorldMessage, district: SimDistrict, later: (ms: number, fn: () => void) => void, random: () => number): void {
+  const person = m.to!.replace(/^wxid_p_/, '')
+  const bot = district.homeBot(person)
+  const say = (text: string) => later(300 + random() * 700, () => district.world.sayToBot(m.to!, bot, text))
+  const caseCode = /^【(?:求助|举报)待接单】事项 (C[A-Z0-9]{3})/.exec(m.text)?.[1]
+  if (caseCode && district.app.cfg.nodes.get(district.app.approvesFor(person)[0] ?? '')?.level === 'village') {
+    say(`接单 ${caseCode}`)
+    later(1500, () => district.world.sayToBot(m.to!, bot, `办结 ${caseCode} 已联系县城母婴店，六罐奶粉明天一早送到家中`))
+    return
+  }
+  const missing = /^【未覆盖户】[\s\S]*?：\n(.+)\n/.exec(m.text)?.[1]
+  if (missing) say(`已通知 ${missing.split(/、| 等 /)[0]}`)
+}
+
+/**
+ * The second act: a forwarded rumor in a village group gets the official rebuttal, and a
+ * villager's help request becomes a case that the village takes and closes.
+ */
+async function secondAct(district: SimDistrict, out: (line: string) => void): Promise<Pick<DemoSummary, 'rumor_replies' | 'cases_opened' | 'cases_closed'>> {
+  const { world, app } = district
+  const village = [...app.cfg.nodes.values()].find(n => n.level === 'village' && n.groups.some(g => g.kind === 'public'))!
+  const topic = village.groups.find(g => g.kind === 'public')!.topic
+  const [villager, mother] = world.villagersOf(topic)
+  const rumor = (await loadRumorLibrary(path.join(app.cfg.configDir, 'rumors.yaml')).catch(() => []))[0]
+  let rumorReplies = 0
+  if (rumor) {
+    const before = world.transcript.length
+    world.sayInGroup(villager, topic, `【转发】${rumor.examples[0] ?? rumor.claim}，紧急扩散！`)
+    const reply = await waitUntil(() => world.transcript.slice(before).find(x => x.room === topic && x.from.startsWith('wxid_bot_') && x.text.includes(rumor.rebuttal.slice(0, 12))))
+    if (reply) {
+      rumorReplies++
+      out(`${topic}里有人转发谣言，机器人回复了官方辟谣：${reply.text.split('\n')[0]}`)
+    }
+  }
+  const bot = app.router.botsServing(village.id)[0]
+  world.sayInGroup(mother, topic, '大家好，我家孩子只能喝一种特殊奶粉，镇上买不到了') // a member is seen in the group
+  await district.idle()
+  world.sayToBot(mother, bot, '求助 孩子只能喝一种特殊奶粉，镇上买不到了，家里只剩两天的量')
+  out(`${world.names.get(mother)}私聊机器人求助（特殊奶粉），${village.name}的工作人员接单、办结`)
+  const closed = await waitUntil(() => world.dmsTo(mother).find(x => x.text.includes('已办结')), 15_000)
+  const cases = (await casesOf(app)?.store.all()) ?? []
+  if (closed) out(`${world.names.get(mother)}收到：${closed.text.split('\n')[0]}`)
+  return { rumor_replies: rumorReplies, cases_opened: cases.length, cases_closed: cases.filter(c => c.state === 'closed').length }
+}
+
+/** Household coverage of the announcement (when the config has households) and grid follow-ups. */
+async function householdFigures(district: SimDistrict, code: string): Promise<Pick<DemoSummary, 'households_total' | 'households_acked' | 'households_notified' | 'grid_followups'>> {
+  const tree = await coverageOf(district.app)?.tree(code)
+  const followups = district.world.transcript.filter(m => m.to?.startsWith('wxid_p_') && m.text.startsWith('【未覆盖户】') && m.text.includes(code)).length
+  return { households_total: tree?.counts.households ?? 0, households_acked: tree?.counts.acked ?? 0, households_notified: tree?.counts.notified ?? 0, grid_followups: followups }
+}
+
+async function waitUntil<T>(fn: () => T | undefined, timeoutMs = 10_000): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = fn()
+    if (v || Date.now() > deadline) return v
+    await new Promise(r => setTimeout(r, 50))
+  }
 }
