@@ -58,9 +58,11 @@ export const SUGGEST_THRESHOLD = 0.25;
 
 /**
  * A reply also needs the best rumor to lead the runner-up by this ratio: if two rumors fit
- * almost equally the message is ambiguous and a curator should choose.
+ * comparably the message is ambiguous and a curator should choose. 1.5 rather than 1.15: on
+ * checked-queries it turns 0.891 → 0.917 reply precision (recall 0.623 → 0.607) and changes
+ * nothing on village-dev; a library that holds the same story twice is the usual cause.
  */
-export const REPLY_MARGIN_RATIO = 1.15;
+export const REPLY_MARGIN_RATIO = 1.5;
 
 /**
  * A match needs at least this many separate shared passages (typically the thing and the
