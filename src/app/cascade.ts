@@ -34,6 +34,8 @@ export const INVITE_TTL_HOURS = 72
 export const CLI_AUTHOR = 'ops-cli'
 /** Actor recorded when a policy, not a person, forwarded a relay or closed it. */
 export const POLICY_ACTOR = 'policy'
+/** The same group message seen by several accounts arrives within this window. */
+const SAME_MESSAGE_WINDOW_MS = 10_000
 
 /** A message that reached one of the bots. */
 export interface Inbound {
@@ -240,6 +242,8 @@ export class Cascade {
       if (person) {
         // In groups, usage help goes only to people with a role; others may just be chatting.
         if (msg.topic && cmd.kind === 'malformed' && !this.hasRole(person)) return []
+        // A group that two accounts sit in reaches both: the first to claim the command answers it.
+        if (msg.topic && !await this.firstToHandle(msg, person)) return []
         return this.execute(person, cmd)
       }
       if (msg.topic) return [] // an unbound member's command in a group is ignored without a word
@@ -252,10 +256,20 @@ export class Cascade {
     }
     if (msg.topic) {
       const ack = parseAck(msg.text)
-      if (ack.ack) await this.recordAck({ ...msg, topic: msg.topic }, ack.code)
+      if (ack.ack && await this.firstToHandle(msg, msg.contactName)) await this.recordAck({ ...msg, topic: msg.topic }, ack.code)
       return []
     }
     return person ? [this.helpText(person)] : [this.t('not_bound')]
+  }
+
+  /**
+   * For a group message: true for the first account to handle it. Web-WeChat contact and
+   * message ids differ between accounts, so the same message is known by its group, its sender
+   * (person id when bound, else group nickname) and its text, for a few seconds.
+   */
+  private async firstToHandle(msg: Inbound, sender: string): Promise<boolean> {
+    const key = `${this.store.keys.base}inbound:${idPart(`${msg.topic}\n${sender}\n${msg.text}`)}`
+    return (await this.store.redis.set(key, msg.bot, 'PX', SAME_MESSAGE_WINDOW_MS, 'NX')) === 'OK'
   }
 
   hasRole(person: string): boolean {

@@ -102,6 +102,29 @@ describe('a notice travels district → township → village', () => {
   })
 })
 
+describe('a group that two accounts sit in', () => {
+  it('answers a command and counts an acknowledgment once, though both accounts see them', async () => {
+    const code = await publish()
+    // 王军 (the district curator) is bound to both accounts of the district's groups.
+    await d.bind('wang-jun', 'bot-north')
+    await waitFor('the second binding', async () => Object.keys(await d.store.bindingsOf('wang-jun')).length === 2)
+    const staffGroup = d.cfg.nodes.get('chaotian')!.groups.find(g => g.kind === 'staff')!.topic
+    const before = d.world.transcript.length
+    d.world.sayInGroup(personContactId('wang-jun'), staffGroup, `进度 ${code}`)
+    await waitFor('the progress reply', () => d.world.transcript.slice(before).some(m => m.room === staffGroup && m.from.startsWith('wxid_bot_')))
+    await new Promise(r => setTimeout(r, 300))
+    await d.idle()
+    expect(d.world.transcript.slice(before).filter(m => m.room === staffGroup && m.from.startsWith('wxid_bot_'))).toHaveLength(1)
+
+    const topic = groupsOf('chaotian')[0]
+    await waitFor('the district post', () => d.world.postsIn(topic, code).length === 1)
+    d.world.sayInGroup(d.world.villagersOf(topic)[0], topic, '收到')
+    await waitFor('the acknowledgment', async () => (await d.store.ackCounts(code)).get(topic) === 1)
+    await new Promise(r => setTimeout(r, 300))
+    expect((await d.store.ackCounts(code)).get(topic)).toBe(1)
+  })
+})
+
 describe('identity: roles bind to contacts, never to names', () => {
   it('refuses an impostor renamed to a curator, a curator of another node, and unbound contacts', async () => {
     const code = await publish()
