@@ -20,6 +20,7 @@ import type { Puppet } from 'wechaty-puppet'
 import { BotHealth } from '../app/bot-health.ts'
 import type { Cascade } from '../app/cascade.ts'
 import { coverageOf } from '../app/coverage.ts'
+import { parseCommand } from '../domain/commands.ts'
 import { silentLogger, type Logger } from '../app/log.ts'
 import type { BotConfig } from '../config/types.ts'
 import { clock } from '../domain/status.ts'
@@ -226,10 +227,30 @@ export class BotRuntime {
     const missing: string[] = []
     for (const person of this.app.cfg.people.keys()) {
       const contactId = (await this.app.store.bindingsOf(person))[this.id]
-      if (contactId && !await this.wechaty.Contact.find({ id: contactId })) missing.push(person)
+      if (!contactId) continue
+      const contact = await this.wechaty.Contact.find({ id: contactId })
+      if (contact) {
+        await this.markBound(contact, person)
+        continue
+      }
+      // Web-WeChat ids change at every login: find the contact again by the remark we gave it.
+      const again = await this.wechaty.Contact.find({ alias: bindingAlias(person) }).catch(() => undefined)
+      if (again) {
+        await this.app.store.bind(this.id, again.id, person)
+        this.log.info('person.rebound', { person })
+      } else missing.push(person)
     }
     this.missingPeople = missing
     if (missing.length) this.log.warn('people.missing', { count: missing.length, people: missing, hint: 'give them a new invite' })
+  }
+
+  /** Gives a bound contact the remark `cascade-<person>` (a key the bot controls, unlike names). */
+  private async markBound(contact: ContactInterface, person: string): Promise<void> {
+    try {
+      if ((await contact.alias()) !== bindingAlias(person)) await contact.alias(bindingAlias(person))
+    } catch (err) {
+      this.log.debug('person.alias-failed', { person, err })
+    }
   }
 
   // ── inbound ───────────────────────────────────────────────────────────────
@@ -249,6 +270,10 @@ export class BotRuntime {
     // In a group, the member's group nickname (e.g. 3组-李翠英) places them in a household.
     const contactName = room ? await this.nickname(room, talker) : talker.name()
     const replies = await this.app.handleInbound({ bot: this.id, contactId: talker.id, contactName, topic, text: kind === 'text' ? text : '', messageId: msg.id, kind })
+    if (!topic && parseCommand(text)?.kind === 'bind') {
+      const person = await this.app.store.personOf(this.id, talker.id)
+      if (person) await this.markBound(talker, person)
+    }
     const target: SendTarget = topic ? { kind: 'group', topic } : { kind: 'contact', contactId: talker.id }
     for (const [i, reply] of replies.entries()) {
       await this.app.outboxes.enqueue(this.id, { idem: `reply-${msg.id}-${i}`, target, text: reply }, PRIORITY.reply)
@@ -438,6 +463,9 @@ export class BotRuntime {
     return true
   }
 }
+
+/** The remark a bound contact gets, to find them again after a login changed their id. */
+export function bindingAlias(person: string): string { return `cascade-${person}` }
 
 function sleep(ms: number): Promise<void> { return new Promise(r => setTimeout(r, ms)) }
 
