@@ -20,9 +20,8 @@ export function redisOptions(url: string): RedisOptions {
   }
 }
 
-/** Our own client (not BullMQ's): commands issued together go out in one round trip. */
 export function connectRedis(url: string): Redis {
-  return new Redis({ ...redisOptions(url), enableAutoPipelining: true })
+  return new Redis(redisOptions(url))
 }
 
 /** True when a Redis answers PING at the URL within the timeout. */
