@@ -86,7 +86,7 @@ export class BotRuntime {
     this.wechaty = WechatyBuilder.build({ name: opts.bot.session, puppet: opts.puppet })
     this.wechaty.on('login', user => { void this.onLogin(user).catch(err => this.log.error('login.failed', { err })) })
     this.wechaty.on('logout', (_user, reason) => { void this.onLogout(reason).catch(err => this.log.error('logout.failed', { err })) })
-    this.wechaty.on('message', msg => { void this.onMessage(msg).catch(err => this.log.error('message.failed', { err })) })
+    this.wechaty.on('message', msg => { void this.onMessage(msg).catch(err => this.onMessageFailed(msg, err)) })
     this.wechaty.on('error', err => this.log.error('wechaty.error', { err }))
   }
 
@@ -296,6 +296,14 @@ export class BotRuntime {
     const bots = await this.app.botContacts()
     const members = (await room.memberAll()).filter(c => !bots.has(c.id))
     await coverage.recordGroupMembers(topic, await Promise.all(members.map(async c => ({ id: c.id, name: await this.nickname(room, c) }))))
+  }
+
+  /** Nothing a person types crashes a bot: the error is logged, and a DM gets a short apology. */
+  private async onMessageFailed(msg: MessageInterface, err: unknown): Promise<void> {
+    this.log.error('message.failed', { err })
+    if (msg.room() || msg.self()) return
+    await this.app.outboxes.enqueue(this.id, { idem: `error-${msg.id}`, target: { kind: 'contact', contactId: msg.talker().id }, text: this.app.t('internal_error') }, PRIORITY.reply)
+      .catch(e => this.log.error('message.apology-failed', { err: e }))
   }
 
   private echoKey(topic: string, text: string): string { return `${topic}\n${text.replace(/\s+/g, '')}` }

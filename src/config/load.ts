@@ -8,6 +8,7 @@
 import { checkTemplates } from '../domain/templates.ts'
 import { HOUSEHOLDS_FILE, loadHouseholds } from './households.ts'
 import { DEFAULT_POLICIES, parsePolicies } from './policies.ts'
+import { loadRumorLibrary } from '../domain/rumor/library.ts'
 import { readCases } from './cases.ts'
 import { existsSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
@@ -71,6 +72,8 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   const policiesSrc = existsSync(file('policies.yaml')) ? await readSource(file('policies.yaml'), problems, '') : undefined
   // cases.yaml is optional: without it the response mechanism (举报/求助) is off.
   const cases = await readCases(file('cases.yaml'), problems)
+  // rumors.yaml is optional (no library: no rebuttals); a broken one is a problem like any other.
+  await checkRumorLibrary(file('rumors.yaml'), problems)
   const botFiles = await listBotFiles(opts.botsDir, problems)
   const botSrcs = await Promise.all(botFiles.map((f) => readSource(f, problems, BOT_FILE_HINT)))
 
@@ -175,6 +178,18 @@ export function nodesOfPerson(cfg: CascadeConfig, personId: string): { nodeId: s
 
 // ---------------------------------------------------------------------------------------------
 // Files
+
+/** Reports a rumor library that does not load (the rumor feature reads it itself at start). */
+async function checkRumorLibrary(file: string, problems: Problems): Promise<void> {
+  if (!existsSync(file)) return
+  problems.reading(file)
+  try {
+    await loadRumorLibrary(file)
+  } catch (err) {
+    const m = /^[^:]*(?::(\d+))?: ([\s\S]*)$/.exec((err as Error).message)
+    problems.whole(file, `${m?.[2] ?? (err as Error).message} (entries need: id, claim, rebuttal, category; optional: examples, urls, source)`, m?.[1] ? Number(m[1]) : undefined)
+  }
+}
 
 const NETWORK_FILE_HINT = 'the tree of nodes (`nodes:` district → townships → villages, with groups and curators)'
 const PEOPLE_FILE_HINT = 'everyone who holds a role (`people:` a list of { id, name, title })'

@@ -38,3 +38,15 @@ describe('policies.yaml', () => {
     ]))
   })
 })
+
+describe('rumors.yaml', () => {
+  it('is checked with the rest of the config: a broken entry names the file, the entry and the field', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cascade-rum-'))
+    dirs.push(dir)
+    fs.cpSync(path.join(ROOT, 'config'), dir, { recursive: true })
+    fs.writeFileSync(path.join(dir, 'rumors.yaml'), 'rumors:\n  - id: X1\n    claim: 喝热水能杀死病毒\n    category: health\n')
+    const err = await loadConfig({ configDir: dir, botsDir: path.join(ROOT, 'bots') }).catch(e => e)
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as ConfigError).problems).toEqual([expect.objectContaining({ file: path.join(dir, 'rumors.yaml'), message: expect.stringMatching(/rumors\[0\] \(id X1\): missing required field "rebuttal"/) })])
+  })
+})

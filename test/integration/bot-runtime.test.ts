@@ -1,12 +1,12 @@
 /**
- * Web-WeChat gives contacts new ids at every login: a bound person is found again by the
- * remark (alias) the bot gave them when they redeemed their invite.
+ * One account's runtime: bound people found again after a login changed their ids (by the remark
+ * the bot gave them), and a failure in a handler answered with an apology instead of a crash.
  */
 import { afterEach, expect, it } from 'vitest'
 import { bindingAlias } from '../../src/chat/bot-runtime.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { personContactId } from '../../src/sim/world.ts'
-import { startDistrict } from '../helpers.ts'
+import { startDistrict, waitFor } from '../helpers.ts'
 
 let d: SimDistrict
 afterEach(async () => { await d?.close() })
@@ -34,4 +34,15 @@ it('finds a bound curator again by the remark after their contact id changed', a
   await rt.resolvePeople()
   expect(rt.missingPeople).toContain('chen-gang')
   expect((await d.store.bindingsOf('chen-gang'))[bot]).toBe('wxid_vanished')
+})
+
+it('answers a private message it failed on with a short apology, and keeps running', async () => {
+  d = await startDistrict()
+  d.app.use(async ({ msg }) => { if (msg.text === '触发故障') throw new Error('a bug in a handler'); return undefined })
+  const villager = d.world.villagersOf('西村村民群')[0]
+  d.world.sayToBot(villager, 'bot-north', '触发故障')
+  const apology = await waitFor('the apology', () => d.world.dmsTo(villager)[0])
+  expect(apology.text).toContain('系统刚才出了点问题')
+  d.world.sayToBot(villager, 'bot-north', '你好')
+  await waitFor('an ordinary answer afterwards', () => d.world.dmsTo(villager).length === 2)
 })
