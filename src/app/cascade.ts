@@ -287,7 +287,8 @@ export class Cascade {
         if (!origin) return [this.t('not_publisher')]
         const at = cmd.kind === 'schedule' ? parseWhen(cmd.when, this.now()) : undefined
         if (cmd.kind === 'schedule' && at === undefined) return [this.t('malformed', { usage: USAGE.定时 })]
-        const a = await this.publish({ node: origin, author: person, text: cmd.text, status: cmd.kind === 'drill' ? 'exercise' : 'actual', at })
+        const severity = cmd.kind === 'publish' ? cmd.severity : undefined
+        const a = await this.publish({ node: origin, author: person, text: cmd.text, severity, status: cmd.kind === 'drill' ? 'exercise' : 'actual', at })
         if (cmd.kind === 'schedule') return [scheduledReply(this, a)]
         const n = this.node(origin)
         return [this.t('publish_ok', { code: a.code, groups: publicGroups(n).length, children: this.children(origin).length })]

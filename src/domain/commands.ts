@@ -4,11 +4,11 @@
  * Commands start with a Chinese verb; the code and the rest may be separated by spaces or a colon:
  * `通过 A7K2`, `驳回：A7K2 与本村无关`, `修改 A7K2 新的正文`, `进度 a7k2`.
  */
-import { ANNOUNCEMENT_CODE_RE, INVITE_CODE_RE } from './announcement.ts'
+import { ANNOUNCEMENT_CODE_RE, INVITE_CODE_RE, type Severity } from './announcement.ts'
 import { normalizeChat, stripMentions } from './text.ts'
 
 export type Command =
-  | { kind: 'publish'; text: string }
+  | { kind: 'publish'; text: string; severity?: Severity }
   | { kind: 'approve'; code: string }
   | { kind: 'reject'; code: string; reason: string }
   | { kind: 'edit'; code: string; text: string }
@@ -29,9 +29,12 @@ export type Verb = '发布' | '通过' | '驳回' | '修改' | '进度' | '帮�
 
 const VERBS: Verb[] = ['发布', '通过', '驳回', '修改', '进度', '帮助', '绑定', '待办', '分类', '更正', '撤回', '定时', '演练']
 
+/** Severity words a publisher may put before the text. */
+const SEVERITY_WORDS: Record<string, Severity> = { 紧急: 'urgent', 一般: 'normal', 参考: 'info' }
+
 /** How each verb is used, for help texts. */
 export const USAGE: Record<Verb, string> = {
-  发布: '发布 <正文>',
+  发布: '发布 [紧急|一般|参考] <正文>（不写级别即为紧急）',
   通过: '通过 <编号>',
   驳回: '驳回 <编号> <理由>',
   修改: '修改 <编号> <新正文>',
@@ -81,7 +84,11 @@ export function parseCommand(raw: string): Command | undefined {
       const m = WHEN.exec(args)
       return m && m[2].trim() ? { kind: 'schedule', when: m[1].trim(), text: m[2].trim() } : { kind: 'malformed', verb, problem: 'text' }
     }
-    case '发布': return args ? { kind: 'publish', text: args } : { kind: 'malformed', verb, problem: 'text' }
+    case '发布': {
+      const level = /^(紧急|一般|参考)[\s:：]+([\s\S]+)$/.exec(args)
+      if (level) return { kind: 'publish', text: level[2].trim(), severity: SEVERITY_WORDS[level[1]] }
+      return args ? { kind: 'publish', text: args } : { kind: 'malformed', verb, problem: 'text' }
+    }
     case '绑定': {
       const invite = args.toUpperCase()
       return INVITE_CODE_RE.test(invite) ? { kind: 'bind', invite: normalizeInvite(invite) } : { kind: 'malformed', verb, problem: 'code' }

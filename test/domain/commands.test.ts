@@ -12,6 +12,8 @@ describe('parseCommand', () => {
     ['进度 A7K2', { kind: 'progress', code: 'A7K2' }],
     ['发布 今晚停电，请做好准备。', { kind: 'publish', text: '今晚停电，请做好准备。' }],
     ['帮助', { kind: 'help' }],
+    ['发布 一般 下周一集市照常', { kind: 'publish', text: '下周一集市照常', severity: 'normal' }],
+    ['发布 紧急：今晚有暴雨', { kind: 'publish', text: '今晚有暴雨', severity: 'urgent' }],
     ['K7P2-QX9M', { kind: 'bind', invite: 'K7P2-QX9M' }],
     ['k7p2qx9m', { kind: 'bind', invite: 'K7P2-QX9M' }],
     ['绑定 K7P2-QX9M', { kind: 'bind', invite: 'K7P2-QX9M' }],

@@ -159,7 +159,7 @@ describe('identity: roles bind to contacts, never to names', () => {
     expect(await dm(d, 'li-hong', '驳回 A7K2')).toContain('驳回 <编号> <理由>')
     expect(await dm(d, 'li-hong', '通过 ZZZ9')).toContain('没有找到编号为 ZZZ9')
     expect(await dm(d, 'li-hong', '你好')).toContain('可用指令')
-    expect(await dm(d, 'zhao-min', '帮助')).toContain('发布 <正文>')
+    expect(await dm(d, 'zhao-min', '帮助')).toContain('发布 [紧急|一般|参考] <正文>')
     expect(await dm(d, 'li-hong', '发布 测试')).toContain('没有发布通知的权限')
   })
 })
