@@ -36,6 +36,7 @@ usage:
   cascade status <CODE> [--json]            the relay tree of one announcement
   cascade coverage <CODE> [--node id] [--json]  households/grids covered (docs/COVERAGE.md)
   cascade acks export <CODE> --format csv [--out FILE]   one row per household
+  cascade acks deadline <CODE> --minutes N  when grid workers get the households not reached
 ${CASES_USAGE}
   cascade update <CODE> --text <text>       a correction that follows the original's path
   cascade cancel <CODE> --reason <text>     retract: withdraw what is pending, correct every group
