@@ -8,7 +8,7 @@
 import { checkTemplates } from '../domain/templates.ts'
 import { HOUSEHOLDS_FILE, loadHouseholds } from './households.ts'
 import { DEFAULT_POLICIES, parsePolicies } from './policies.ts'
-import { loadRumorLibrary } from '../domain/rumor/library.ts'
+import { loadRumorFile } from '../domain/rumor/library.ts'
 import { readCases } from './cases.ts'
 import { existsSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
@@ -28,6 +28,7 @@ import {
   type Level,
   type NodeConfig,
   type PersonConfig,
+  type RumorChatConfig,
 } from './types.ts'
 
 export type { ConfigProblem } from './yaml-source.ts'
@@ -73,7 +74,7 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   // cases.yaml is optional: without it the response mechanism (举报/求助) is off.
   const cases = await readCases(file('cases.yaml'), problems)
   // rumors.yaml is optional (no library: no rebuttals); a broken one is a problem like any other.
-  await checkRumorLibrary(file('rumors.yaml'), problems)
+  const rumors = await readRumorSettings(file('rumors.yaml'), problems)
   const botFiles = await listBotFiles(opts.botsDir, problems)
   const botSrcs = await Promise.all(botFiles.map((f) => readSource(f, problems, BOT_FILE_HINT)))
 
@@ -115,6 +116,7 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
     policies,
     ...(cases ? { cases } : {}),
     ...(households ? { households } : {}),
+    ...(rumors ? { rumors } : {}),
     bots: new Map(bots.map((b) => [b.bot.id, b.bot])),
   }
 }
@@ -179,15 +181,20 @@ export function nodesOfPerson(cfg: CascadeConfig, personId: string): { nodeId: s
 // ---------------------------------------------------------------------------------------------
 // Files
 
-/** Reports a rumor library that does not load (the rumor feature reads it itself at start). */
-async function checkRumorLibrary(file: string, problems: Problems): Promise<void> {
-  if (!existsSync(file)) return
+/**
+ * Checks the rumor library (the rumor feature loads its entries itself at start) and returns
+ * the chat settings at its top; reports a library that does not load.
+ */
+async function readRumorSettings(file: string, problems: Problems): Promise<RumorChatConfig | undefined> {
+  if (!existsSync(file)) return undefined
   problems.reading(file)
   try {
-    await loadRumorLibrary(file)
+    const { settings } = await loadRumorFile(file)
+    return settings.cooldownMinutes === undefined ? undefined : { cooldownSeconds: settings.cooldownMinutes * 60 }
   } catch (err) {
     const m = /^[^:]*(?::(\d+))?: ([\s\S]*)$/.exec((err as Error).message)
     problems.whole(file, `${m?.[2] ?? (err as Error).message} (entries need: id, claim, rebuttal, category; optional: examples, urls, source)`, m?.[1] ? Number(m[1]) : undefined)
+    return undefined
   }
 }
 

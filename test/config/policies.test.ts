@@ -50,3 +50,17 @@ describe('rumors.yaml', () => {
     expect((err as ConfigError).problems).toEqual([expect.objectContaining({ file: path.join(dir, 'rumors.yaml'), message: expect.stringMatching(/rumors\[0\] \(id X1\): missing required field "rebuttal"/) })])
   })
 })
+
+describe('rumors.yaml settings', () => {
+  it('sets the rebuttal cooldown, and names a wrong setting', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cascade-rum-'))
+    dirs.push(dir)
+    fs.cpSync(path.join(ROOT, 'config'), dir, { recursive: true })
+    const library = fs.readFileSync(path.join(dir, 'rumors.yaml'), 'utf8')
+    fs.writeFileSync(path.join(dir, 'rumors.yaml'), library.replace('cooldownMinutes: 360', 'cooldownMinutes: 30'))
+    expect((await loadConfig({ configDir: dir, botsDir: path.join(ROOT, 'bots') })).rumors).toEqual({ cooldownSeconds: 1800 })
+    fs.writeFileSync(path.join(dir, 'rumors.yaml'), library.replace('cooldownMinutes: 360', 'cooldownMinuts: 30'))
+    const err = await loadConfig({ configDir: dir, botsDir: path.join(ROOT, 'bots') }).catch(e => e)
+    expect((err as ConfigError).problems[0].message).toMatch(/settings\.cooldownMinuts: unknown field; allowed: cooldownMinutes/)
+  })
+})

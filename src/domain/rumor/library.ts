@@ -104,7 +104,36 @@ export function validateRumorEntry(raw: unknown, where: string): RumorEntry {
  *   or a duplicate id.
  */
 export function parseRumorLibrary(text: string, file: string): RumorEntry[] {
+  return parseRumorFile(text, file).entries;
+}
+
+/** Optional settings of the chat feature, at the top of the library file (`settings:`). */
+export interface RumorSettings {
+  /** A rumor is answered at most once per group within this many minutes. */
+  cooldownMinutes?: number;
+}
+
+/** The entries and the optional `settings:` of a library file. */
+export function parseRumorFile(text: string, file: string): { entries: RumorEntry[]; settings: RumorSettings } {
   const doc = parseDocument(text, file);
+  return { entries: entriesOf(doc, file), settings: settingsOf(doc, file) };
+}
+
+function settingsOf(doc: unknown, file: string): RumorSettings {
+  const raw = isRecord(doc) ? doc.settings : undefined;
+  if (raw === undefined || raw === null) return {};
+  if (!isRecord(raw)) throw new RumorLibraryError(`${file}: settings: must be a mapping with cooldownMinutes`);
+  for (const key of Object.keys(raw)) {
+    if (key !== 'cooldownMinutes') throw new RumorLibraryError(`${file}: settings.${key}: unknown field; allowed: cooldownMinutes`);
+  }
+  const c = raw.cooldownMinutes;
+  if (c !== undefined && (typeof c !== 'number' || !(c >= 0))) {
+    throw new RumorLibraryError(`${file}: settings.cooldownMinutes: must be a number ≥ 0 (minutes)`);
+  }
+  return c === undefined ? {} : { cooldownMinutes: c };
+}
+
+function entriesOf(doc: unknown, file: string): RumorEntry[] {
   if (!isRecord(doc) || !Array.isArray(doc.rumors)) {
     throw new RumorLibraryError(`${file}: expected a top-level "rumors:" list`);
   }
@@ -145,13 +174,18 @@ const JSON_START = /^\uFEFF?\s*\{/;
 
 /** Read, parse and validate a library file (YAML, or JSON for large generated libraries). */
 export async function loadRumorLibrary(file: string): Promise<RumorEntry[]> {
+  return (await loadRumorFile(file)).entries;
+}
+
+/** Read, parse and validate a library file with its settings. */
+export async function loadRumorFile(file: string): Promise<{ entries: RumorEntry[]; settings: RumorSettings }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     throw new RumorLibraryError(`${file}: cannot read library: ${(err as Error).message}`);
   }
-  return parseRumorLibrary(text, file);
+  return parseRumorFile(text, file);
 }
 
 /** Lookup of entries by id. */
