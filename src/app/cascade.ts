@@ -104,7 +104,7 @@ export class Cascade {
   private readonly random: () => number
   private readonly templates: Templates
   private readonly handlers: InboundHandler[] = []
-  private readonly helpLines: { audience: HelpAudience; usage: string }[] = []
+  private readonly helpLines: { audiences: HelpAudience[]; usage: string }[] = []
   private botContactsCache?: { at: number; ids: Promise<Set<string>> }
 
   constructor(deps: CascadeDeps) {
@@ -124,8 +124,10 @@ export class Cascade {
   /** Adds a feature's inbound handler; handlers run in the order added, after the spine's commands. */
   use(handler: InboundHandler): void { this.handlers.push(handler) }
 
-  /** Adds a line to the `帮助` text of the people it concerns. */
-  addHelp(audience: HelpAudience, usage: string): void { this.helpLines.push({ audience, usage }) }
+  /** Adds a line to the `帮助` text of the people it concerns (shown once to someone in several). */
+  addHelp(audience: HelpAudience | HelpAudience[], usage: string): void {
+    this.helpLines.push({ audiences: Array.isArray(audience) ? audience : [audience], usage })
+  }
 
   t(key: TemplateKey, vars: Record<string, string | number | undefined> = {}): string {
     return fill(this.templates[key], vars)
@@ -317,7 +319,7 @@ export class Cascade {
     if (audiences.has('publisher')) lines.push(USAGE.发布, USAGE.演练, USAGE.定时, USAGE.更正, USAGE.撤回)
     if (audiences.has('approver')) lines.push(USAGE.通过, USAGE.驳回, USAGE.修改, USAGE.分类, USAGE.待办)
     lines.push(USAGE.进度)
-    for (const h of this.helpLines) if (audiences.has(h.audience)) lines.push(h.usage)
+    for (const h of this.helpLines) if (h.audiences.some(a => audiences.has(a))) lines.push(h.usage)
     lines.push(USAGE.帮助)
     return this.t('help', { commands: lines.join('\n') })
   }

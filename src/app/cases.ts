@@ -61,7 +61,8 @@ export function installCases(app: Cascade): void {
   app.use(ctx => ctx.msg.kind === 'image' ? (ctx.msg.topic ? Promise.resolve(undefined) : desk.attachPhoto(ctx.msg)) : desk.handle(ctx))
   app.timers.handle(CASE_TIMERS.escalate, data => desk.onEscalate(String(data.code), Number(data.generation), Number(data.step)))
   app.timers.handle(CASE_TIMERS.closeDue, data => desk.onCloseDue(String(data.code)))
-  for (const verb of ['接单', '回复', '办结', '转交', '属实'] as const) app.addHelp('anyone-bound', CASE_USAGE[verb])
+  // Cases go to village curators and backups, grid workers, and township curators on escalation.
+  for (const verb of ['接单', '回复', '办结', '转交', '属实'] as const) app.addHelp(['approver', 'grid-worker'], CASE_USAGE[verb])
 }
 
 /** Where a case goes: a node, and a note for staff when the village could not be told. */
