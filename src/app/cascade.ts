@@ -5,7 +5,7 @@
  * Chat handlers call `handleInbound` and get back the replies to send; everything the bots
  * say goes through the outbox queues (`Outboxes`), so pacing and idempotency hold for all sends.
  */
-import type { CascadeConfig, NodeConfig } from '../config/types.ts'
+import type { CascadeConfig, GroupKind, NodeConfig } from '../config/types.ts'
 import {
   decideRelay, forwards, newAnnouncementCode, newInviteCode,
   type Announcement, type AnnouncementStatus, type AnnouncementType, type Decision, type Relay, type Severity,
@@ -104,6 +104,8 @@ export class Cascade {
   private readonly random: () => number
   private readonly templates: Templates
   private readonly handlers: InboundHandler[] = []
+  /** Configured groups by topic. */
+  private readonly groups = new Map<string, { node: string; kind: GroupKind }>()
   private readonly helpLines: { audiences: HelpAudience[]; usage: string }[] = []
   private botContactsCache?: { at: number; ids: Promise<Set<string>> }
 
@@ -118,6 +120,7 @@ export class Cascade {
     this.events = new EventBus(this.log)
     this.templates = deps.cfg.templates as Templates
     this.router = new Router(deps.cfg, deps.store, deps.outboxes)
+    for (const n of deps.cfg.nodes.values()) for (const g of n.groups) this.groups.set(g.topic, { node: n.id, kind: g.kind })
     installCuration(this)
   }
 
@@ -237,6 +240,7 @@ export class Cascade {
       }
       return []
     }
+    if (msg.topic && !(await this.botContacts()).has(msg.contactId)) await this.store.noteSpeaker(msg.bot, msg.contactId, msg.topic)
     const cmd = parseCommand(msg.text)
     if (!msg.topic && cmd?.kind === 'bind') return this.redeem(msg, cmd.invite)
     const person = await this.store.personOf(msg.bot, msg.contactId)
@@ -422,14 +426,18 @@ export class Cascade {
   }
 
   /**
-   * Asked by the outbox worker right before a post: takes it for sending (queued → sending),
-   * or says no when it must not go out any more — withdrawn, cancelled, expired, or already taken.
+   * Asked by the outbox worker right before a post: takes it for sending (queued → sending) and
+   * returns its announcement, or undefined when it must not go out any more — withdrawn,
+   * cancelled, expired, or already taken.
    */
-  async shouldPost(code: string, topic: string): Promise<boolean> {
+  async takePost(code: string, topic: string): Promise<Announcement | undefined> {
     const a = await this.store.announcement(code)
-    if (!a) return false
-    return (await this.store.beginPost(code, topic, this.now(), a.expiresAt)) === 'sending'
+    if (!a) return undefined
+    return (await this.store.beginPost(code, topic, this.now(), a.expiresAt)) === 'sending' ? a : undefined
   }
+
+  /** The node and kind of a configured group, by its topic. */
+  groupOf(topic: string): { node: string; kind: GroupKind } | undefined { return this.groups.get(topic) }
 
   /** A post taken for sending did not go out (say() failed): it is queued again for the retry. */
   async postNotSent(code: string, topic: string): Promise<void> {

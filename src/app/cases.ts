@@ -70,12 +70,9 @@ export interface Route { node: string; note?: string }
 
 export class CaseDesk {
   readonly store: CaseStore
-  /** Group topic → node id, from the config. */
-  private readonly topicNode = new Map<string, string>()
 
   constructor(readonly app: Cascade, readonly cfg: CasesConfig) {
     this.store = new CaseStore(app.store)
-    for (const n of app.cfg.nodes.values()) for (const g of n.groups) this.topicNode.set(g.topic, n.id)
   }
 
   private t(key: TemplateKey, vars: Record<string, string | number | undefined> = {}): string { return this.app.t(key, vars) }
@@ -84,7 +81,6 @@ export class CaseDesk {
 
   /** The inbound handler: case commands of villagers and staff; everything else passes on. */
   async handle({ msg, person }: InboundContext): Promise<string[] | undefined> {
-    if (msg.topic) await this.rememberVillage(msg)
     const cmd = parseCaseCommand(msg.text)
     if (!cmd) return undefined
     if (cmd.kind === 'report') return this.report(msg, cmd.caseKind, cmd.text)
@@ -92,12 +88,6 @@ export class CaseDesk {
     if (!person) return msg.topic ? [] : [this.t('case_staff_only')]
     if (cmd.kind === 'malformed') return [this.t('malformed', { usage: CASE_USAGE[cmd.verb] })]
     return [await this.staffCommand(person, cmd, msg)]
-  }
-
-  /** A contact speaking in a village group is remembered as living there (to route their DMs). */
-  private async rememberVillage(msg: Inbound): Promise<void> {
-    const node = this.topicNode.get(msg.topic ?? '')
-    if (node && this.app.cfg.nodes.get(node)?.level === 'village') await this.store.seen(msg.contactId, node)
   }
 
   // ── opening ───────────────────────────────────────────────────────────────
@@ -158,10 +148,11 @@ export class CaseDesk {
    * (with a note asking its curator to transfer the case).
    */
   async route(msg: Inbound): Promise<Route> {
-    const byTopic = msg.topic ? this.topicNode.get(msg.topic) : undefined
+    const byTopic = msg.topic ? this.app.groupOf(msg.topic)?.node : undefined
     if (byTopic) return { node: byTopic }
-    const seen = await this.store.seenIn(msg.contactId)
-    if (seen && this.app.cfg.nodes.has(seen)) return { node: seen }
+    const lastGroup = await this.app.store.lastGroupOf(msg.bot, msg.contactId)
+    const seen = lastGroup ? this.app.groupOf(lastGroup)?.node : undefined
+    if (seen && this.app.cfg.nodes.get(seen)?.level === 'village') return { node: seen }
     const villages = (this.app.cfg.bots.get(msg.bot)?.nodes ?? []).filter(n => this.app.cfg.nodes.get(n)?.level === 'village')
     if (villages.length === 1) return { node: villages[0] }
     const person = await this.app.store.personOf(msg.bot, msg.contactId)

@@ -240,10 +240,10 @@ export class Coverage {
   }
 
   /** A post in a village group: the village's deadline timer (once per announcement and village). */
-  async onSent(e: { code: string; node: string; at: number }): Promise<void> {
+  async onSent(e: { announcement: Announcement; code: string; node: string; at: number }): Promise<void> {
     if (!this.idx.village(e.node)) return
-    const a = await this.app.store.announcement(e.code)
-    if (!a?.ackRequired) return
+    const a = e.announcement
+    if (!a.ackRequired) return
     const minutes = await this.deadlineMinutes(a)
     if (minutes === undefined) return
     await this.app.timers.schedule(DEADLINE_TIMER, `${e.code}-${e.node}`, e.at + minutes * 60_000, { code: e.code, village: e.node })

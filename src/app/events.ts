@@ -13,7 +13,7 @@ export interface CascadeEvents {
   /** A curator's decision took effect (approve / edit / reject). */
   decided: { announcement: Announcement; relay: Relay }
   /** A post left an account for a group (`say()` returned). */
-  sent: { code: string; topic: string; node: string; bot: string; at: number; members?: number }
+  sent: { announcement: Announcement; code: string; topic: string; node: string; bot: string; at: number; members?: number }
   /** The account saw its own post come back in the group. */
   confirmed: { code: string; topic: string; at: number }
   /** A post failed for good after its retries. */

@@ -115,33 +115,23 @@ export function metricsOf(app: Cascade): Metrics {
   return m
 }
 
-/** Tier (node level) of the node a group belongs to. */
-function tierOfTopic(app: Cascade): (topic: string) => string {
-  const byTopic = new Map<string, string>()
-  for (const n of app.cfg.nodes.values()) for (const g of n.groups) byTopic.set(g.topic, n.level)
-  return topic => byTopic.get(topic) ?? 'unknown'
-}
-
 const SECOND = 1000
 
 /** Feature: counts the spine's events into Redis. Installed in every process. */
 export function installMetrics(app: Cascade): void {
   const m = metricsOf(app)
   const tier = (node: string) => app.cfg.nodes.get(node)?.level ?? 'unknown'
-  const tierOf = tierOfTopic(app)
   app.events.on('send-done', e => m.inc(METRICS.sends, { bot: e.bot, outcome: e.outcome }))
   app.events.on('sent', async e => {
-    const a = await app.store.announcement(e.code)
-    if (!a) return
-    const from = Math.max(a.createdAt, a.scheduledAt ?? 0)
-    await m.observe(METRICS.publishToGroup, { tier: e.node ? tier(e.node) : tierOf(e.topic) }, Math.max(0, e.at - from) / SECOND)
+    const from = Math.max(e.announcement.createdAt, e.announcement.scheduledAt ?? 0)
+    await m.observe(METRICS.publishToGroup, { tier: tier(e.node) }, Math.max(0, e.at - from) / SECOND)
   })
   app.events.on('decided', e => {
     const r = e.relay
     if (r.decidedAt === undefined) return
     return m.observe(METRICS.approvalWait, { tier: tier(r.node), decision: r.state }, Math.max(0, r.decidedAt - r.openedAt) / SECOND)
   })
-  app.events.on('ack', e => m.inc(METRICS.acks, { tier: tierOf(e.topic) }))
+  app.events.on('ack', e => m.inc(METRICS.acks, { tier: tier(app.groupOf(e.topic)?.node ?? '') }))
 }
 
 // ── scraping (in `cascade serve`) ─────────────────────────────────────────────

@@ -116,8 +116,6 @@ class RumorFeature {
   private readonly rumors: RumorStore
   private readonly library: LiveRumorLibrary
   private readonly cooldownMs: number
-  /** Public group topic → node id. */
-  private readonly nodeOfTopic = new Map<string, string>()
 
   constructor(private readonly app: Cascade) {
     const cfg: CascadeConfig = app.cfg
@@ -125,7 +123,6 @@ class RumorFeature {
     const file = cfg.rumors?.library ?? path.join(cfg.configDir, 'rumors.yaml')
     this.library = new LiveRumorLibrary(app.log, this.rumors, file)
     this.cooldownMs = (cfg.rumors?.cooldownSeconds ?? DEFAULT_COOLDOWN_S) * 1000
-    for (const n of cfg.nodes.values()) for (const g of n.groups) if (g.kind === 'public') this.nodeOfTopic.set(g.topic, n.id)
   }
 
   async handle({ msg, person }: InboundContext): Promise<string[] | undefined> {
@@ -141,9 +138,9 @@ class RumorFeature {
   // ── group messages ────────────────────────────────────────────────────────
 
   private async groupMessage(msg: Inbound & { topic: string }): Promise<string[] | undefined> {
-    const node = this.nodeOfTopic.get(msg.topic)
-    if (!node || (await this.app.botContacts()).has(msg.contactId)) return undefined
-    await this.rumors.rememberGroup(msg.bot, msg.contactId, msg.topic)
+    const group = this.app.groupOf(msg.topic)
+    if (group?.kind !== 'public' || (await this.app.botContacts()).has(msg.contactId)) return undefined
+    const node = group.node
     if (wordLength(msg.text) < MIN_GROUP_MESSAGE_CHARS) return undefined
     const m = await this.match(msg.text)
     if (m.action === 'ignore' || !m.rumor) return undefined
@@ -186,8 +183,9 @@ class RumorFeature {
    * own node (staff), else the first node this account serves that has curators.
    */
   private async nodeForDm(msg: Inbound, person: string | undefined): Promise<string> {
-    const topic = await this.rumors.lastGroup(msg.bot, msg.contactId)
-    const fromGroup = topic ? this.nodeOfTopic.get(topic) : undefined
+    const topic = await this.app.store.lastGroupOf(msg.bot, msg.contactId)
+    const group = topic ? this.app.groupOf(topic) : undefined
+    const fromGroup = group?.kind === 'public' ? group.node : undefined
     if (fromGroup) return fromGroup
     const own = person ? [...this.app.approvesFor(person), ...this.app.rolesOf(person).publisher][0] : undefined
     if (own) return own

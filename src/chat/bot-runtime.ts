@@ -364,7 +364,8 @@ export class BotRuntime {
       throw new DelayedError()
     }
     if (pacing.jitterMs > 0) await sleep(Math.random() * pacing.jitterMs)
-    if (data.delivery && !await this.app.shouldPost(data.delivery.code, data.delivery.topic)) {
+    const announcement = data.delivery ? await this.app.takePost(data.delivery.code, data.delivery.topic) : undefined
+    if (data.delivery && !announcement) {
       this.log.info('send.skipped', { idem: data.idem, reason: 'no longer to be posted' })
       return 'skipped'
     }
@@ -399,14 +400,13 @@ export class BotRuntime {
       this.strikes = 0
       await this.health.clearStrikes(this.id)
     }
-    if (data.delivery) {
+    if (data.delivery && announcement) {
       const { code, topic } = data.delivery
       const at = Date.now()
       await store.patchDelivery(code, topic, ['sending', 'queued'], { state: 'sent', sentAt: at, members, bot: this.id })
-      const a = await store.announcement(code)
-      if (a?.ackRequired) await store.setLatestInGroup(topic, code, a.createdAt)
-      const node = (await store.delivery(code, topic))?.node ?? ''
-      await this.app.events.emit('sent', { code, topic, node, bot: this.id, at, members })
+      if (announcement.ackRequired) await store.setLatestInGroup(topic, code, announcement.createdAt)
+      const node = this.app.groupOf(topic)?.node ?? ''
+      await this.app.events.emit('sent', { announcement, code, topic, node, bot: this.id, at, members })
       if (wait) {
         wait.sent = true
         if (wait.echoed) await this.confirm(wait)

@@ -9,7 +9,6 @@
  * | `cases:at` | zset | codes by opening time |
  * | `case-dup:<hash>` | string (TTL) | the code of a recent report, per reporter and text |
  * | `case-last:<bot>:<contact>` | string (TTL) | the reporter's latest case (a photo belongs to it) |
- * | `case-seen:<contact>` | string (TTL) | the village whose group the contact last spoke in |
  * | `audit:case-<code>` | stream | the case's history (the spine's audit log, `Store.audit`) |
  * | `case-rewards` | hash code → JSON | rewards recorded for verified tips |
  */
@@ -34,9 +33,6 @@ redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 if tonumber(ARGV[5]) > 0 then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[5]) end
 return {1, ARGV[1]}
 `
-
-/** How long the village a contact was last seen speaking in is remembered. */
-const SEEN_TTL_S = 30 * 24 * 3600
 
 interface CaseScripts {
   openCase(cases: string, dup: string, byTime: string, last: string, code: string, json: string, dupMs: string, at: string, lastMs: string): Promise<[number, string?]>
@@ -70,7 +66,6 @@ export class CaseStore {
     return `${this.base}case-dup:${createHash('sha1').update(`${contactId}\n${kind}\n${normalized}`).digest('hex').slice(0, 16)}`
   }
   private lastKey(bot: string, contactId: string) { return `${this.base}case-last:${bot}:${contactId}` }
-  private seenKey(contactId: string) { return `${this.base}case-seen:${contactId}` }
   /** The audit log's name for a case (announcement codes and case codes may look alike). */
   private logName(code: string) { return `case-${code}` }
 
@@ -111,15 +106,6 @@ export class CaseStore {
   /** The reporter's latest case, if opened within the photo window. */
   async lastOf(bot: string, contactId: string): Promise<string | undefined> {
     return (await this.redis.get(this.lastKey(bot, contactId))) ?? undefined
-  }
-
-  /** Remembers the village a contact was seen speaking in (to route their DMs). */
-  async seen(contactId: string, node: string): Promise<void> {
-    await this.redis.set(this.seenKey(contactId), node, 'EX', SEEN_TTL_S)
-  }
-
-  async seenIn(contactId: string): Promise<string | undefined> {
-    return (await this.redis.get(this.seenKey(contactId))) ?? undefined
   }
 
   /** Records the reward of a verified tip once; false when it was already recorded. */

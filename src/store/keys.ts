@@ -30,6 +30,8 @@ export class Keys {
   contactBinding(bot: string, contactId: string) { return `${this.base}bind:${bot}:${contactId}` }
   /** bot id → contact id, for one person. */
   personBindings(person: string) { return `${this.base}person:${person}` }
+  /** The group a contact last spoke in, as one account saw it (routes their private messages). */
+  spokeIn(bot: string, contactId: string) { return `${this.base}spoke:${bot}:${contactId}` }
   botAlive(bot: string) { return `${this.base}alive:${bot}` }
   /** Contact ids of all bot accounts (their own messages are not villagers'). */
   botContacts() { return `${this.base}botcontacts` }

@@ -11,7 +11,6 @@
  * | `rumor:sugs` | hash code → JSON | suggestions and their decisions |
  * | `rumor:cool:<group>:<id>` | string (TTL) | a rebuttal was posted in this group lately |
  * | `rumor:seen:<hash>` | string (TTL) | this group message was already handled (several accounts see it) |
- * | `rumor:lastgroup:<bot>:<contact>` | string (TTL) | the group a contact last spoke in (for DM checks) |
  */
 import type { Redis } from 'ioredis'
 import type { RumorEntry } from '../domain/rumor/library.ts'
@@ -55,7 +54,6 @@ export interface StoredRumor extends RumorEntry {
 }
 
 /** How long a contact's last group is remembered for routing their DM checks. */
-const LAST_GROUP_TTL_S = 30 * 24 * 3600
 
 /**
  * nextNumber — a counter that never hands out a number at or below a floor (the highest number
@@ -152,11 +150,4 @@ export class RumorStore {
     return await this.redis.set(this.key(`seen:${idPart(`${topic}\n${contactId}\n${text}`)}`), '1', 'PX', ms, 'NX') === 'OK'
   }
 
-  async rememberGroup(bot: string, contactId: string, topic: string): Promise<void> {
-    await this.redis.set(this.key(`lastgroup:${bot}:${contactId}`), topic, 'EX', LAST_GROUP_TTL_S)
-  }
-
-  async lastGroup(bot: string, contactId: string): Promise<string | undefined> {
-    return await this.redis.get(this.key(`lastgroup:${bot}:${contactId}`)) ?? undefined
-  }
 }

@@ -7,6 +7,8 @@ import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '.
 import { Keys } from './keys.ts'
 import { BEGIN_POST, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
 
+/** How long the group a contact last spoke in is remembered. */
+const SPOKE_IN_TTL_S = 30 * 24 * 3600
 /** How long a send claim is kept: longer than any announcement stays relevant. */
 const SEND_CLAIM_TTL_S = 14 * 24 * 3600
 
@@ -211,6 +213,15 @@ export class Store {
   /** bot id → contact id of a person. */
   async bindingsOf(person: string): Promise<Record<string, string>> {
     return this.redis.hgetall(this.keys.personBindings(person))
+  }
+
+  /** Remembers the group a contact was seen speaking in (web-WeChat ids are per account). */
+  async noteSpeaker(bot: string, contactId: string, topic: string): Promise<void> {
+    await this.redis.set(this.keys.spokeIn(bot, contactId), topic, 'EX', SPOKE_IN_TTL_S)
+  }
+
+  async lastGroupOf(bot: string, contactId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.spokeIn(bot, contactId))) ?? undefined
   }
 
   // ── bot accounts ──────────────────────────────────────────────────────────

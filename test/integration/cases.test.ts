@@ -101,7 +101,7 @@ describe('opening a case', () => {
     await start(undefined, ['yang-xiuzhen', 'wang-jun'])
     const [v] = d.world.villagersOf('东坝村村民群')
     d.world.sayInGroup(v, '东坝村村民群', '大家好')
-    await waitFor('the village to be remembered', () => desk().store.seenIn(v))
+    await waitFor('the village to be remembered', () => d.store.lastGroupOf('bot-north', v))
     const known = await reportByDm(v, '求助 孩子只能喝一种奶粉，家里快没了')
     expect(known.reply).toContain(known.c!.code)
     expect(known.c).toMatchObject({ kind: 'help', node: 'zhongzi-dongba' })

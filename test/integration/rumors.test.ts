@@ -142,7 +142,7 @@ describe('the curator grows the library; villagers check messages in a DM', () =
 
     // A rumor the library does not know goes to the curator of the villager's own village.
     district.world.sayInGroup(v, XICUN, '大家好，今天村口有人卖菜吗')
-    await waitFor('the group message seen', async () => new RumorStore(district.store.redis, district.store.keys.base).lastGroup('bot-north', v))
+    await waitFor('the group message seen', () => district.store.lastGroupOf('bot-north', v))
     district.world.sayToBot(v, 'bot-north', NEW_RUMOR)
     const forwarded = await nextDm(district, v, t => t.includes('已转给'), 'the forwarding notice')
     expect(forwarded).toContain('西村的审核员')
