@@ -129,20 +129,31 @@ export async function forwardCorrection(app: Cascade, u: Announcement, relay: Re
   }
 }
 
-/** Who may correct or retract an announcement: the origin's publishers, and ops from the CLI. */
-function mayAmend(app: Cascade, actor: string, a: Announcement): boolean {
-  return actor === CLI_AUTHOR || app.rolesOf(actor).publisher.includes(a.originNode)
+/** What a correction or retraction did: the reply for the person, and whether it took effect. */
+export interface Amendment { reply: Reply; done: boolean; made?: Announcement }
+
+/**
+ * The announcement a person may correct or retract, or the refusal: only the origin's publishers
+ * (and ops from the CLI) amend; a retraction or correction notice is not amended again; a
+ * retracted announcement is not amended any more.
+ */
+async function amendable(app: Cascade, actor: string, code: string, isAmendable: (a: Announcement) => boolean): Promise<Announcement | Amendment> {
+  const a = await app.store.announcement(code)
+  if (!a) return { reply: app.t('unknown_code', { code }), done: false }
+  if (actor !== CLI_AUTHOR && !app.rolesOf(actor).publisher.includes(a.originNode)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }), done: false }
+  if (!isAmendable(a)) return { reply: app.t('not_amendable', { code }), done: false }
+  if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }), done: false }
+  return a
 }
 
+function isAnnouncement(x: Announcement | Amendment): x is Announcement { return 'code' in x }
+
 /** `更正 A7K2 <新正文>`: a correction that follows the original's path. */
-export async function correct(app: Cascade, actor: string, code: string, text: string): Promise<{ reply: Reply; made?: Announcement }> {
-  const a = await app.store.announcement(code)
-  if (!a) return { reply: app.t('unknown_code', { code }) }
-  if (!mayAmend(app, actor, a)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }) }
-  if (a.type !== 'alert') return { reply: app.t('not_amendable', { code }) }
-  if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }) }
+export async function correct(app: Cascade, actor: string, code: string, text: string): Promise<Amendment> {
+  const a = await amendable(app, actor, code, x => x.type === 'alert')
+  if (!isAnnouncement(a)) return a
   const u = await app.publish({ node: a.originNode, author: actor, text, severity: a.severity, category: a.category, status: a.status, ackRequired: a.ackRequired, type: 'update', references: code })
-  return { reply: app.t('update_ok', { code: u.code, ref: code }), made: u }
+  return { reply: app.t('update_ok', { code: u.code, ref: code }), done: true, made: u }
 }
 
 /**
@@ -150,18 +161,15 @@ export async function correct(app: Cascade, actor: string, code: string, text: s
  * queued post of the original, and posts a correction to every group that got it — once per
  * group. A scheduled announcement that has not gone out is simply called off.
  */
-export async function cancel(app: Cascade, actor: string, code: string, reason: string): Promise<{ reply: Reply; made?: Announcement }> {
-  const a = await app.store.announcement(code)
-  if (!a) return { reply: app.t('unknown_code', { code }) }
-  if (!mayAmend(app, actor, a)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }) }
-  if (a.type === 'cancel') return { reply: app.t('not_amendable', { code }) }
-  if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }) }
+export async function cancel(app: Cascade, actor: string, code: string, reason: string): Promise<Amendment> {
+  const a = await amendable(app, actor, code, x => x.type !== 'cancel')
+  if (!isAnnouncement(a)) return a
   const at = app.now()
   if (!a.released) {
-    if (!await app.store.markCancelled(code, 'schedule')) return { reply: app.t('already_cancelled', { code }) }
+    if (!await app.store.markCancelled(code, 'schedule')) return { reply: app.t('already_cancelled', { code }), done: false }
     await app.timers.cancel(TIMER.release, code)
-    await app.store.audit(code, { kind: 'cancel', actor, at, reason, scheduled: 1 })
-    return { reply: app.t('schedule_cancelled', { code }) }
+    await app.store.audit(code, { kind: 'cancel', node: a.originNode, actor, at, reason, scheduled: 1 })
+    return { reply: app.t('schedule_cancelled', { code }), done: true }
   }
   const c = await app.publish({
     node: a.originNode, author: actor, text: app.t('cancel_text', { ref: code, reason }),
@@ -169,8 +177,8 @@ export async function cancel(app: Cascade, actor: string, code: string, reason: 
   })
   // The flag first, then the sweep: every post is either taken before the flag (it gets a
   // correction) or withdrawn by the worker that finds the flag (it gets neither).
-  if (!await app.store.markCancelled(code, c.code)) return { reply: app.t('already_cancelled', { code }) }
-  await app.store.audit(code, { kind: 'cancel', actor, at, reason, by: c.code })
+  if (!await app.store.markCancelled(code, c.code)) return { reply: app.t('already_cancelled', { code }), done: false }
+  await app.store.audit(code, { kind: 'cancel', node: a.originNode, actor, at, reason, by: c.code })
   let withdrawn = 0
   for (const [node, r] of await app.store.relays(code)) {
     if (r.state !== 'pending') continue
@@ -191,7 +199,7 @@ export async function cancel(app: Cascade, actor: string, code: string, reason: 
       corrected++
     }
   }
-  return { reply: app.t('cancel_ok', { code, groups: corrected, pending: withdrawn }), made: c }
+  return { reply: app.t('cancel_ok', { code, groups: corrected, pending: withdrawn }), done: true, made: c }
 }
 
 // ── 待办 and 分类 ─────────────────────────────────────────────────────────────

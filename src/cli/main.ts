@@ -185,22 +185,27 @@ async function publishCommand(argv: string[]): Promise<number> {
   }))
   console.log(a.code)
   if (a.scheduledAt) console.error(`Scheduled for ${dateAndClock(a.scheduledAt)} (Beijing time); call it off with: cascade cancel ${a.code} --reason …`)
-  console.error(`Published ${a.code} at ${cfg.nodes.get(a.originNode)?.name}; the bots post it and ask the next tier. Follow it with: cascade status ${a.code}`)
+  else console.error(`Published ${a.code} at ${cfg.nodes.get(a.originNode)?.name}; the bots post it and ask the next tier. Follow it with: cascade status ${a.code}`)
   return 0
 }
 
-async function statusCommand(argv: string[]): Promise<number> {
+/** `cascade <command> <CODE> [--json]`: the code, whether JSON is wanted, and the app. */
+async function withCode(argv: string[], command: string, fn: (app: Cascade, code: string, json: boolean) => Promise<number>): Promise<number> {
   const { values, positionals } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false } }, true)
   const code = positionals[0]?.toUpperCase()
-  if (!code) throw new UsageError('cascade status needs an announcement code, e.g. cascade status A7K2')
+  if (!code) throw new UsageError(`cascade ${command} needs an announcement code, e.g. cascade ${command} A7K2`)
   const cfg = await config(values)
-  return withApp(cfg, async app => {
+  return withApp(cfg, app => fn(app, code, values.json === true))
+}
+
+async function statusCommand(argv: string[]): Promise<number> {
+  return withCode(argv, 'status', async (app, code, json) => {
     const s = await app.statusTree(code)
     if (!s) {
       console.error(`no announcement with code ${code}`)
       return 1
     }
-    console.log(values.json ? JSON.stringify(s) : await app.statusText(code))
+    console.log(json ? JSON.stringify(s) : await app.statusText(code))
     return 0
   })
 }
@@ -213,28 +218,24 @@ async function amendCommand(argv: string[], kind: 'update' | 'cancel'): Promise<
   const cfg = await config(values)
   return withApp(cfg, async app => {
     const result = kind === 'update' ? await correct(app, CLI_AUTHOR, code, String(text)) : await cancel(app, CLI_AUTHOR, code, String(text))
-    const made = result.made
-    if (made) console.log(made.code)
+    if (result.made) console.log(result.made.code)
     console.error(result.reply)
-    return made || result.reply === app.t('schedule_cancelled', { code }) ? 0 : 1
+    return result.done ? 0 : 1
   })
 }
 
 async function auditCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false } }, true)
-  const code = positionals[0]?.toUpperCase()
-  if (!code) throw new UsageError('cascade audit needs an announcement code, e.g. cascade audit A7K2')
-  const cfg = await config(values)
-  return withApp(cfg, async app => {
+  return withCode(argv, 'audit', async (app, code, json) => {
     const events = await app.store.auditLog(code)
     if (events.length === 0) {
       console.error(`no audit log for ${code}`)
       return 1
     }
     for (const e of events) {
-      if (values.json) { console.log(JSON.stringify(e)); continue }
+      if (json) { console.log(JSON.stringify(e)); continue }
       const { kind, at, node, actor, ...rest } = e
-      const extra = Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')
+      // Times (`…At`) in Beijing time, like the first column.
+      const extra = Object.entries(rest).map(([k, v]) => `${k}=${/At$/.test(k) && /^\d{12,}$/.test(String(v)) ? dateAndClock(Number(v)) : JSON.stringify(v)}`).join(' ')
       console.log(`${dateAndClock(at)}  ${kind.padEnd(20)} ${node ? app.nodeName(node) : '-'}  ${actor ? app.personName(actor) : '-'}  ${extra}`)
     }
     return 0

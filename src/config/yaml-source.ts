@@ -192,20 +192,21 @@ export class Reader {
     return undefined
   }
 
+  /** An integer ≥ min; `fallback` when absent. */
   integer(obj: Obj, p: Path, key: string, min: number, fallback?: number): number | undefined {
-    const v = obj[key]
-    if (v == null) return fallback
-    if (typeof v === 'number' && Number.isInteger(v) && v >= min) return v
-    this.report([...p, key], `must be an integer ≥ ${min} (got ${describe(v)})`)
-    return undefined
+    return this.numeric(obj, p, key, min, fallback, true)
   }
 
   /** A number ≥ min (fractions allowed, e.g. minutes); `fallback` when absent. */
   number(obj: Obj, p: Path, key: string, min: number, fallback?: number): number | undefined {
+    return this.numeric(obj, p, key, min, fallback, false)
+  }
+
+  private numeric(obj: Obj, p: Path, key: string, min: number, fallback: number | undefined, integer: boolean): number | undefined {
     const v = obj[key]
     if (v == null) return fallback
-    if (typeof v === 'number' && Number.isFinite(v) && v >= min) return v
-    this.report([...p, key], `must be a number ≥ ${min} (got ${describe(v)})`)
+    if (typeof v === 'number' && (integer ? Number.isInteger(v) : Number.isFinite(v)) && v >= min) return v
+    this.report([...p, key], `must be ${integer ? 'an integer' : 'a number'} ≥ ${min} (got ${describe(v)})`)
     return undefined
   }
 
