@@ -8,7 +8,7 @@
 import type { CascadeConfig, GroupKind, NodeConfig } from '../config/types.ts'
 import {
   decideRelay, forwards, newAnnouncementCode, newInviteCode,
-  type Announcement, type AnnouncementStatus, type AnnouncementType, type Decision, type Relay, type Severity,
+  type Announcement, type AnnouncementStatus, type AutoReason, type AnnouncementType, type Decision, type Relay, type Severity,
 } from '../domain/announcement.ts'
 import { policyFor } from '../config/policies.ts'
 import { parseAck } from '../domain/ack.ts'
@@ -21,6 +21,7 @@ import type { Store } from '../store/store.ts'
 import { EventBus } from './events.ts'
 import { silentLogger, type Logger } from './log.ts'
 import { Router } from './router.ts'
+import type { Lane } from '../domain/fanout.ts'
 import { cancel, classify, correct, forwardCorrection, installCuration, schedulePolicyTimers, scheduledReply, TIMER, todo } from './curation.ts'
 import { parseWhen } from '../domain/commands.ts'
 
@@ -387,8 +388,17 @@ export class Cascade {
     if (a.type === 'update' && a.references) return forwardCorrection(this, a, relay)
     const text = relay.finalText ?? relay.text
     const node = this.node(relay.node)
-    for (const g of publicGroups(node)) await this.post(a, relay, g.topic, text)
+    const topics = publicGroups(node).map(g => g.topic)
+    const plan = topics.length ? await this.router.planPosts(node.id, topics, this.lane(a)) : new Map<string, string>()
+    for (const topic of topics) await this.post(a, relay, topic, text, plan.get(topic))
     for (const child of this.children(node.id)) await this.openRelay(a, relay, child, text)
+  }
+
+  /** Urgent notices and retractions overtake queued routine posts (outbox priority). */
+  private lane(a: Announcement): Lane { return a.severity === 'urgent' || a.type === 'cancel' ? 'urgent' : 'normal' }
+
+  private postPriority(a: Announcement): number {
+    return this.lane(a) === 'urgent' ? PRIORITY.urgent : a.severity === 'info' ? PRIORITY.info : PRIORITY.normal
   }
 
   /** Opens the relay of a child node once: asks its curators and starts its policy timers. */
@@ -406,14 +416,20 @@ export class Cascade {
       await this.autoForward(a, child, 'correction')
       return
     }
+    // A node whose policy forwards at once (autoForwardAfter: 0) is not asked: a request its
+    // curators cannot act on in time would only take a send slot ahead of the notice itself.
+    if (policyFor(this.cfg.policies, child, a.severity).autoForwardAfter === 0) {
+      await this.autoForward(a, child, 'policy')
+      return
+    }
     for (const curator of this.node(child).curators) await this.requestApproval(a, r, curator)
     await schedulePolicyTimers(this, a, r)
   }
 
-  /** Queues the post of an announcement to one group (once per group). */
-  async post(a: Announcement, relay: Relay, topic: string, text: string): Promise<void> {
+  /** Queues the post of an announcement to one group (once per group), on the planned account if given. */
+  async post(a: Announcement, relay: Relay, topic: string, text: string, planned?: string): Promise<void> {
     const node = this.node(relay.node)
-    const bot = await this.router.botForNode(node.id)
+    const bot = planned ?? await this.router.botForNode(node.id, this.lane(a))
     const queued = await this.store.queueDelivery({ code: a.code, node: node.id, topic, state: 'queued', bot, queuedAt: this.now() })
     const owner = queued ? bot : (await this.store.delivery(a.code, topic))?.bot ?? bot
     const job: SendJob = {
@@ -422,7 +438,7 @@ export class Cascade {
       text: this.postText(a, text, relay),
       delivery: { code: a.code, topic },
     }
-    await this.outboxes.enqueue(owner, job, a.severity === 'urgent' || a.type === 'cancel' ? PRIORITY.urgent : a.severity === 'info' ? PRIORITY.info : PRIORITY.normal)
+    await this.outboxes.enqueue(owner, job, this.postPriority(a))
   }
 
   /**
@@ -450,7 +466,7 @@ export class Cascade {
       a.status === 'exercise' ? this.t('label_exercise') : '',
       a.severity === 'urgent' && a.type === 'alert' ? this.t('label_urgent') : '',
       a.type === 'update' ? this.t('label_update', { ref: a.references ?? '' }) : '',
-      relay?.auto ? this.t('label_auto') : '',
+      relay?.auto ? this.t(relay.autoReason === 'policy' ? 'label_no_review' : 'label_auto') : '',
     ].join('')
   }
 
@@ -540,10 +556,10 @@ export class Cascade {
    * Forwards a pending relay without review, because its policy says so after a wait or because
    * an urgent correction may pass. Labelled in the posts and recorded in the audit.
    */
-  async autoForward(a: Announcement, node: string, why: 'timeout' | 'correction'): Promise<boolean> {
+  async autoForward(a: Announcement, node: string, why: AutoReason): Promise<boolean> {
     if (await this.store.cancelledBy(a.code)) return false
     const at = this.now()
-    const { changed, relay } = await this.store.transitionRelay(a.code, node, ['pending'], { state: 'approved', decidedBy: POLICY_ACTOR, decidedAt: at, auto: true })
+    const { changed, relay } = await this.store.transitionRelay(a.code, node, ['pending'], { state: 'approved', decidedBy: POLICY_ACTOR, decidedAt: at, auto: true, autoReason: why })
     if (!changed || !relay) return false
     const finalized = { ...relay, finalText: relay.text }
     await this.store.audit(a.code, { kind: 'auto-forward', node, actor: POLICY_ACTOR, at, why })

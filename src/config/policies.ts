@@ -12,7 +12,7 @@ export interface ApprovalPolicy {
   remindAfter: number
   /** Minutes after which the backup curators are asked and the parent node's curators told. */
   escalateAfter: number
-  /** Minutes after which the notice is forwarded without review; null: keep waiting. */
+  /** Minutes after which the notice is forwarded without review; null: keep waiting; 0: at once, without asking. */
   autoForwardAfter: number | null
   /** Hours after publishing when the announcement expires (pending relays close, nothing more is posted). */
   expiresAfterHours: number
@@ -41,7 +41,7 @@ export const DEFAULT_POLICIES: Policies = {
 const POLICY_FIELDS = {
   remindAfter: { hint: 'minutes before the curators are reminded' },
   escalateAfter: { hint: 'minutes before backups are asked and the parent node told' },
-  autoForwardAfter: { hint: 'minutes before forwarding without review, or null to keep waiting' },
+  autoForwardAfter: { hint: 'minutes before forwarding without review (0: at once, curators not asked), or null to keep waiting' },
   expiresAfterHours: { hint: 'hours until the announcement expires' },
 }
 const SEVERITY_FIELDS = Object.fromEntries(SEVERITIES.map(s => [s, { hint: `policy for ${s} announcements` }]))

@@ -37,6 +37,8 @@ export interface Announcement {
 export type RelayState = 'pending' | 'approved' | 'edited' | 'rejected' | 'expired' | 'withdrawn'
 export const RELAY_STATES: readonly RelayState[] = ['pending', 'approved', 'edited', 'rejected', 'expired', 'withdrawn']
 
+export type AutoReason = 'timeout' | 'policy' | 'correction'
+
 export interface Relay {
   code: string
   node: string
@@ -52,8 +54,10 @@ export interface Relay {
   reason?: string
   /** Category as classified on the way down (`分类`); tiers below see it. */
   category?: string
-  /** Forwarded by policy because nobody answered in time (labelled in the post and the audit). */
+  /** Forwarded without review by policy (labelled in the post and recorded in the audit). */
   auto?: boolean
+  /** Why it went on without review: the policy's wait ran out, the node takes notices unreviewed (autoForwardAfter 0), or an urgent correction. */
+  autoReason?: AutoReason
 }
 
 /**

@@ -66,6 +66,23 @@ describe('approval over time', () => {
     for (const k of ['relay-opened', 'reminder', 'escalation', 'auto-forward']) expect(kinds.filter(x => x === k), k).toHaveLength(1)
   })
 
+  it('a node whose policy forwards at once (autoForwardAfter 0) takes the notice unreviewed, without asking its curators', async () => {
+    const base = await fastPolicies({})
+    const cfg = { ...base, policies: { ...base.policies, nodes: new Map([['zhongzi', { normal: { autoForwardAfter: 0 } }]]) } }
+    d = await startDistrict({ cfg })
+    await d.bindEveryone()
+    const a = await d.app.publish({ node: 'chaotian', author: 'zhao-min', text: '一般：本周六全区集中消杀', severity: 'normal' })
+    const post = await waitFor('中子镇\'s post', () => d.world.postsIn(topics('zhongzi')[0], a.code)[0], 5000)
+    expect(post.text).toContain('【本级免审·按规则直接转发】')
+    expect(await d.store.relay(a.code, 'zhongzi')).toMatchObject({ state: 'approved', decidedBy: 'policy', auto: true, autoReason: 'policy' })
+    expect((await d.store.auditLog(a.code)).find(e => e.kind === 'auto-forward' && e.node === 'zhongzi')).toMatchObject({ why: 'policy' })
+    // Its villages review as usual; 中子镇's curator was never asked, 羊木镇's was.
+    await waitFor('a village request', () => dmsContaining('zhang-guiying', `编号 ${a.code}`).length > 0, 5000)
+    await waitFor('羊木镇\'s request', () => dmsContaining('sun-li', `编号 ${a.code}`).length > 0, 5000)
+    expect(dmsContaining('li-hong', `编号 ${a.code}`)).toHaveLength(0)
+    expect((await d.store.relay(a.code, 'yangmu'))?.state).toBe('pending')
+  })
+
   it('lists pending work, classifies, and takes an approval given as a quote reply', async () => {
     d = await startDistrict()
     await d.bindEveryone()
