@@ -24,6 +24,7 @@ import { parseCommand } from '../domain/commands.ts'
 import { silentLogger, type Logger } from '../app/log.ts'
 import type { BotConfig } from '../config/types.ts'
 import { clock } from '../domain/status.ts'
+import { sendInterval } from '../domain/fanout.ts'
 import { outboxName, PRIORITY, type SendJob, type SendTarget } from '../queue/outbox.ts'
 import { backoffDelay, DEFAULT_BACKOFF, isTooFrequent, type BackoffPolicy } from './too-frequent.ts'
 
@@ -97,6 +98,9 @@ export class BotRuntime {
     await this.wechaty.start()
   }
 
+  /** A configured group of this account as found at login (benchmarks post to it directly). */
+  room(topic: string): RoomInterface | undefined { return this.rooms.get(topic) }
+
   /** Resolves once the account is logged in and its rooms are resolved. */
   ready(): Promise<void> {
     if (this.loggedIn) return Promise.resolve()
@@ -166,7 +170,7 @@ export class BotRuntime {
       if (!d || job.data.target.kind !== 'group') continue
       const delivery = await store.delivery(d.code, d.topic)
       if (delivery?.state !== 'queued') continue
-      const to = await this.app.router.botForNode(delivery.node)
+      const to = await this.app.router.botForNode(delivery.node, (job.opts.priority ?? PRIORITY.normal) <= PRIORITY.urgent ? 'urgent' : 'normal')
       if (to === this.id || !(await store.aliveBots([to])).has(to)) continue
       await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
       // Only a send now safely queued there may leave here (the id may be taken by an old job).
@@ -335,7 +339,7 @@ export class BotRuntime {
       prefix: this.app.store.keys.bullPrefix,
       concurrency: 1,
       // Evenly spaced, not bursts: one send per (60 s / perMinute), as WeChat tolerates.
-      limiter: { max: 1, duration: Math.max(1, Math.floor(60_000 / pacing.perMinute)) },
+      limiter: { max: 1, duration: sendInterval(pacing.perMinute) },
     })
     worker.on('failed', (job, err) => { void this.onFailed(job, err) })
     worker.on('error', err => this.log.error('outbox.error', { err }))

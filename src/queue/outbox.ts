@@ -58,10 +58,25 @@ export class Outboxes {
     await this.queue(bot).add('send', job, { ...JOB_DEFAULTS, jobId: job.idem.replace(/:/g, '_'), priority })
   }
 
-  /** Sends waiting or running in an account's outbox: the router's measure of "busy". */
+  /** Sends waiting or running in an account's outbox. */
   async backlog(bot: string): Promise<number> {
     const c = await this.queue(bot).getJobCounts('waiting', 'prioritized', 'active', 'delayed')
     return Object.values(c).reduce((a, b) => a + b, 0)
+  }
+
+  /**
+   * What stands in front of a new send in an account's outbox: every send waiting or running,
+   * and those that would still go before an urgent post (approval requests, urgent posts, the
+   * send in flight). The fan-out planner's measure of how soon an account is free.
+   */
+  async load(bot: string): Promise<{ backlog: number; urgentBacklog: number }> {
+    const q = this.queue(bot)
+    const [c, ahead] = await Promise.all([
+      q.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
+      q.getCountsPerPriority([PRIORITY.approval, PRIORITY.urgent]),
+    ])
+    const backlog = (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.active ?? 0) + (c.delayed ?? 0)
+    return { backlog, urgentBacklog: (c.active ?? 0) + (ahead[PRIORITY.approval] ?? 0) + (ahead[PRIORITY.urgent] ?? 0) }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,74 @@
+/**
+ * The fan-out planner on real queues: posts spread over the accounts sitting in the groups,
+ * a logged-out account is passed over, urgent posts overtake routine ones, and no account
+ * sends faster than its pacing.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import { PRIORITY } from '../../src/queue/outbox.ts'
+import { botContactId } from '../../src/sim/world.ts'
+import type { SimDistrict } from '../../src/sim/district.ts'
+import { startDistrict, waitFor } from '../helpers.ts'
+
+let d: SimDistrict | undefined
+afterEach(async () => { await d?.close(); d = undefined })
+
+const YANGMU = ['yangmu-qinggang', 'yangmu-shimen', 'yangmu-heping'] // villages bot-north and bot-south both sit in
+function publicTopics(node: string): string[] { return d!.cfg.nodes.get(node)!.groups.filter(g => g.kind === 'public').map(g => g.topic) }
+
+describe('fan-out over accounts', () => {
+  it('spreads a node\'s posts over the accounts in its groups, and passes over a logged-out one', async () => {
+    d = await startDistrict()
+    const a = await d.app.publish({ node: 'yangmu-qinggang', author: CLI_AUTHOR, text: '测试：两个值守号分担发送' })
+    const byBot = (await d.store.deliveries(a.code)).map(x => x.bot).sort()
+    expect(byBot).toEqual(['bot-north', 'bot-south']) // two groups, one each, whatever the backlogs were
+
+    await d.stopBot('bot-north') // logged out: its heartbeat is gone
+    const b = await d.app.publish({ node: 'yangmu-qinggang', author: CLI_AUTHOR, text: '测试：北片值守号下线' })
+    expect((await d.store.deliveries(b.code)).map(x => x.bot)).toEqual(['bot-south', 'bot-south'])
+    await d.idle()
+    for (const topic of publicTopics('yangmu-qinggang')) expect(d.world.postsIn(topic, b.code)).toHaveLength(1)
+  })
+
+  it('reads an account\'s load from its outbox: all sends, and those that go before an urgent post', async () => {
+    d = await startDistrict()
+    await d.stopBot('bot-south') // its outbox keeps what is added
+    const add = (n: number, priority: number) => d!.outboxes.enqueue('bot-south', { idem: `load-${priority}-${n}`, target: { kind: 'group', topic: '青杠村村民群' }, text: `负载 ${n}` }, priority)
+    for (let i = 0; i < 3; i++) await add(i, PRIORITY.normal)
+    await add(0, PRIORITY.info)
+    await add(0, PRIORITY.urgent)
+    await add(0, PRIORITY.approval)
+    expect(await d.outboxes.load('bot-south')).toEqual({ backlog: 6, urgentBacklog: 2 })
+    // bot-north, logged in and idle, gets both posts of a routine notice; bot-south is logged out anyway.
+    const plan = await d.app.router.planPosts('yangmu-qinggang', publicTopics('yangmu-qinggang'))
+    expect([...plan.values()]).toEqual(['bot-north', 'bot-north'])
+  })
+
+  it('sends urgent posts before routine ones already waiting, evenly spaced at the account\'s pace', async () => {
+    d = await startDistrict({ pacing: { perMinute: 600, jitterMs: 0 } }) // one send per 100 ms
+    await d.stopBot('bot-north')
+    const topics = YANGMU.flatMap(publicTopics)
+    for (const [i, topic] of topics.entries()) {
+      await d.outboxes.enqueue('bot-north', { idem: `routine-${i}`, target: { kind: 'group', topic }, text: `例行通知 ${i}` }, PRIORITY.normal)
+    }
+    await d.outboxes.enqueue('bot-north', { idem: 'urgent-0', target: { kind: 'group', topic: topics[0] }, text: '紧急通知 0' }, PRIORITY.urgent)
+    await d.startBot('bot-north')
+    await d.idle()
+    const sent = d.world.transcript.filter(m => m.from === botContactId('bot-north') && /例行通知|紧急通知/.test(m.text))
+    expect(sent).toHaveLength(topics.length + 1)
+    expect(sent[0].text).toBe('紧急通知 0')
+    for (let i = 1; i < sent.length; i++) expect(sent[i].at - sent[i - 1].at, `gap before send ${i}`).toBeGreaterThanOrEqual(90)
+  })
+
+  it('an urgent notice published while routine posts queue reaches its groups first', async () => {
+    d = await startDistrict({ pacing: { perMinute: 300, jitterMs: 0 } }) // one send per 200 ms
+    const routine = []
+    for (const node of YANGMU) routine.push((await d.app.publish({ node, author: CLI_AUTHOR, text: `测试：例行 ${node}`, severity: 'normal' })).code)
+    const urgent = await d.app.publish({ node: 'yangmu-heping', author: CLI_AUTHOR, text: '测试：紧急', severity: 'urgent' })
+    await waitFor('the urgent notice in every group of 和平村', async () =>
+      (await d!.store.deliveries(urgent.code)).every(x => x.state === 'sent' || x.state === 'confirmed'))
+    const routineQueued = (await Promise.all(routine.map(c => d!.store.deliveries(c)))).flat().filter(x => x.state === 'queued')
+    expect(routineQueued.length).toBeGreaterThan(0) // it overtook them
+    await d.idle()
+  })
+})
