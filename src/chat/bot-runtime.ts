@@ -398,17 +398,21 @@ export class BotRuntime {
       }
       throw err
     }
-    await store.markSent(data.idem, this.id)
-    await this.health.recordSend(this.id, Date.now())
+    // The records of a send are independent of each other: written together, not one after another.
+    const at = Date.now()
+    const records: Promise<unknown>[] = [store.markSent(data.idem, this.id), this.health.recordSend(this.id, at)]
     if (this.strikes) {
       this.strikes = 0
-      await this.health.clearStrikes(this.id)
+      records.push(this.health.clearStrikes(this.id))
     }
     if (data.delivery && announcement) {
       const { code, topic } = data.delivery
-      const at = Date.now()
-      await store.patchDelivery(code, topic, ['sending', 'queued'], { state: 'sent', sentAt: at, members, bot: this.id })
-      if (announcement.ackRequired) await store.setLatestInGroup(topic, code, announcement.createdAt)
+      records.push(store.patchDelivery(code, topic, ['sending', 'queued'], { state: 'sent', sentAt: at, members, bot: this.id }))
+      if (announcement.ackRequired) records.push(store.setLatestInGroup(topic, code, announcement.createdAt))
+    }
+    await Promise.all(records)
+    if (data.delivery && announcement) {
+      const { code, topic } = data.delivery
       const node = this.app.groupOf(topic)?.node ?? ''
       await this.app.events.emit('sent', { announcement, code, topic, node, bot: this.id, at, members })
       if (wait) {
