@@ -11,14 +11,16 @@
  * 4. scoring of the few best candidate rumors: weighted overlap of the message with the
  *    rumor's claim, each example and the union of them (containment in both directions),
  *    plus URL evidence;
- * 5. decision: `reply` only when the score is high, the runner-up is far behind and the
- *    message is not itself a rebuttal/official notice; `suggest` (send to a curator) when it
- *    is plausible; otherwise `ignore`.
+ * 5. decision: `reply` only when the score is high, the runner-up is far behind, the
+ *    message is not itself a rebuttal/official notice and does not put another country in
+ *    place of the rumor's (entities.ts); `suggest` (send to a curator) when it is plausible;
+ *    otherwise `ignore`.
  *
  * Pure: no I/O, no clock.
  */
 import type { RumorEntry } from './library.ts';
 import { normalizeMessage, normalizeUrl, urlHost } from './normalize.ts';
+import { countriesIn, countryMismatch } from './entities.ts';
 
 /** What the bot does with a message. */
 export type RumorAction = 'reply' | 'suggest' | 'ignore';
@@ -247,6 +249,8 @@ interface IndexedRumor {
   urls: string[];
   /** Punctuation-free keys of its wordings (for negation-flip detection). */
   keys: string[];
+  /** Countries its wordings name (computed when it is first about to be replied with). */
+  countries?: Set<string>;
 }
 
 /** A message as the matcher sees it: its known features with weights, and its bigram sequence. */
@@ -637,6 +641,13 @@ export class RumorMatcher {
       } else if (negatesRumor(key, rumor.keys)) {
         action = 'suggest';
         reasons.push('negated claim');
+      } else if (!urlBacked) {
+        rumor.countries ??= countriesIn(rumor.keys);
+        const mismatch = countryMismatch(countriesIn(segments), rumor.countries);
+        if (mismatch) {
+          action = 'suggest';
+          reasons.push(`different country: ${mismatch.message} / ${mismatch.rumor}`);
+        }
       }
     }
     return { id: rumor.entry.id, score, action, rumor: rumor.entry, reasons };

@@ -99,3 +99,32 @@ describe('RumorMatcher retrieval', () => {
     expect(scored).toBeLessThanOrEqual(30);
   });
 });
+
+describe('RumorMatcher country mismatch', () => {
+  const entry: RumorEntry = {
+    id: 'X2', claim: '美国开始给每户人家免费寄口罩和消毒液', rebuttal: '没有这回事。',
+    examples: ['美国政府宣布给每户人家免费寄十只口罩和一瓶消毒液'], urls: [], category: 'epidemic', source: '',
+  };
+  const m = new RumorMatcher([...library, entry]);
+
+  it('still replies when the message names the rumor\'s country', () => {
+    expect(m.match('美国开始给每户人家免费寄口罩和消毒液了')).toMatchObject({ id: 'X2', action: 'reply' });
+  });
+
+  it('asks a curator when the message puts another country in its place', () => {
+    const r = m.match('英国开始给每户人家免费寄口罩和消毒液了');
+    expect(r).toMatchObject({ id: 'X2', action: 'suggest' });
+    expect(r.score).toBeGreaterThanOrEqual(REPLY_THRESHOLD);
+    expect(r.reasons).toContain('different country: 英国 / 美国');
+    expect(m.match('日本政府宣布给每户人家免费寄十只口罩和一瓶消毒液').action).toBe('suggest');
+  });
+
+  it('still replies when the message only adds a country or names none', () => {
+    expect(m.match('美国开始给每户人家免费寄口罩和消毒液，中国什么时候也寄').action).toBe('reply');
+    expect(m.match('开始给每户人家免费寄口罩和消毒液了')).toMatchObject({ id: 'X2', action: 'reply' });
+  });
+
+  it('does not apply to rumors that name no country', () => {
+    expect(m.match('【转发】喝高度白酒可以杀死新冠病毒，美国人都这么干')).toMatchObject({ id: 'T01', action: 'reply' });
+  });
+});
