@@ -18,6 +18,14 @@ export interface DistrictOptions {
   /** Key namespace; a fresh random one by default, removed again by `close()`. */
   ns?: string
   world?: WorldOptions
+  /**
+   * The accounts this process runs; all of the config's by default. Several processes can share
+   * one namespace (pass the same `ns`), each running some of the accounts; only one of them
+   * should `close()` without `keepKeys`.
+   */
+  bots?: string[]
+  /** Run the timers worker in this process (default true; one process of a namespace is enough). */
+  timers?: boolean
   /** Faster pacing than a real account may use (the simulation has no WeChat to anger). */
   pacing?: Partial<BotConfig['pacing']>
   log?: Logger
@@ -26,6 +34,8 @@ export interface DistrictOptions {
 
 export class SimDistrict {
   readonly runtimes = new Map<string, BotRuntime>()
+  /** How long `start` took to build the simulated WeChat and to log every account in (ms). */
+  readonly startup = { worldMs: 0, loginMs: 0 }
 
   get cfg(): CascadeConfig { return this.opts.cfg }
 
@@ -42,10 +52,13 @@ export class SimDistrict {
     const ns = opts.ns ?? `sim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
     const composed = compose({ cfg: opts.cfg, redisUrl: opts.redisUrl, ns, log: opts.log ?? silentLogger, now: opts.now })
     const { app } = composed
-    app.timers.start()
-    const world = new SimWorld(opts.cfg, opts.world)
+    if (opts.timers ?? true) app.timers.start()
+    const t0 = Date.now()
+    const world = new SimWorld(opts.cfg, opts.bots ? { ...opts.world, bots: opts.bots } : opts.world)
     const d = new SimDistrict(opts, composed, app.store, app.outboxes, app, world)
-    for (const bot of opts.cfg.bots.keys()) await d.startBot(bot, false)
+    d.startup.worldMs = Date.now() - t0
+    for (const bot of d.bots) await d.startBot(bot, false)
+    d.startup.loginMs = Date.now() - t0 - d.startup.worldMs
     return d
   }
 
@@ -65,6 +78,9 @@ export class SimDistrict {
     await ready
     return rt
   }
+
+  /** The accounts of this process. */
+  get bots(): string[] { return this.opts.bots ?? [...this.opts.cfg.bots.keys()] }
 
   async stopBot(bot: string): Promise<void> {
     await this.runtimes.get(bot)?.stop()
@@ -103,7 +119,7 @@ export class SimDistrict {
     const deadline = Date.now() + timeoutMs
     let quietSince = 0
     while (Date.now() < deadline) {
-      const backlog = (await Promise.all([...this.opts.cfg.bots.keys()].map(b => this.outboxes.backlog(b)))).reduce((a, b) => a + b, 0)
+      const backlog = (await Promise.all(this.bots.map(b => this.outboxes.backlog(b)))).reduce((a, b) => a + b, 0)
       if (backlog === 0) {
         quietSince ||= Date.now()
         if (Date.now() - quietSince >= quietMs) return

@@ -8,6 +8,7 @@
  * is mirrored into the other accounts' copies, as WeChat would show it to them.
  */
 import { FileBox } from 'file-box'
+import * as PUPPET from 'wechaty-puppet'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 import type { CascadeConfig, GroupConfig } from '../config/types.ts'
 import type { VillageHouseholds } from '../domain/households.ts'
@@ -32,6 +33,12 @@ export interface WorldOptions {
   villagersPerGroup?: [number, number]
   /** Residents in district and township public groups. */
   residentsPerGroup?: number
+  /**
+   * The accounts this world runs (a mocker each); all of the config's by default. A bot process
+   * of a bigger simulation holds only its own accounts; the groups and their members are the
+   * same in every process (same config and seed), so room and contact ids agree.
+   */
+  bots?: string[]
 }
 
 export interface SimGroup extends GroupConfig { node: string; roomId: string; members: string[] }
@@ -65,6 +72,11 @@ function rosterInTurns(v: VillageHouseholds): string[] {
 export function personContactId(person: string): string { return `wxid_p_${person}` }
 export function botContactId(bot: string): string { return `wxid_bot_${bot}` }
 
+/** A complete contact payload (what the mocker's createContact would make, without faker). */
+function contactPayload(id: string, name: string): PUPPET.payloads.Contact {
+  return { id, name, type: PUPPET.types.Contact.Individual, gender: PUPPET.types.ContactGender.Unknown, avatar: '', friend: true, phone: [], alias: undefined, star: false }
+}
+
 export class SimWorld {
   readonly mockers = new Map<string, Mocker>()
   readonly puppets = new Map<string, PuppetMock>()
@@ -77,12 +89,28 @@ export class SimWorld {
   private readonly random: () => number
   /** Villagers named so far per village with households. */
   private readonly villagersIn = new Map<string, number>()
+  /** Groups by room id (a bot's own post is looked up per message). */
+  private readonly byRoomId = new Map<string, SimGroup>()
+  /** Contact ids of the accounts serving each node. */
+  private readonly botsOfNode = new Map<string, string[]>()
+  /** Contact ids of everyone with a role (every account knows them). */
+  private readonly peopleIds: string[] = []
 
   constructor(readonly cfg: CascadeConfig, opts: WorldOptions = {}) {
     this.random = seeded(opts.seed ?? 20200128)
     const [minV, maxV] = opts.villagersPerGroup ?? [20, 40]
-    for (const person of cfg.people.values()) this.names.set(personContactId(person.id), person.name)
-    for (const bot of cfg.bots.values()) this.names.set(botContactId(bot.id), bot.name)
+    for (const person of cfg.people.values()) {
+      this.names.set(personContactId(person.id), person.name)
+      this.peopleIds.push(personContactId(person.id))
+    }
+    for (const bot of cfg.bots.values()) {
+      this.names.set(botContactId(bot.id), bot.name)
+      for (const node of bot.nodes) {
+        const list = this.botsOfNode.get(node) ?? []
+        list.push(botContactId(bot.id))
+        this.botsOfNode.set(node, list)
+      }
+    }
 
     let roomNo = 0
     let villagerNo = 0
@@ -103,14 +131,21 @@ export class SimWorld {
           }
           previous = members.slice(staff.length)
         }
-        this.groups.set(g.topic, { ...g, node: node.id, roomId: `${++roomNo}${1e7 + roomNo}@chatroom`, members })
+        const group: SimGroup = { ...g, node: node.id, roomId: `${++roomNo}${1e7 + roomNo}@chatroom`, members }
+        this.groups.set(g.topic, group)
+        this.byRoomId.set(group.roomId, group)
       }
     }
 
-    for (const bot of cfg.bots.keys()) this.buildMocker(bot)
+    for (const bot of opts.bots ?? cfg.bots.keys()) this.buildMocker(bot)
   }
 
-  /** A fresh mock puppet for one account, seeing the same contacts and groups (as after a restart). */
+  /**
+   * A fresh mock puppet for one account, seeing the same contacts and groups (as after a restart).
+   * Contacts and rooms are made from complete payloads: the mocker's own `createContact` /
+   * `createRoom` fill in random fields with faker and shuffle every known contact per room,
+   * which at thousands of members per account took seconds.
+   */
   buildMocker(bot: string): PuppetMock {
     const cfg = this.cfg
     const botCfg = cfg.bots.get(bot)
@@ -120,21 +155,30 @@ export class SimWorld {
     this.mockers.set(bot, mocker)
     this.puppets.set(bot, puppet)
     const self = botContactId(bot)
-    const inRooms = [...this.groups.values()].filter(g => botCfg.nodes.includes(g.node))
-    const contacts = new Set<string>([self, ...[...this.names.keys()].filter(id => id.startsWith('wxid_p_'))])
+    const serves = new Set(botCfg.nodes)
+    const inRooms = [...this.groups.values()].filter(g => serves.has(g.node))
+    const contacts = new Set<string>([self, ...this.peopleIds])
     for (const g of inRooms) {
       g.members.forEach(m => contacts.add(m))
       this.botsIn(g).forEach(b => contacts.add(b))
     }
-    for (const id of contacts) mocker.createContact({ id, name: this.names.get(id) ?? id })
-    for (const g of inRooms) mocker.createRoom({ id: g.roomId, topic: g.topic, memberIdList: [...new Set([...this.botsIn(g), ...g.members])] })
+    // Villagers get only their payload (what the puppet reads); the mock's contact object, an
+    // event emitter each, is made when one of them first says something (see `contact`).
+    for (const id of contacts) {
+      const payload = contactPayload(id, this.names.get(id) ?? id)
+      if (id.startsWith('wxid_v_')) mocker.cacheContactPayload.set(id, payload)
+      else mocker.ContactMock.create(payload)
+    }
+    for (const g of inRooms) {
+      mocker.RoomMock.create({ id: g.roomId, topic: g.topic, memberIdList: [...new Set([...this.botsIn(g), ...g.members])], adminIdList: [], avatar: '' })
+    }
     puppet.on('message', ({ messageId }) => this.onPuppetMessage(bot, mocker, messageId))
     return puppet
   }
 
   /** Contact ids of the accounts sitting in a group. */
   botsIn(g: SimGroup): string[] {
-    return [...this.cfg.bots.values()].filter(b => b.nodes.includes(g.node)).map(b => botContactId(b.id))
+    return this.botsOfNode.get(g.node) ?? []
   }
 
   /**
@@ -165,6 +209,17 @@ export class SimWorld {
     return s + GIVEN.slice(i, i + 2)
   }
 
+  /** The mock contact that says things in one account's world, made on first use. */
+  private contact(m: Mocker, id: string): ReturnType<Mocker['ContactMock']['load']> {
+    try {
+      return m.ContactMock.load(id)
+    } catch {
+      const payload = m.cacheContactPayload.get(id)
+      if (!payload) throw new Error(`no contact "${id}" in this account's world`)
+      return m.ContactMock.create(payload)
+    }
+  }
+
   puppet(bot: string): PuppetMock {
     const p = this.puppets.get(bot)
     if (!p) throw new Error(`no bot "${bot}" in this world`)
@@ -192,12 +247,13 @@ export class SimWorld {
     const payload = mocker.messagePayload(messageId) as { talkerId: string; roomId?: string; listenerId?: string; text?: string }
     const self = botContactId(bot)
     if (payload.talkerId !== self) return
-    const group = payload.roomId ? [...this.groups.values()].find(g => g.roomId === payload.roomId) : undefined
+    const group = payload.roomId ? this.byRoomId.get(payload.roomId) : undefined
     const text = payload.text ?? ''
     if (group) {
-      for (const [other, m] of this.mockers) {
-        if (other === bot || !m.cacheRoomPayload.has(group.roomId)) continue
-        m.ContactMock.load(self).say(text).to(m.RoomMock.load(group.roomId))
+      for (const other of this.botsIn(group)) {
+        const m = this.mockers.get(other.slice('wxid_bot_'.length))
+        if (other === self || !m || !m.cacheRoomPayload.has(group.roomId)) continue
+        this.contact(m, self).say(text).to(m.RoomMock.load(group.roomId))
       }
     }
     this.emit({ room: group?.topic, from: self, fromName: this.names.get(self) ?? bot, to: payload.listenerId, text, at: Date.now() })
@@ -210,7 +266,7 @@ export class SimWorld {
     this.emit({ room: topic, from: contactId, fromName: this.names.get(contactId) ?? contactId, text, at: Date.now() })
     for (const m of this.mockers.values()) {
       if (!m.cacheRoomPayload.has(g.roomId)) continue
-      m.ContactMock.load(contactId).say(text).to(m.RoomMock.load(g.roomId))
+      this.contact(m, contactId).say(text).to(m.RoomMock.load(g.roomId))
     }
   }
 
@@ -220,7 +276,7 @@ export class SimWorld {
     if (!m) throw new Error(`no bot "${bot}"`)
     if (!m.cacheContactPayload.has(contactId)) m.createContact({ id: contactId, name: this.names.get(contactId) ?? contactId })
     this.emit({ from: contactId, fromName: this.names.get(contactId) ?? contactId, to: botContactId(bot), text, at: Date.now() })
-    m.ContactMock.load(contactId).say(text).to(m.ContactMock.load(botContactId(bot)))
+    this.contact(m, contactId).say(text).to(m.ContactMock.load(botContactId(bot)))
   }
 
   /** A person sends a photo to a bot account in a DM. */
@@ -229,7 +285,7 @@ export class SimWorld {
     if (!m) throw new Error(`no bot "${bot}"`)
     this.emit({ from: contactId, fromName: this.names.get(contactId) ?? contactId, to: botContactId(bot), text: `[图片 ${name}]`, at: Date.now() })
     // A URL file box: the mock can store it (a buffer one cannot be serialised); nothing is fetched.
-    m.ContactMock.load(contactId).say(FileBox.fromUrl(`https://photos.invalid/${name}`, { name })).to(m.ContactMock.load(botContactId(bot)))
+    this.contact(m, contactId).say(FileBox.fromUrl(`https://photos.invalid/${name}`, { name })).to(m.ContactMock.load(botContactId(bot)))
   }
 
   /** Renames a contact in every account's view (anyone can rename themselves in WeChat). */
