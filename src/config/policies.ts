@@ -98,7 +98,10 @@ export function parsePolicies(r: Reader, nodeIds: ReadonlySet<string>): Policies
 /** A reminder after the escalation, or an auto-forward before the reminder, is a mistake worth naming. */
 function checkOrder(r: Reader, at: Path, p: ApprovalPolicy): void {
   if (p.escalateAfter < p.remindAfter) r.report([...at, 'escalateAfter'], `must not be less than remindAfter (${p.remindAfter})`)
-  if (p.autoForwardAfter !== null && p.autoForwardAfter < p.remindAfter) r.report([...at, 'autoForwardAfter'], `must not be less than remindAfter (${p.remindAfter}), or null to keep waiting`)
+  // 0 is its own case: the node takes notices unreviewed, nobody is asked or reminded.
+  if (p.autoForwardAfter !== null && p.autoForwardAfter !== 0 && p.autoForwardAfter < p.remindAfter) {
+    r.report([...at, 'autoForwardAfter'], `must not be less than remindAfter (${p.remindAfter}), or 0 to forward at once, or null to keep waiting`)
+  }
 }
 
 /** The policy that applies at a node for a severity: district defaults with the node's overrides. */

@@ -26,6 +26,15 @@ describe('policies.yaml', () => {
     expect(policyFor(cfg.policies, 'zengjia', 'normal').autoForwardAfter).toBeNull()
   })
 
+  it('takes autoForwardAfter 0 (forward at once, nobody asked) whatever the reminder times; a later auto-forward before the reminder is a mistake', async () => {
+    const cfg = await withPolicies('defaults:\n  normal: { remindAfter: 60, escalateAfter: 120, autoForwardAfter: 0 }\n')
+    expect(policyFor(cfg.policies, 'zhongzi', 'normal').autoForwardAfter).toBe(0)
+    const err = await withPolicies('defaults:\n  normal: { remindAfter: 60, escalateAfter: 120, autoForwardAfter: 5 }\n').catch(e => e)
+    expect((err as ConfigError).problems.map(p => `${p.path}: ${p.message}`)).toEqual([
+      'defaults.normal.autoForwardAfter: must not be less than remindAfter (60), or 0 to forward at once, or null to keep waiting',
+    ])
+  })
+
   it('names the file, line and what is allowed for each mistake', async () => {
     const err = await withPolicies('defaults:\n  urgent: { remindAfter: -1, escalateAftr: 3 }\n  critical: {}\nnodes:\n  nowhere: {}\n').catch(e => e)
     expect(err).toBeInstanceOf(ConfigError)
