@@ -389,9 +389,18 @@ export class Cascade {
     const text = relay.finalText ?? relay.text
     const node = this.node(relay.node)
     const topics = publicGroups(node).map(g => g.topic)
-    const plan = topics.length ? await this.router.planPosts(node.id, topics, this.lane(a)) : new Map<string, string>()
-    for (const topic of topics) await this.post(a, relay, topic, text, plan.get(topic))
-    for (const child of this.children(node.id)) await this.openRelay(a, relay, child, text)
+    if (topics.length) {
+      const plan = await this.router.planPosts(node.id, topics, this.lane(a))
+      try {
+        await Promise.all(topics.map(topic => this.post(a, relay, topic, text, plan.bots.get(topic))))
+      } finally {
+        plan.release()
+      }
+    }
+    // Children open side by side: a township's villages do not wait for the one before's subtree.
+    const opened = await Promise.allSettled(this.children(node.id).map(child => this.openRelay(a, relay, child, text)))
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
   }
 
   /** Urgent notices and retractions overtake queued routine posts (outbox priority). */

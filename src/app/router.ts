@@ -9,6 +9,12 @@ import { planFanout, sendInterval, type AccountLoad, type Lane } from '../domain
 import type { Outboxes } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
 
+/** Which account posts to which group; `release()` once the posts are queued. */
+export interface PostPlan {
+  bots: Map<string, string>
+  release(): void
+}
+
 export class Router {
   constructor(private readonly cfg: CascadeConfig, private readonly store: Store, private readonly outboxes: Outboxes) {}
 
@@ -21,18 +27,50 @@ export class Router {
    * Plans the posts to some of a node's groups: topic → account. One read of each candidate's
    * liveness and outbox, then every group placed (see planFanout). Config validation guarantees
    * at least one account serves every node with groups.
+   *
+   * Relays forward side by side, so plans overlap: the posts a plan placed count as its
+   * accounts' backlog for the plans made in this process until the caller has queued them and
+   * calls `release()` (they are in the outbox by then). A plan that reads an outbox just after
+   * those posts arrived and before the release counts them twice — a moment's overestimate.
    */
-  async planPosts(node: string, topics: readonly string[], lane: Lane = 'normal'): Promise<Map<string, string>> {
+  async planPosts(node: string, topics: readonly string[], lane: Lane = 'normal'): Promise<PostPlan> {
     const serving = this.botsServing(node)
     if (serving.length === 0) throw new Error(`no bot account serves node "${node}"`)
-    if (serving.length === 1) return new Map(topics.map(t => [t, serving[0]]))
-    const plan = planFanout(topics.map(topic => ({ topic, candidates: serving })), await this.loads(serving), lane)
-    return new Map(plan.posts.map(p => [p.topic, p.bot]))
+    if (serving.length === 1) return { bots: new Map(topics.map(t => [t, serving[0]])), release: () => undefined }
+    const loads = await this.loads(serving)
+    for (const [bot, l] of loads) {
+      const held = this.placed.get(bot)
+      if (held) { l.backlog += held.all; l.urgentBacklog += held.urgent }
+    }
+    const plan = planFanout(topics.map(topic => ({ topic, candidates: serving })), loads, lane)
+    for (const p of plan.posts) this.hold(p.bot, lane, +1)
+    let released = false
+    return {
+      bots: new Map(plan.posts.map(p => [p.topic, p.bot])),
+      release: () => {
+        if (released) return
+        released = true
+        for (const p of plan.posts) this.hold(p.bot, lane, -1)
+      },
+    }
   }
 
-  /** The account to post one more message to a node's groups. */
+  /** The account to post one more message to a node's groups (queued by the caller at once). */
   async botForNode(node: string, lane: Lane = 'normal'): Promise<string> {
-    return (await this.planPosts(node, [''], lane)).get('')!
+    const plan = await this.planPosts(node, [''], lane)
+    plan.release()
+    return plan.bots.get('')!
+  }
+
+  /** Posts placed by this process's plans and not yet queued, per account. */
+  private readonly placed = new Map<string, { all: number; urgent: number }>()
+
+  private hold(bot: string, lane: Lane, by: 1 | -1): void {
+    const h = this.placed.get(bot) ?? { all: 0, urgent: 0 }
+    h.all += by
+    if (lane === 'urgent') h.urgent += by
+    if (h.all === 0) this.placed.delete(bot)
+    else this.placed.set(bot, h)
   }
 
   /** The account to DM a person through, or undefined when they are bound to none. */

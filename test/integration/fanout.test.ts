@@ -41,7 +41,22 @@ describe('fan-out over accounts', () => {
     expect(await d.outboxes.load('bot-south')).toEqual({ backlog: 6, urgentBacklog: 2 })
     // bot-north, logged in and idle, gets both posts of a routine notice; bot-south is logged out anyway.
     const plan = await d.app.router.planPosts('yangmu-qinggang', publicTopics('yangmu-qinggang'))
-    expect([...plan.values()]).toEqual(['bot-north', 'bot-north'])
+    plan.release()
+    expect([...plan.bots.values()]).toEqual(['bot-north', 'bot-north'])
+  })
+
+  it('plans made side by side see each other\'s posts until those are queued', async () => {
+    d = await startDistrict()
+    const router = d.app.router
+    const first = await router.planPosts('yangmu-qinggang', ['t1', 't2', 't3'])
+    expect([...first.bots.values()]).toEqual(['bot-north', 'bot-south', 'bot-north'])
+    // Nothing is queued yet, but the first plan holds two posts on bot-north and one on bot-south.
+    const second = await router.planPosts('yangmu-shimen', ['u1'])
+    expect(second.bots.get('u1')).toBe('bot-south')
+    first.release()
+    second.release()
+    second.release() // twice is harmless
+    expect((await router.planPosts('yangmu-heping', ['v1'])).bots.get('v1')).toBe('bot-north')
   })
 
   it('sends urgent posts before routine ones already waiting, evenly spaced at the account\'s pace', async () => {
