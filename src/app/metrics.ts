@@ -58,9 +58,37 @@ export function defineMetric<D extends MetricDef>(def: D): D {
   return def
 }
 
+/** Stored series of a histogram's per-bucket counts (not cumulative; see Metrics.observe). */
+const BUCKET_IN = '_in'
+
+function leLabel(le: number): string { return le === Infinity ? '+Inf' : String(le) }
+
+/** Per-bucket counts → Prometheus's cumulative `le` buckets, every bound of every label set. */
+function cumulative(def: MetricDef, counted: { labels: Labels; value: number }[]): { labels: Labels; value: number }[] {
+  const bySet = new Map<string, { labels: Labels; counts: Map<string, number> }>()
+  for (const { labels: { le, ...rest }, value } of counted) {
+    const k = field('', rest)
+    const set = bySet.get(k) ?? { labels: rest, counts: new Map<string, number>() }
+    set.counts.set(le, (set.counts.get(le) ?? 0) + value)
+    bySet.set(k, set)
+  }
+  const out: { labels: Labels; value: number }[] = []
+  for (const { labels, counts } of bySet.values()) {
+    let total = 0
+    for (const le of [...def.buckets ?? [], Infinity].map(leLabel)) {
+      total += counts.get(le) ?? 0
+      out.push({ labels: sortedLabels({ ...labels, le }), value: total })
+    }
+  }
+  return out
+}
+
+function sortedLabels(labels: Labels): Labels {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)))
+}
+
 function field(series: string, labels: Labels): string {
-  const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)))
-  return `${series}|${JSON.stringify(sorted)}`
+  return `${series}|${JSON.stringify(sortedLabels(labels))}`
 }
 
 /** Writes metrics to Redis; cheap enough to call on every event. */
@@ -80,18 +108,21 @@ export class Metrics {
     await this.store.redis.hset(this.key, field(def.name, labels), value)
   }
 
-  /** Records one observation of a histogram (buckets are stored cumulative). */
+  /**
+   * Records one observation of a histogram: only the one bucket it falls in is counted
+   * (`<name>_in`), and `snapshot` makes the buckets cumulative, as Prometheus wants them — three
+   * fields written per observation instead of one per bucket (this runs on every post).
+   */
   async observe(def: MetricDef, labels: Labels, value: number): Promise<void> {
-    const tx = this.store.redis.multi()
-    for (const le of [...def.buckets ?? [], Infinity]) {
-      if (value <= le) tx.hincrby(this.key, field(`${def.name}_bucket`, { ...labels, le: le === Infinity ? '+Inf' : String(le) }), 1)
-    }
-    tx.hincrbyfloat(this.key, field(`${def.name}_sum`, labels), value)
-    tx.hincrby(this.key, field(`${def.name}_count`, labels), 1)
-    await tx.exec()
+    const le = [...def.buckets ?? [], Infinity].find(b => value <= b)!
+    await this.store.redis.multi()
+      .hincrby(this.key, field(`${def.name}${BUCKET_IN}`, { ...labels, le: leLabel(le) }), 1)
+      .hincrbyfloat(this.key, field(`${def.name}_sum`, labels), value)
+      .hincrby(this.key, field(`${def.name}_count`, labels), 1)
+      .exec()
   }
 
-  /** Every stored series: series name → label sets with their values. */
+  /** Every stored series: series name → label sets with their values (histogram buckets cumulative). */
   async snapshot(): Promise<Map<string, { labels: Labels; value: number }[]>> {
     const out = new Map<string, { labels: Labels; value: number }[]>()
     for (const [f, v] of Object.entries(await this.store.redis.hgetall(this.key))) {
@@ -101,6 +132,11 @@ export class Metrics {
       try { labels = JSON.parse(f.slice(bar + 1)) as Labels } catch { continue }
       const series = f.slice(0, bar)
       out.set(series, [...out.get(series) ?? [], { labels, value: Number(v) }])
+    }
+    for (const def of defined.values()) {
+      const counted = out.get(`${def.name}${BUCKET_IN}`)
+      out.delete(`${def.name}${BUCKET_IN}`)
+      if (def.kind === 'histogram' && counted) out.set(`${def.name}_bucket`, cumulative(def, counted))
     }
     return out
   }

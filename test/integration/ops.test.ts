@@ -115,7 +115,9 @@ describe('metrics', () => {
     expect(sentAfter).toBeGreaterThan(sentBefore)
     expect(metricValue(after, 'cascade_publish_to_group_seconds_count{tier="district"}')).toBe(1)
     expect(metricValue(after, 'cascade_publish_to_group_seconds_count{tier="township"}')).toBe(1)
-    expect(metricValue(after, 'cascade_publish_to_group_seconds_bucket{le="+Inf",tier="district"}')).toBe(1)
+    // Buckets are cumulative: the post took well under 10 s, so it is in every bucket from le=10 up.
+    for (const le of ['10', '30', '43200', '+Inf']) expect(metricValue(after, `cascade_publish_to_group_seconds_bucket{le="${le}",tier="district"}`), le).toBe(1)
+    expect(after).not.toContain('cascade_publish_to_group_seconds_in')
     expect(metricValue(after, 'cascade_approval_wait_seconds_count{decision="approved",tier="township"}')).toBe(1)
     expect(relay.state).toBe('pending')
     expect(metricValue(after, 'cascade_acknowledgments_total{tier="district"}')).toBe(1)
