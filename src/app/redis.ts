@@ -20,8 +20,13 @@ export function redisOptions(url: string): RedisOptions {
   }
 }
 
+/**
+ * The app's own connection (store, features). Auto-pipelining sends the commands issued in one
+ * tick in one write: a send's records, a fan-out's posts, a histogram's fields. It never
+ * reorders them, and nothing here uses blocking commands (BullMQ keeps its own connections).
+ */
 export function connectRedis(url: string): Redis {
-  return new Redis(redisOptions(url))
+  return new Redis({ ...redisOptions(url), enableAutoPipelining: true })
 }
 
 /** True when a Redis answers PING at the URL within the timeout. */
