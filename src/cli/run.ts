@@ -54,7 +54,7 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
 async function createPuppet(cfg: CascadeConfig, bot: BotConfig, log: Logger): Promise<{ puppet: Puppet; loginMock?: () => void }> {
   if (bot.puppet === 'wechaty-puppet-mock') {
     const { SimWorld } = await import('../sim/world.ts')
-    const world = new SimWorld(cfg)
+    const world = new SimWorld(cfg, { bots: [bot.id] }) // only this process's account
     log.warn('bot.simulated', { hint: 'this account runs on the mock puppet: a simulated WeChat, no real groups' })
     return { puppet: world.puppet(bot.id), loginMock: () => world.login(bot.id) }
   }
