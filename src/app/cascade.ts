@@ -392,7 +392,7 @@ export class Cascade {
     if (topics.length) {
       const plan = await this.router.planPosts(node.id, topics, this.lane(a))
       try {
-        await Promise.all(topics.map(topic => this.post(a, relay, topic, text, plan.bots.get(topic))))
+        await Promise.all(topics.map(topic => this.post(a, relay, topic, text, plan.bots.get(topic)).finally(() => plan.done(topic))))
       } finally {
         plan.release()
       }

@@ -9,9 +9,10 @@ import { planFanout, sendInterval, type AccountLoad, type Lane } from '../domain
 import type { Outboxes } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
 
-/** Which account posts to which group; `release()` once the posts are queued. */
+/** Which account posts to which group; `done(topic)` as each post is queued (or `release()` for all). */
 export interface PostPlan {
   bots: Map<string, string>
+  done(topic: string): void
   release(): void
 }
 
@@ -29,30 +30,30 @@ export class Router {
    * at least one account serves every node with groups.
    *
    * Relays forward side by side, so plans overlap: the posts a plan placed count as its
-   * accounts' backlog for the plans made in this process until the caller has queued them and
-   * calls `release()` (they are in the outbox by then). A plan that reads an outbox just after
-   * those posts arrived and before the release counts them twice — a moment's overestimate.
+   * accounts' backlog for the plans made in this process until the caller has queued each and
+   * calls `done(topic)` (it is in the outbox by then). A plan whose read of an outbox lands
+   * between a post's arrival there and its `done` counts it twice — a moment's overestimate.
    */
   async planPosts(node: string, topics: readonly string[], lane: Lane = 'normal'): Promise<PostPlan> {
     const serving = this.botsServing(node)
     if (serving.length === 0) throw new Error(`no bot account serves node "${node}"`)
-    if (serving.length === 1) return { bots: new Map(topics.map(t => [t, serving[0]])), release: () => undefined }
+    if (serving.length === 1) return { bots: new Map(topics.map(t => [t, serving[0]])), done: () => undefined, release: () => undefined }
     const loads = await this.loads(serving)
     for (const [bot, l] of loads) {
       const held = this.placed.get(bot)
       if (held) { l.backlog += held.all; l.urgentBacklog += held.urgent }
     }
     const plan = planFanout(topics.map(topic => ({ topic, candidates: serving })), loads, lane)
-    for (const p of plan.posts) this.hold(p.bot, lane, +1)
-    let released = false
-    return {
-      bots: new Map(plan.posts.map(p => [p.topic, p.bot])),
-      release: () => {
-        if (released) return
-        released = true
-        for (const p of plan.posts) this.hold(p.bot, lane, -1)
-      },
+    const bots = new Map(plan.posts.map(p => [p.topic, p.bot]))
+    const held = new Map(bots)
+    for (const bot of held.values()) this.hold(bot, lane, +1)
+    const done = (topic: string) => {
+      const bot = held.get(topic)
+      if (bot === undefined) return
+      held.delete(topic)
+      this.hold(bot, lane, -1)
     }
+    return { bots, done, release: () => { for (const topic of [...held.keys()]) done(topic) } }
   }
 
   /** The account to post one more message to a node's groups (queued by the caller at once). */

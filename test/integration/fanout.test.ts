@@ -53,8 +53,12 @@ describe('fan-out over accounts', () => {
     // Nothing is queued yet, but the first plan holds two posts on bot-north and one on bot-south.
     const second = await router.planPosts('yangmu-shimen', ['u1'])
     expect(second.bots.get('u1')).toBe('bot-south')
-    first.release()
-    second.release()
+    // Once bot-north's two posts are queued (done), bot-south holds the most.
+    first.done('t1')
+    first.done('t3')
+    const third = await router.planPosts('yangmu-shimen', ['w1'])
+    expect(third.bots.get('w1')).toBe('bot-north')
+    for (const p of [first, second, third]) p.release()
     second.release() // twice is harmless
     expect((await router.planPosts('yangmu-heping', ['v1'])).bots.get('v1')).toBe('bot-north')
   })
