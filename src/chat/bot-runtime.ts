@@ -54,6 +54,8 @@ const LOGOUT_PAUSE_WAIT_MS = 5_000
 const MOVABLE_STATES = ['waiting', 'prioritized', 'delayed'] as const
 /** Job states in which a moved send counts as safely queued at its new account. */
 const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active'])
+/** Longest that one account's posts stay reserved for an account taking some over (a crashed taker's lock expires). */
+const TAKE_OVER_LOCK_MS = 5000
 
 interface EchoWait { key: string; delivery: { code: string; topic: string }; echoed: boolean; sent: boolean }
 
@@ -72,6 +74,7 @@ export class BotRuntime {
   private loginResolvers: (() => void)[] = []
   /** Set by `stop()`: the logout that follows is ours, not WeChat's. */
   private stopping = false
+  private takingOver = false
   /** "Too frequent" answers in a row. */
   private strikes = 0
   private readonly health: BotHealth
@@ -134,6 +137,8 @@ export class BotRuntime {
     clearInterval(this.heartbeat)
     this.heartbeat = setInterval(() => {
       void this.app.store.heartbeat(this.id, (this.opts.heartbeatSeconds ?? 10) * 3).catch(err => this.log.warn('heartbeat.failed', { err }))
+      // Idle while another account's outbox grew (e.g. it is backing off): take some over.
+      void this.takeOver().catch(err => this.log.warn('takeover.failed', { err }))
     }, (this.opts.heartbeatSeconds ?? 10) * 1000)
     this.heartbeat.unref()
     if (this.worker) this.worker.resume()
@@ -158,8 +163,7 @@ export class BotRuntime {
 
   /**
    * Moves this account's waiting group posts to another live account serving the same node.
-   * The job keeps its idempotency key (and the send claim guards it), so a post that ends up in
-   * both outboxes — a crash between add and remove — is still posted once. Returns how many moved.
+   * Returns how many moved.
    */
   async failover(): Promise<number> {
     const store = this.app.store
@@ -172,21 +176,71 @@ export class BotRuntime {
       if (delivery?.state !== 'queued') continue
       const to = await this.app.router.botForNode(delivery.node, (job.opts.priority ?? PRIORITY.normal) <= PRIORITY.urgent ? 'urgent' : 'normal')
       if (to === this.id || !(await store.aliveBots([to])).has(to)) continue
-      await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
-      // Only a send now safely queued there may leave here (the id may be taken by an old job).
-      const there = await this.app.outboxes.queue(to).getJob(job.id ?? '')
-      if (!there || !QUEUED_STATES.has(await there.getState())) continue
-      await store.patchDelivery(d.code, d.topic, ['queued'], { bot: to })
-      try {
-        await job.remove()
-        moved++
-      } catch (err) {
-        this.log.warn('failover.keep', { idem: job.data.idem, err: err instanceof Error ? err.message : String(err) })
-      }
-      this.log.info('failover.moved', { idem: job.data.idem, to })
+      if (await this.movePost(job, to)) moved++
     }
     if (moved) this.log.warn('failover.done', { moved })
     return moved
+  }
+
+  /**
+   * When this account's outbox has run dry: takes over up to half of the waiting group posts of
+   * the busiest account that sits in groups with it (those that would go out last), so that
+   * both finish about together. The plan was made before anyone knew how the sends would go —
+   * an account may be slowed by WeChat's "too frequent", or plans made side by side may have
+   * loaded it more. One taker per account at a time (a short Redis lock). Returns how many moved.
+   */
+  async takeOver(): Promise<number> {
+    if (!this.loggedIn || this.stopping || this.takingOver) return 0
+    this.takingOver = true
+    try {
+      const mine = new Set(this.opts.bot.nodes)
+      const peers = [...this.app.cfg.bots.values()].filter(b => b.id !== this.id && b.nodes.some(n => mine.has(n))).map(b => b.id)
+      if (peers.length === 0 || await this.app.outboxes.backlog(this.id) > 0) return 0
+      const backlogs = await Promise.all(peers.map(p => this.app.outboxes.backlog(p)))
+      const busiest = backlogs.indexOf(Math.max(...backlogs))
+      const want = Math.floor(backlogs[busiest] / 2)
+      if (want < 1) return 0
+      const peer = peers[busiest]
+      const lock = `${this.app.store.keys.base}takeover:${peer}`
+      if (await this.app.store.redis.set(lock, this.id, 'PX', TAKE_OVER_LOCK_MS, 'NX') !== 'OK') return 0
+      try {
+        const waiting = (await this.app.outboxes.queue(peer).getJobs(['prioritized', 'waiting']))
+          .filter(j => j.data.delivery && j.data.target.kind === 'group' && mine.has(this.app.groupOf(j.data.target.topic)?.node ?? ''))
+          // Those that would go out last: lowest priority (highest number), then newest.
+          .sort((a, b) => (b.opts.priority ?? 0) - (a.opts.priority ?? 0) || b.timestamp - a.timestamp)
+        let moved = 0
+        for (const job of waiting.slice(0, want)) if (await this.movePost(job, this.id)) moved++
+        if (moved) this.log.info('takeover.done', { from: peer, moved })
+        return moved
+      } finally {
+        // Only our own lock (one that outlived TAKE_OVER_LOCK_MS may be another taker's by now).
+        await this.app.store.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, lock, this.id)
+      }
+    } finally {
+      this.takingOver = false
+    }
+  }
+
+  /**
+   * Moves one waiting group post to another account's outbox. The job keeps its idempotency key
+   * (and the send claim guards it), so a post that ends up in both outboxes — a crash between add
+   * and remove, or the old account taking it meanwhile — is still posted once. True when it left.
+   */
+  private async movePost(job: Job<SendJob>, to: string): Promise<boolean> {
+    const d = job.data.delivery!
+    await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
+    // Only a send now safely queued there may leave here (the id may be taken by an old job).
+    const there = await this.app.outboxes.queue(to).getJob(job.id ?? '')
+    if (!there || !QUEUED_STATES.has(await there.getState())) return false
+    await this.app.store.patchDelivery(d.code, d.topic, ['queued'], { bot: to })
+    try {
+      await job.remove()
+    } catch (err) {
+      this.log.warn('move.keep', { idem: job.data.idem, to, err: err instanceof Error ? err.message : String(err) })
+      return false
+    }
+    this.log.info('move.done', { idem: job.data.idem, to })
+    return true
   }
 
   /** Tells the district's ops group (its first staff group) through another logged-in account. */
@@ -345,6 +399,7 @@ export class BotRuntime {
       limiter: { max: 1, duration: sendInterval(pacing.perMinute) },
     })
     worker.on('failed', (job, err) => { void this.onFailed(job, err) })
+    worker.on('drained', () => { void this.takeOver().catch(err => this.log.warn('takeover.failed', { err })) })
     worker.on('error', err => this.log.error('outbox.error', { err }))
     return worker
   }

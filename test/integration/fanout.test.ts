@@ -9,6 +9,7 @@ import { PRIORITY } from '../../src/queue/outbox.ts'
 import { botContactId } from '../../src/sim/world.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { startDistrict, waitFor } from '../helpers.ts'
+import { startRuntime } from './ops-helpers.ts'
 
 let d: SimDistrict | undefined
 afterEach(async () => { await d?.close(); d = undefined })
@@ -89,5 +90,29 @@ describe('fan-out over accounts', () => {
     const routineQueued = (await Promise.all(routine.map(c => d!.store.deliveries(c)))).flat().filter(x => x.state === 'queued')
     expect(routineQueued.length).toBeGreaterThan(0) // it overtook them
     await d.idle()
+  })
+
+  it('an account whose outbox runs dry takes over half of a busier one\'s waiting posts in the groups they share, each posted once', async () => {
+    d = await startDistrict()
+    await d.stopBot('bot-south') // the plan puts every yangmu village post on bot-north
+    await startRuntime(d, 'bot-north', { pacing: { perMinute: 20, jitterMs: 0 } }) // one send per 3 s
+    const codes = []
+    for (const node of YANGMU) codes.push((await d.app.publish({ node, author: CLI_AUTHOR, text: `测试：接手 ${node}`, severity: 'normal' })).code)
+    const topics = YANGMU.flatMap(publicTopics)
+    expect(await d.outboxes.backlog('bot-north')).toBeGreaterThanOrEqual(topics.length - 1)
+    await d.startBot('bot-south') // starts idle: takes over what would go out last
+    await waitFor('bot-south taking over', async () => (await d!.outboxes.backlog('bot-south')) > 0 || d!.world.transcript.some(m => m.from === botContactId('bot-south') && m.text.includes('接手')))
+    await d.idle(30_000)
+    const byBot = new Map<string, number>()
+    for (const [i, node] of YANGMU.entries()) {
+      for (const topic of publicTopics(node)) {
+        const posts = d.world.postsIn(topic, codes[i])
+        expect(posts, topic).toHaveLength(1)
+        byBot.set(posts[0].from, (byBot.get(posts[0].from) ?? 0) + 1)
+        expect((await d.store.delivery(codes[i], topic))?.bot).toBe(posts[0].from.replace('wxid_bot_', ''))
+      }
+    }
+    expect(byBot.get(botContactId('bot-south'))).toBeGreaterThanOrEqual(2)
+    expect(byBot.get(botContactId('bot-north'))).toBeGreaterThanOrEqual(2)
   })
 })
