@@ -205,7 +205,8 @@ export class BotRuntime {
       if (await this.app.store.redis.set(lock, this.id, 'PX', TAKE_OVER_LOCK_MS, 'NX') !== 'OK') return 0
       try {
         const waiting = (await this.app.outboxes.queue(peer).getJobs(['prioritized', 'waiting']))
-          .filter(j => j.data.delivery && j.data.target.kind === 'group' && mine.has(this.app.groupOf(j.data.target.topic)?.node ?? ''))
+          // Groups of this account's nodes that it was found in at login.
+          .filter(j => j.data.delivery && j.data.target.kind === 'group' && this.rooms.has(j.data.target.topic))
           // Those that would go out last: lowest priority (highest number), then newest.
           .sort((a, b) => (b.opts.priority ?? 0) - (a.opts.priority ?? 0) || b.timestamp - a.timestamp)
         let moved = 0
