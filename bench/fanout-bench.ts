@@ -13,7 +13,7 @@
  *               `for (const room of rooms) await room.say(text)` over every group (each through
  *               one account sitting in it, in the bot process that holds that account).
  *   pacing on   60 messages/minute per account, jitter 0: how close to the ideal
- *               groups / (accounts × 1/s) the fan-out planner gets.
+ *               groups / (accounts × 1/s) the fan-out planner and take-over get.
  *
  * The table goes to stdout; with --json the last line of stdout is one JSON object with every
  * figure. --quick: a tenth of the groups (for development). --province-members N: members per
@@ -52,6 +52,14 @@ const PACING = option('pacing') ?? 'both'
 const PROVINCE_MEMBERS = Number(option('province-members') ?? 140)
 if (!['district', 'province', 'all'].includes(scaleArg)) {
   console.error(`--scale must be district, province or all (got "${scaleArg}")`)
+  process.exit(2)
+}
+if (!['off', 'on', 'both'].includes(PACING)) {
+  console.error(`--pacing must be off or on (got "${PACING}"); without it both runs are made`)
+  process.exit(2)
+}
+if (!Number.isInteger(PROVINCE_MEMBERS) || PROVINCE_MEMBERS < 1) {
+  console.error(`--province-members must be a whole number ≥ 1 (got "${option('province-members')}")`)
   process.exit(2)
 }
 
