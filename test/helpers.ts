@@ -1,10 +1,11 @@
 /** Shared set-up for integration tests: the demo district on a real Redis, in its own namespace. */
 import path from 'node:path'
+import { expect } from 'vitest'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/config/load.ts'
 import type { CascadeConfig } from '../src/config/types.ts'
 import { SimDistrict, type DistrictOptions } from '../src/sim/district.ts'
-import { personContactId } from '../src/sim/world.ts'
+import { personContactId, type WorldMessage } from '../src/sim/world.ts'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -41,6 +42,28 @@ export async function dm(d: SimDistrict, person: string, text: string, bot = d.h
   d.world.sayToBot(contact, bot, text)
   const reply = await waitFor(`a reply to ${person}'s "${text}"`, () => d.world.dmsTo(contact).slice(before).find(m => isReply(m.text)))
   return reply.text
+}
+
+/** The public groups of a node (where its notices are posted). */
+export function publicTopics(d: SimDistrict, node: string): string[] {
+  return d.cfg.nodes.get(node)!.groups.filter(g => g.kind === 'public').map(g => g.topic)
+}
+
+/**
+ * Checks that each node's notice (codes[i] published at nodes[i]) is in every one of its public
+ * groups exactly once, runs `check` on each post, and returns how many posts each bot account made.
+ */
+export async function postsByBot(d: SimDistrict, nodes: string[], codes: string[], check: (post: WorldMessage, code: string, topic: string) => Promise<void> | void = () => undefined): Promise<Map<string, number>> {
+  const byBot = new Map<string, number>()
+  for (const [i, node] of nodes.entries()) {
+    for (const topic of publicTopics(d, node)) {
+      const posts = d.world.postsIn(topic, codes[i])
+      expect(posts, topic).toHaveLength(1)
+      byBot.set(posts[0].from, (byBot.get(posts[0].from) ?? 0) + 1)
+      await check(posts[0], codes[i], topic)
+    }
+  }
+  return byBot
 }
 
 /** The code of the newest announcement. */

@@ -15,13 +15,12 @@ import { parseAck } from '../domain/ack.ts'
 import { parseCommand, USAGE, type Command } from '../domain/commands.ts'
 import { buildStatus, clock, renderStatus, stateZh, type StatusNode } from '../domain/status.ts'
 import { fill, type TemplateKey, type Templates } from '../domain/templates.ts'
-import { idPart, PRIORITY, type Outboxes, type SendJob } from '../queue/outbox.ts'
+import { idPart, laneOf, PRIORITY, type Outboxes, type SendJob } from '../queue/outbox.ts'
 import type { Timers } from '../queue/timers.ts'
 import type { Store } from '../store/store.ts'
 import { EventBus } from './events.ts'
 import { silentLogger, type Logger } from './log.ts'
 import { Router } from './router.ts'
-import type { Lane } from '../domain/fanout.ts'
 import { cancel, classify, correct, forwardCorrection, installCuration, schedulePolicyTimers, scheduledReply, TIMER, todo } from './curation.ts'
 import { parseWhen } from '../domain/commands.ts'
 
@@ -390,7 +389,7 @@ export class Cascade {
     const node = this.node(relay.node)
     const topics = publicGroups(node).map(g => g.topic)
     if (topics.length) {
-      const plan = await this.router.planPosts(node.id, topics, this.lane(a))
+      const plan = await this.router.planPosts(node.id, topics, laneOf(this.postPriority(a)))
       try {
         await Promise.all(topics.map(topic => this.post(a, relay, topic, text, plan.bots.get(topic)).finally(() => plan.done(topic))))
       } finally {
@@ -403,11 +402,9 @@ export class Cascade {
     if (failed) throw failed.reason
   }
 
-  /** Urgent notices and retractions overtake queued routine posts (outbox priority). */
-  private lane(a: Announcement): Lane { return a.severity === 'urgent' || a.type === 'cancel' ? 'urgent' : 'normal' }
-
+  /** Urgent notices and retractions overtake queued routine posts. */
   private postPriority(a: Announcement): number {
-    return this.lane(a) === 'urgent' ? PRIORITY.urgent : a.severity === 'info' ? PRIORITY.info : PRIORITY.normal
+    return a.severity === 'urgent' || a.type === 'cancel' ? PRIORITY.urgent : a.severity === 'info' ? PRIORITY.info : PRIORITY.normal
   }
 
   /** Opens the relay of a child node once: asks its curators and starts its policy timers. */
@@ -438,7 +435,7 @@ export class Cascade {
   /** Queues the post of an announcement to one group (once per group), on the planned account if given. */
   async post(a: Announcement, relay: Relay, topic: string, text: string, planned?: string): Promise<void> {
     const node = this.node(relay.node)
-    const bot = planned ?? await this.router.botForNode(node.id, this.lane(a))
+    const bot = planned ?? await this.router.botForNode(node.id, laneOf(this.postPriority(a)))
     const queued = await this.store.queueDelivery({ code: a.code, node: node.id, topic, state: 'queued', bot, queuedAt: this.now() })
     const owner = queued ? bot : (await this.store.delivery(a.code, topic))?.bot ?? bot
     const job: SendJob = {

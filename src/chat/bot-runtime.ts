@@ -25,7 +25,7 @@ import { silentLogger, type Logger } from '../app/log.ts'
 import type { BotConfig } from '../config/types.ts'
 import { clock } from '../domain/status.ts'
 import { sendInterval } from '../domain/fanout.ts'
-import { outboxName, PRIORITY, type SendJob, type SendTarget } from '../queue/outbox.ts'
+import { laneOf, outboxName, PRIORITY, type SendJob, type SendTarget } from '../queue/outbox.ts'
 import { backoffDelay, DEFAULT_BACKOFF, isTooFrequent, type BackoffPolicy } from './too-frequent.ts'
 
 export interface BotRuntimeOptions {
@@ -75,6 +75,8 @@ export class BotRuntime {
   /** Set by `stop()`: the logout that follows is ours, not WeChat's. */
   private stopping = false
   private takingOver = false
+  /** Accounts that sit in groups with this one (those it may take posts over from). */
+  private readonly peers: string[]
   /** "Too frequent" answers in a row. */
   private strikes = 0
   private readonly health: BotHealth
@@ -85,6 +87,8 @@ export class BotRuntime {
 
   constructor(private readonly opts: BotRuntimeOptions) {
     this.id = opts.bot.id
+    const mine = new Set(opts.bot.nodes)
+    this.peers = [...opts.app.cfg.bots.values()].filter(b => b.id !== this.id && b.nodes.some(n => mine.has(n))).map(b => b.id)
     this.log = (opts.log ?? silentLogger).child({ bot: this.id })
     this.health = new BotHealth(opts.app.store)
     this.wechaty = WechatyBuilder.build({ name: opts.bot.session, puppet: opts.puppet })
@@ -174,7 +178,7 @@ export class BotRuntime {
       if (!d || job.data.target.kind !== 'group') continue
       const delivery = await store.delivery(d.code, d.topic)
       if (delivery?.state !== 'queued') continue
-      const to = await this.app.router.botForNode(delivery.node, (job.opts.priority ?? PRIORITY.normal) <= PRIORITY.urgent ? 'urgent' : 'normal')
+      const to = await this.app.router.botForNode(delivery.node, laneOf(job.opts.priority ?? PRIORITY.normal))
       if (to === this.id || !(await store.aliveBots([to])).has(to)) continue
       if (await this.movePost(job, to)) moved++
     }
@@ -193,16 +197,14 @@ export class BotRuntime {
     if (!this.loggedIn || this.stopping || this.takingOver) return 0
     this.takingOver = true
     try {
-      const mine = new Set(this.opts.bot.nodes)
-      const peers = [...this.app.cfg.bots.values()].filter(b => b.id !== this.id && b.nodes.some(n => mine.has(n))).map(b => b.id)
+      const peers = this.peers
       if (peers.length === 0 || await this.app.outboxes.backlog(this.id) > 0) return 0
       const backlogs = await Promise.all(peers.map(p => this.app.outboxes.backlog(p)))
       const busiest = backlogs.indexOf(Math.max(...backlogs))
       const want = Math.floor(backlogs[busiest] / 2)
       if (want < 1) return 0
       const peer = peers[busiest]
-      const lock = `${this.app.store.keys.base}takeover:${peer}`
-      if (await this.app.store.redis.set(lock, this.id, 'PX', TAKE_OVER_LOCK_MS, 'NX') !== 'OK') return 0
+      if (!await this.app.store.lockTakeOver(peer, this.id, TAKE_OVER_LOCK_MS)) return 0
       try {
         const waiting = (await this.app.outboxes.queue(peer).getJobs(['prioritized', 'waiting']))
           // Groups of this account's nodes that it was found in at login.
@@ -214,8 +216,7 @@ export class BotRuntime {
         if (moved) this.log.info('takeover.done', { from: peer, moved })
         return moved
       } finally {
-        // Only our own lock (one that outlived TAKE_OVER_LOCK_MS may be another taker's by now).
-        await this.app.store.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, lock, this.id)
+        await this.app.store.unlockTakeOver(peer, this.id)
       }
     } finally {
       this.takingOver = false

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { Queue, type ConnectionOptions } from 'bullmq'
+import type { Lane } from '../domain/fanout.ts'
 
 export type SendTarget =
   | { kind: 'group'; topic: string }
@@ -23,6 +24,9 @@ export interface SendJob {
 
 /** Lower runs first: approval requests and urgent alerts before routine posts. */
 export const PRIORITY = { approval: 1, urgent: 2, reply: 3, normal: 5, info: 8 } as const
+
+/** Whether a send of this priority overtakes routine posts (the fan-out planner's lane). */
+export function laneOf(priority: number): Lane { return priority <= PRIORITY.urgent ? 'urgent' : 'normal' }
 
 export function outboxName(bot: string): string { return `outbox-${bot}` }
 

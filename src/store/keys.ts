@@ -33,6 +33,8 @@ export class Keys {
   /** The group a contact last spoke in, as one account saw it (routes their private messages). */
   spokeIn(bot: string, contactId: string) { return `${this.base}spoke:${bot}:${contactId}` }
   botAlive(bot: string) { return `${this.base}alive:${bot}` }
+  /** Held by an account taking over some of this account's waiting posts. */
+  takeOver(bot: string) { return `${this.base}takeover:${bot}` }
   /** Contact ids of all bot accounts (their own messages are not villagers'). */
   botContacts() { return `${this.base}botcontacts` }
   audit(code: string) { return `${this.base}audit:${code}` }

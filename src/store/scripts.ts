@@ -27,6 +27,15 @@ return {1, out}
 `
 
 /**
+ * deleteIfOwner — let go of a lock only if it is still ours (it may have expired and been taken).
+ * KEYS[1]  the lock; ARGV[1] its owner
+ */
+export const DELETE_IF_OWNER = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`
+
+/**
  * recordAck — one acknowledgment per member and announcement.
  * KEYS[1]  acks:<code> (hash member → JSON)
  * KEYS[2]  ackn:<code> (hash topic → count)

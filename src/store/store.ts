@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
-import { BEGIN_POST, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
+import { BEGIN_POST, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
 
 /** How long the group a contact last spoke in is remembered. */
 const SPOKE_IN_TTL_S = 30 * 24 * 3600
@@ -27,6 +27,7 @@ interface ScriptCommands {
   recordAck(acks: string, counts: string, member: string, rec: string, topic: string): Promise<number>
   setLatestIfNewer(key: string, code: string, at: string): Promise<number>
   beginPost(deliveries: string, cancelled: string, topic: string, now: string, expiresAt: string): Promise<string>
+  deleteIfOwner(key: string, owner: string): Promise<number>
 }
 
 export class Store {
@@ -39,6 +40,7 @@ export class Store {
     redis.defineCommand('recordAck', { numberOfKeys: 2, lua: RECORD_ACK })
     redis.defineCommand('setLatestIfNewer', { numberOfKeys: 1, lua: SET_LATEST_IF_NEWER })
     redis.defineCommand('beginPost', { numberOfKeys: 2, lua: BEGIN_POST })
+    redis.defineCommand('deleteIfOwner', { numberOfKeys: 1, lua: DELETE_IF_OWNER })
     this.lua = redis as unknown as ScriptCommands
   }
 
@@ -238,6 +240,15 @@ export class Store {
     if (bots.length === 0) return new Set()
     const vals = await this.redis.mget(bots.map(b => this.keys.botAlive(b)))
     return new Set(bots.filter((_, i) => vals[i] !== null))
+  }
+
+  /** One account at a time may take over some of `bot`'s waiting posts; the lock expires after `ms`. */
+  async lockTakeOver(bot: string, taker: string, ms: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.takeOver(bot), taker, 'PX', ms, 'NX')) === 'OK'
+  }
+
+  async unlockTakeOver(bot: string, taker: string): Promise<void> {
+    await this.lua.deleteIfOwner(this.keys.takeOver(bot), taker)
   }
 
   async addBotContact(contactId: string): Promise<void> {

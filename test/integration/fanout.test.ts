@@ -8,14 +8,14 @@ import { CLI_AUTHOR } from '../../src/app/cascade.ts'
 import { PRIORITY } from '../../src/queue/outbox.ts'
 import { botContactId } from '../../src/sim/world.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
-import { startDistrict, waitFor } from '../helpers.ts'
+import { postsByBot, publicTopics as topicsOf, startDistrict, waitFor } from '../helpers.ts'
 import { startRuntime } from './ops-helpers.ts'
 
 let d: SimDistrict | undefined
 afterEach(async () => { await d?.close(); d = undefined })
 
 const YANGMU = ['yangmu-qinggang', 'yangmu-shimen', 'yangmu-heping'] // villages bot-north and bot-south both sit in
-function publicTopics(node: string): string[] { return d!.cfg.nodes.get(node)!.groups.filter(g => g.kind === 'public').map(g => g.topic) }
+function publicTopics(node: string): string[] { return topicsOf(d!, node) }
 
 describe('fan-out over accounts', () => {
   it('spreads a node\'s posts over the accounts in its groups, and passes over a logged-out one', async () => {
@@ -103,15 +103,9 @@ describe('fan-out over accounts', () => {
     await d.startBot('bot-south') // starts idle: takes over what would go out last
     await waitFor('bot-south taking over', async () => (await d!.outboxes.backlog('bot-south')) > 0 || d!.world.transcript.some(m => m.from === botContactId('bot-south') && m.text.includes('接手')))
     await d.idle(30_000)
-    const byBot = new Map<string, number>()
-    for (const [i, node] of YANGMU.entries()) {
-      for (const topic of publicTopics(node)) {
-        const posts = d.world.postsIn(topic, codes[i])
-        expect(posts, topic).toHaveLength(1)
-        byBot.set(posts[0].from, (byBot.get(posts[0].from) ?? 0) + 1)
-        expect((await d.store.delivery(codes[i], topic))?.bot).toBe(posts[0].from.replace('wxid_bot_', ''))
-      }
-    }
+    const byBot = await postsByBot(d, YANGMU, codes, async (post, code, topic) => {
+      expect((await d!.store.delivery(code, topic))?.bot).toBe(post.from.replace('wxid_bot_', ''))
+    })
     expect(byBot.get(botContactId('bot-south'))).toBeGreaterThanOrEqual(2)
     expect(byBot.get(botContactId('bot-north'))).toBeGreaterThanOrEqual(2)
   })

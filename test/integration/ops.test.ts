@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI_AUTHOR } from '../../src/app/cascade.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
-import { startDistrict, waitFor } from '../helpers.ts'
+import { postsByBot, publicTopics as topicsOf, startDistrict, waitFor } from '../helpers.ts'
 import { metricValue, startApi, startRuntime, type Api } from './ops-helpers.ts'
 
 const TOKEN = 'test-token-7f3a'
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 const auth = { authorization: `Bearer ${TOKEN}` }
 const json = { 'content-type': 'application/json' }
-function publicTopics(node: string): string[] { return d.cfg.nodes.get(node)!.groups.filter(g => g.kind === 'public').map(g => g.topic) }
+function publicTopics(node: string): string[] { return topicsOf(d, node) }
 
 describe('HTTP API', () => {
   it('publishes and shows status only with the token', async () => {
@@ -179,15 +179,9 @@ describe('failover', () => {
     await waitFor('bot-north\'s first post', () => d.world.transcript.some(m => m.from === 'wxid_bot_bot-north' && m.text.includes('切换值守号')))
     await rt.wechaty.logout()
     await d.idle(30_000)
-    const byBot = new Map<string, number>()
-    for (const [i, node] of yangmu.entries()) {
-      for (const topic of publicTopics(node)) {
-        const posts = d.world.postsIn(topic, codes[i])
-        expect(posts, topic).toHaveLength(1)
-        byBot.set(posts[0].from, (byBot.get(posts[0].from) ?? 0) + 1)
-        expect((await d.store.delivery(codes[i], topic))?.state).toMatch(/sent|confirmed/)
-      }
-    }
+    const byBot = await postsByBot(d, yangmu, codes, async (_post, code, topic) => {
+      expect((await d.store.delivery(code, topic))?.state).toMatch(/sent|confirmed/)
+    })
     expect(byBot.get('wxid_bot_bot-south')).toBeGreaterThan(0)
     expect(await d.outboxes.backlog('bot-north')).toBe(0)
   })
