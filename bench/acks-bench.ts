@@ -57,7 +57,7 @@ function memberName(i: number): string { return `村民${String(i).padStart(6, '
 
 function benchBot(cfg: CascadeConfig): BotConfig {
   const villages = [...cfg.nodes.values()].filter(v => v.level === 'village').map(v => v.id)
-  return { id: BOT, name: '压测值守号', puppet: 'wechaty-puppet-mock', session: `.sessions/${BOT}`, nodes: villages, pacing: { perMinute: 6000, jitterMs: 0, dailyBudget: 1e9 }, file: 'bench' }
+  return { id: BOT, name: '压测值守号', nickname: '压测值守号', puppet: 'wechaty-puppet-mock', session: `.sessions/${BOT}`, nodes: villages, pacing: { perMinute: 6000, jitterMs: 0, dailyBudget: 1e9 }, file: 'bench' }
 }
 
 /** The village public groups, each with its villagers (`first`..`first+n` spread over them). */

@@ -26,6 +26,13 @@ export interface BotHealthRecord {
   backoffUntil?: number
   /** "Too frequent" answers in a row (reset by a successful send). */
   strikes: number
+  /** Last time the account was seen at work (messages since then are not dropped at a restart). */
+  seenAt?: number
+  /** Times the client re-initialised its session by itself, and the last time. */
+  relogins: number
+  reloginAt?: number
+  /** The last failure the process survived, and when. */
+  fault?: { at: number; what: string }
   /** The latest login QR payload, while it is fresh. */
   qr?: { payload: string; status: number; at: number }
 }
@@ -47,6 +54,28 @@ export class BotHealth {
       .hdel(this.key(bot), 'qr', 'qrStatus', 'qrAt')
       .exec()
   }
+
+  /** What is still missing since the last login (a group found late, a person re-bound). */
+  async recordMissing(bot: string, missing: { groups?: string[]; people?: string[] }): Promise<void> {
+    const fields: Record<string, string> = {}
+    if (missing.groups) fields.missingGroups = JSON.stringify(missing.groups)
+    if (missing.people) fields.missingPeople = JSON.stringify(missing.people)
+    if (Object.keys(fields).length) await this.set(bot, fields)
+  }
+
+  /** The client re-initialised its session by itself (a resume, not a new login). */
+  async recordRelogin(bot: string, at: number): Promise<void> {
+    await this.store.redis.hincrby(this.key(bot), 'relogins', 1)
+    await this.set(bot, { reloginAt: at })
+  }
+
+  /** A failure the process survived (an unhandled rejection in the client library, …). */
+  async recordFault(bot: string, at: number, what: string): Promise<void> {
+    await this.set(bot, { faultAt: at, fault: what.slice(0, 300) })
+  }
+
+  /** The account was at work at this time (each heartbeat, and at a stop). */
+  async recordSeen(bot: string, at: number): Promise<void> { await this.set(bot, { seenAt: at }) }
 
   async recordLogout(bot: string, at: number, reason: string): Promise<void> {
     await this.set(bot, { logoutAt: at, logoutReason: reason })
@@ -73,6 +102,8 @@ export class BotHealth {
       lastSendAt: num('lastSendAt'), loginAt: num('loginAt'), logoutAt: num('logoutAt'), logoutReason: h.logoutReason,
       missingGroups: list('missingGroups'), missingPeople: list('missingPeople'),
       backoffUntil: num('backoffUntil'), strikes: num('strikes') ?? 0,
+      seenAt: num('seenAt'), relogins: num('relogins') ?? 0, reloginAt: num('reloginAt'),
+      fault: h.fault ? { at: num('faultAt') ?? 0, what: h.fault } : undefined,
       qr: h.qr && qrAt !== undefined && now - qrAt < QR_TTL_MS ? { payload: h.qr, status: num('qrStatus') ?? 0, at: qrAt } : undefined,
     }
   }

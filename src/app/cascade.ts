@@ -5,9 +5,10 @@
  * Chat handlers call `handleInbound` and get back the replies to send; everything the bots
  * say goes through the outbox queues (`Outboxes`), so pacing and idempotency hold for all sends.
  */
+import { randomBytes } from 'node:crypto'
 import type { CascadeConfig, GroupKind, NodeConfig } from '../config/types.ts'
 import {
-  decideRelay, forwards, newAnnouncementCode, newInviteCode,
+  decideRelay, forwards, newAnnouncementCode, newInviteCode, newPersonalCode,
   type Announcement, type AnnouncementStatus, type AutoReason, type AnnouncementType, type Decision, type Relay, type Severity,
 } from '../domain/announcement.ts'
 import { policyFor } from '../config/policies.ts'
@@ -28,6 +29,8 @@ import { parseWhen } from '../domain/commands.ts'
 export const ACK_WINDOW_MS = 72 * 3600 * 1000
 /** How long the bot accounts' contact ids are cached (they change only at a login). */
 export const BOT_CONTACTS_TTL_MS = 5_000
+/** Wrong invite or personal codes one contact may send per day; after that they get no answer. */
+const MAX_WRONG_CODES_PER_DAY = 5
 /** Invite codes expire after this long unless `cascade invite --ttl` says otherwise. */
 export const INVITE_TTL_HOURS = 72
 /** Author id used for announcements published by ops from the command line. */
@@ -194,26 +197,58 @@ export class Cascade {
     return parts.join('、') || '无'
   }
 
+  /** Wrong codes a contact may send per day before its codes are no longer even checked. */
+  private async tooManyWrongCodes(msg: Inbound, wrong: boolean): Promise<boolean> {
+    const key = `${this.store.keys.base}bindfail:${msg.bot}:${msg.contactId}`
+    if (!wrong) return Number(await this.store.redis.get(key) ?? 0) >= MAX_WRONG_CODES_PER_DAY
+    const n = await this.store.redis.incr(key)
+    if (n === 1) await this.store.redis.expire(key, 24 * 3600)
+    return n > MAX_WRONG_CODES_PER_DAY
+  }
+
   private async redeem(msg: Inbound, invite: string): Promise<string[]> {
+    if (await this.tooManyWrongCodes(msg, false)) return []
     const person = await this.store.takeInvite(invite)
     if (!person) {
       this.log.info('invite.rejected', { bot: msg.bot })
-      return [this.t('bind_bad')]
+      return await this.tooManyWrongCodes(msg, true) ? [] : [this.t('bind_bad')]
     }
     await this.store.bind(msg.bot, msg.contactId, person)
     await this.store.audit('bindings', { kind: 'bind', actor: person, at: this.now(), bot: msg.bot })
     this.log.info('invite.redeemed', { bot: msg.bot, person })
-    const replies = [this.t('bind_ok', { name: this.personName(person), roles: this.rolesText(person) })]
-    // Approval requests that could not reach this person before they were bound go out now.
+    // The person's own key to their role after WeChat gives new ids (see rebind).
+    const personal = newPersonalCode(randomBytes(12))
+    await this.store.setPersonalCode(person, personal)
+    return [this.t('bind_ok', { name: this.personName(person), roles: this.rolesText(person) }), this.t('personal_code', { code: personal }), ...await this.askPending(person)]
+  }
+
+  /** Approval requests that could not reach this person before they were bound go out now. */
+  private async askPending(person: string): Promise<string[]> {
     const pending = await this.pendingFor(person)
-    if (pending.length) {
-      replies.push(this.t('bind_pending', { count: pending.length }))
-      for (const { code, node } of pending) {
-        const [a, relay] = [await this.store.announcement(code), await this.store.relay(code, node)]
-        if (a && relay?.state === 'pending') await this.requestApproval(a, relay, person)
-      }
+    if (!pending.length) return []
+    for (const { code, node } of pending) {
+      const [a, relay] = [await this.store.announcement(code), await this.store.relay(code, node)]
+      if (a && relay?.state === 'pending') await this.requestApproval(a, relay, person)
     }
-    return replies
+    return [this.t('bind_pending', { count: pending.length })]
+  }
+
+  /**
+   * A personal code sent in a DM: binds this contact to the code's person again (after a WeChat
+   * login that gave new contact ids, when the remark was not kept). Names are never consulted.
+   */
+  private async rebind(msg: Inbound, code: string): Promise<string[]> {
+    if (await this.tooManyWrongCodes(msg, false)) return []
+    const person = await this.store.personOfCode(code)
+    if (!person || !this.cfg.people.has(person)) {
+      this.log.info('rebind.rejected', { bot: msg.bot })
+      return await this.tooManyWrongCodes(msg, true) ? [] : [this.t('rebind_bad')]
+    }
+    await this.store.bind(msg.bot, msg.contactId, person)
+    await this.store.audit('bindings', { kind: 'rebind', actor: person, at: this.now(), bot: msg.bot })
+    this.log.info('person.rebound', { bot: msg.bot, person, by: 'personal-code' })
+    await this.events.emit('rebound', { bot: msg.bot, person })
+    return [this.t('rebind_ok', { name: this.personName(person), roles: this.rolesText(person) }), ...await this.askPending(person)]
   }
 
   /** Relays pending at the nodes this person approves for. */
@@ -243,6 +278,9 @@ export class Cascade {
     if (msg.topic && !(await this.botContacts()).has(msg.contactId)) await this.store.noteSpeaker(msg.bot, msg.contactId, msg.topic)
     const cmd = parseCommand(msg.text)
     if (!msg.topic && cmd?.kind === 'bind') return this.redeem(msg, cmd.invite)
+    if (!msg.topic && cmd?.kind === 'rebind') return this.rebind(msg, cmd.personal)
+    // A personal code typed in a group is never acted on (and never echoed back).
+    if (msg.topic && cmd?.kind === 'rebind') return []
     const person = await this.store.personOf(msg.bot, msg.contactId)
     if (cmd && cmd.kind !== 'bind') {
       if (person) {
@@ -286,7 +324,7 @@ export class Cascade {
   private async execute(person: string, cmd: Command): Promise<string[]> {
     switch (cmd.kind) {
       case 'help': return [this.helpText(person)]
-      case 'bind': return [this.t('bind_bad')]
+      case 'bind': case 'rebind': return [this.t('bind_bad')]
       case 'malformed': return [this.t('malformed', { usage: USAGE[cmd.verb] })]
       case 'publish': case 'drill': case 'schedule': {
         const origin = this.rolesOf(person).publisher[0]

@@ -21,6 +21,8 @@ export interface CascadeEvents {
   /** A member's acknowledgment was recorded (first time only). */
   ack: { code: string; topic: string; contactId: string; name: string; at: number }
   /** Any send of an account finished: for metrics. */
+  /** A person proved who they are with their personal code and was bound to a new contact. */
+  'rebound': { bot: string; person: string }
   'send-done': { bot: string; outcome: 'sent' | 'duplicate' | 'failed' | 'backoff' }
 }
 

@@ -112,6 +112,12 @@ export async function readiness(app: Cascade): Promise<{ ready: boolean; redis: 
       lastSendAt: iso(r.lastSendAt), lastSendAgoSeconds: r.lastSendAt === undefined ? null : Math.round((now - r.lastSendAt) / 1000),
       loginAt: iso(r.loginAt), logoutAt: iso(r.logoutAt), logoutReason: r.logoutReason ?? null,
       missingGroups: r.missingGroups, missingPeople: r.missingPeople,
+      hints: [
+        ...r.missingGroups.length ? [`${r.missingGroups.length} 个群未找到：网页版微信只列出“保存到通讯录”的群，请在手机上把这些群保存到通讯录`] : [],
+        ...r.missingPeople.length ? [`${r.missingPeople.length} 人需重新绑定：请他们私聊本号发送个人识别码`] : [],
+      ],
+      relogins: r.relogins, reloginAt: iso(r.reloginAt),
+      lastFault: r.fault ? { at: iso(r.fault.at), what: r.fault.what } : null,
       backoffUntil: r.backoffUntil !== undefined && r.backoffUntil > now ? iso(r.backoffUntil) : null,
       qrWaiting: r.qr !== undefined,
     }

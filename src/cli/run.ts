@@ -30,10 +30,12 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   const { app } = composed
   if (withTimers) app.timers.start()
   await mkdir(path.dirname(path.resolve(bot.session)), { recursive: true })
-
-  const { puppet, loginMock } = await createPuppet(cfg, bot, log)
-  const rt = new BotRuntime({ app, bot, puppet, connection: bullConnection(url), log })
   const health = new BotHealth(app.store)
+
+  let rt: BotRuntime | undefined
+  const { puppet, loginMock } = await createPuppet(cfg, bot, log, await messagesFloor(health, bot.id), () => rt?.noteRelogin())
+  rt = new BotRuntime({ app, bot, puppet, connection: bullConnection(url), log })
+  keepAliveOnClientFaults(health, bot.id, log)
   rt.wechaty.on('scan', (qrcode, status) => {
     void health.recordQr(bot.id, qrcode, status, Date.now()).catch(err => log.warn('qrcode.store-failed', { err }))
     void showQr(qrcode, status, bot, log)
@@ -44,27 +46,48 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   loginMock?.()
   log.info('bot.started', { puppet: bot.puppet, session: bot.session })
 
+  const runtime = rt
   return untilSignal(log, async () => {
     await closeServer(server)
-    await rt.stop()
+    await runtime.stop()
     await composed.close()
   })
 }
 
-async function createPuppet(cfg: CascadeConfig, bot: BotConfig, log: Logger): Promise<{ puppet: Puppet; loginMock?: () => void }> {
+/** Messages older than this many hours are not replayed after a restart, however long it was down. */
+const REPLAY_LIMIT_HOURS = 6
+
+/**
+ * From when messages are taken after a (re)start: the last time this account was seen at work,
+ * so that a curator's answer sent while the process was down is not dropped.
+ */
+async function messagesFloor(health: BotHealth, bot: string): Promise<number | undefined> {
+  const seen = (await health.read(bot)).seenAt
+  return seen === undefined ? undefined : Math.max(seen, Date.now() - REPLAY_LIMIT_HOURS * 3600_000)
+}
+
+/**
+ * The WeChat client libraries reject promises nobody handles (a message without an id, a login
+ * refused, …). Such a rejection must not end an account's process: it is logged and shown in
+ * /readyz (`lastFault`). A thrown exception (a real crash) still ends it.
+ */
+function keepAliveOnClientFaults(health: BotHealth, bot: string, log: Logger): void {
+  process.on('unhandledRejection', reason => {
+    log.error('process.unhandled-rejection', { err: reason })
+    const what = reason instanceof Error ? reason.message : String(reason)
+    void health.recordFault(bot, Date.now(), what).catch(() => undefined)
+  })
+}
+
+async function createPuppet(cfg: CascadeConfig, bot: BotConfig, log: Logger, since: number | undefined, onRelogin: () => void): Promise<{ puppet: Puppet; loginMock?: () => void }> {
   if (bot.puppet === 'wechaty-puppet-mock') {
     const { SimWorld } = await import('../sim/world.ts')
     const world = new SimWorld(cfg, { bots: [bot.id] }) // only this process's account
     log.warn('bot.simulated', { hint: 'this account runs on the mock puppet: a simulated WeChat, no real groups' })
     return { puppet: world.puppet(bot.id), loginMock: () => world.login(bot.id) }
   }
-  // wechat4u installs a global uncaughtException handler that swallows every crash: import it
-  // only here, and take that handler away again so that a crash is a crash.
-  const before = new Set(process.listeners('uncaughtException'))
-  const { PuppetWechat4u } = await import('wechaty-puppet-wechat4u')
-  const puppet = new PuppetWechat4u() as unknown as Puppet
-  for (const l of process.listeners('uncaughtException')) if (!before.has(l)) process.off('uncaughtException', l)
-  return { puppet }
+  const { createWechat4uPuppet } = await import('../chat/wechat4u.ts')
+  return { puppet: await createWechat4uPuppet({ log, messagesSince: () => since, onRelogin }) }
 }
 
 async function showQr(qrcode: string, status: number, bot: BotConfig, log: Logger): Promise<void> {

@@ -487,6 +487,7 @@ function checkPersonRefs(r: Reader, nodes: Map<string, ParsedNode>, people: Pars
 const BOT_FIELDS: Fields = {
   id: { required: true, hint: 'a slug such as bot-north' },
   name: { required: true, hint: 'the account’s display name' },
+  nickname: { hint: 'the account’s WeChat nickname as members see it (default: name); other accounts in a shared group recognise it by this' },
   puppet: { required: true, hint: PUPPETS.join(', ') },
   session: { hint: 'where the login session is kept, default .sessions/<id>' },
   nodes: { required: true, hint: 'the ids of the nodes whose groups this account sits in' },
@@ -528,6 +529,7 @@ function parseBot(r: Reader): BotConfig | undefined {
   const bot = {
     id: id ?? '',
     name: r.string(obj, [], 'name') ?? '',
+    nickname: r.string(obj, [], 'nickname') ?? r.string(obj, [], 'name') ?? '',
     puppet: r.oneOf(obj, [], 'puppet', PUPPETS) ?? PUPPETS[0],
     session: r.string(obj, [], 'session') ?? `.sessions/${id}`,
     nodes,

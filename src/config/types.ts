@@ -66,6 +66,12 @@ export interface BotConfig {
   id: string
   /** Display name of the account, for logs and ops. */
   name: string
+  /**
+   * The account's WeChat nickname as members of its groups see it (default: `name`). Web-WeChat
+   * contact ids are per viewing account, so the other accounts in a shared group are recognised
+   * by it and left out of member counts and handlers (docs/ARCHITECTURE.md, "Identity").
+   */
+  nickname: string
   puppet: PuppetName
   /** Where the login session is kept (Wechaty memory card name; a volume in Docker). */
   session: string

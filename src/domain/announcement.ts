@@ -124,3 +124,16 @@ export function newInviteCode(random: () => number = Math.random): string {
 
 export const ANNOUNCEMENT_CODE_RE = /^[A-Z][A-Z0-9]{3}$/
 export const INVITE_CODE_RE = /^[A-Z0-9]{4}-?[A-Z0-9]{4}$/
+export const PERSONAL_CODE_RE = /^[A-Z0-9]{4}-?[A-Z0-9]{4}-?[A-Z0-9]{4}$/
+
+/**
+ * A person's own code, e.g. `K7P2-QX9M-4TRW`, given once at binding (12 characters, ~59 bits
+ * from the caller's cryptographic source): after WeChat gives new contact ids, the person proves who they
+ * are by sending it. Only its hash is stored.
+ */
+export function newPersonalCode(bytes: Uint8Array): string {
+  if (bytes.length < 12) throw new Error('a personal code needs 12 random bytes')
+  let code = ''
+  for (const b of bytes.subarray(0, 12)) code += CODE_ALPHABET[b % CODE_ALPHABET.length]
+  return `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`
+}

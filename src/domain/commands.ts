@@ -4,7 +4,7 @@
  * Commands start with a Chinese verb; the code and the rest may be separated by spaces or a colon:
  * `通过 A7K2`, `驳回：A7K2 与本村无关`, `修改 A7K2 新的正文`, `进度 a7k2`.
  */
-import { ANNOUNCEMENT_CODE_RE, INVITE_CODE_RE, type Severity } from './announcement.ts'
+import { ANNOUNCEMENT_CODE_RE, INVITE_CODE_RE, PERSONAL_CODE_RE, type Severity } from './announcement.ts'
 import { normalizeChat, stripMentions } from './text.ts'
 
 export type Command =
@@ -14,6 +14,8 @@ export type Command =
   | { kind: 'edit'; code: string; text: string }
   | { kind: 'progress'; code: string }
   | { kind: 'bind'; invite: string }
+  /** A personal code (given at the first binding) that restores a binding after WeChat gave new ids. */
+  | { kind: 'rebind'; personal: string }
   | { kind: 'help' }
   | { kind: 'todo' }
   | { kind: 'classify'; code: string; category: string }
@@ -67,6 +69,7 @@ export function parseCommand(raw: string): Command | undefined {
   if (quote) return parseQuoteReply(quote[1], quote[2])
   const head = stripMentions(normalizeChat(raw))
   if (INVITE_CODE_RE.test(head.toUpperCase())) return { kind: 'bind', invite: normalizeInvite(head) }
+  if (PERSONAL_CODE_RE.test(head.toUpperCase())) return { kind: 'rebind', personal: normalizePersonalCode(head) }
   // Verbs and codes are read from the normalized text; free text (正文, 理由) keeps the
   // curator's own characters, full-width punctuation and line breaks included.
   const text = stripMentions(raw.trim())
@@ -91,6 +94,7 @@ export function parseCommand(raw: string): Command | undefined {
     }
     case '绑定': {
       const invite = args.toUpperCase()
+      if (PERSONAL_CODE_RE.test(invite)) return { kind: 'rebind', personal: normalizePersonalCode(invite) }
       return INVITE_CODE_RE.test(invite) ? { kind: 'bind', invite: normalizeInvite(invite) } : { kind: 'malformed', verb, problem: 'code' }
     }
   }
@@ -105,6 +109,12 @@ export function parseCommand(raw: string): Command | undefined {
     case '更正': return rest ? { kind: 'update', code, text: rest } : { kind: 'malformed', verb, problem: 'text' }
     case '撤回': return rest ? { kind: 'cancel', code, reason: rest } : { kind: 'malformed', verb, problem: 'reason' }
   }
+}
+
+/** `k7p2qx9m4trw` and `K7P2-QX9M-4TRW` are the same personal code. */
+export function normalizePersonalCode(text: string): string {
+  const bare = text.toUpperCase().replace(/[^A-Z0-9]/g, '')
+  return `${bare.slice(0, 4)}-${bare.slice(4, 8)}-${bare.slice(8, 12)}`
 }
 
 /** `k7p2qx9m` and `K7P2-QX9M` are the same invite. */

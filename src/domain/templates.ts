@@ -22,6 +22,9 @@ export const TEMPLATE_KEYS = {
   bind_ok: ['name', 'roles'],
   bind_bad: [],
   bind_pending: ['count'],
+  personal_code: ['code'],
+  rebind_ok: ['name', 'roles'],
+  rebind_bad: [],
   malformed: ['usage'],
   help: ['commands'],
   internal_error: [],
@@ -100,6 +103,8 @@ export const TEMPLATE_KEYS = {
   rumor_broadcast_ok: ['id', 'code'],
   // ── ops (issue 7): an account logged out, told to the district's ops group ──
   ops_bot_logged_out: ['name', 'bot', 'time', 'backlog', 'moved'],
+  ops_groups_missing: ['name', 'bot', 'count', 'topics'],
+  staff_rebind_needed: ['name', 'people'],
   // ── households and coverage (issue 4) ──
   coverage_deadline_worker: ['code', 'village', 'grid', 'covered', 'total', 'missing', 'households'],
   coverage_deadline_worker_done: ['code', 'village', 'grid', 'total'],

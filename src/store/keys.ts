@@ -26,6 +26,8 @@ export class Keys {
   /** The latest acknowledgment-required announcement posted in a group. */
   latestInGroup(topic: string) { return `${this.base}latest:${topic}` }
   invite(code: string) { return `${this.base}invite:${code}` }
+  /** A personal code's hash → person id. */
+  personalCode(hash: string) { return `${this.base}personal:${hash}` }
   /** personId bound to a contact of one bot account. */
   contactBinding(bot: string, contactId: string) { return `${this.base}bind:${bot}:${contactId}` }
   /** bot id → contact id, for one person. */

@@ -2,6 +2,7 @@
  * Cascade's domain state in Redis: announcements, relays, deliveries, acknowledgments,
  * invites and bindings. Every change that two actors could race on is one atomic step.
  */
+import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
@@ -11,6 +12,10 @@ import { BEGIN_POST, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_
 const SPOKE_IN_TTL_S = 30 * 24 * 3600
 /** How long a send claim is kept: longer than any announcement stays relevant. */
 const SEND_CLAIM_TTL_S = 14 * 24 * 3600
+/** Field of `person:<id>` holding the hash of the person's personal code (bot ids cannot contain '#'). */
+const PERSONAL_CODE_FIELD = '#personal'
+
+function personalCodeHash(code: string): string { return createHash('sha256').update(`cascade-personal:${code}`).digest('hex') }
 
 export interface AckRecord { topic: string; name: string; at: number; code: string }
 
@@ -198,6 +203,24 @@ export class Store {
     return (await this.redis.getdel(this.keys.invite(code))) ?? undefined
   }
 
+  /**
+   * Gives a person a new personal code (only its hash is kept); the previous one stops working.
+   */
+  async setPersonalCode(person: string, code: string): Promise<void> {
+    const hash = personalCodeHash(code)
+    const previous = await this.redis.hget(this.keys.personBindings(person), PERSONAL_CODE_FIELD)
+    const tx = this.redis.multi()
+    if (previous && previous !== hash) tx.del(this.keys.personalCode(previous))
+    tx.set(this.keys.personalCode(hash), person)
+    tx.hset(this.keys.personBindings(person), PERSONAL_CODE_FIELD, hash)
+    await tx.exec()
+  }
+
+  /** The person whose personal code this is, if any. */
+  async personOfCode(code: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.personalCode(personalCodeHash(code)))) ?? undefined
+  }
+
   /** Binds a contact of a bot account to a person, replacing that person's earlier contact on that bot. */
   async bind(bot: string, contactId: string, person: string): Promise<void> {
     const previous = await this.redis.hget(this.keys.personBindings(person), bot)
@@ -214,7 +237,9 @@ export class Store {
 
   /** bot id → contact id of a person. */
   async bindingsOf(person: string): Promise<Record<string, string>> {
-    return this.redis.hgetall(this.keys.personBindings(person))
+    const all = await this.redis.hgetall(this.keys.personBindings(person))
+    delete all[PERSONAL_CODE_FIELD]
+    return all
   }
 
   /** Remembers the group a contact was seen speaking in (web-WeChat ids are per account). */

@@ -1,0 +1,103 @@
+/**
+ * Confirming a post by seeing it come back: the account's own message, echoed into the room.
+ *
+ * Web WeChat hands the text back changed: `&amp;` left escaped, `<br/>` for line breaks, emoji
+ * as `<span class="emoji …">` (some swapped for others, unknown ones as `*`, FE0F dropped), and a
+ * room text containing ":\n" cut at it by the puppet. So a post and its echo are compared by
+ * their letters and digits only, and an echo may be a cut-off beginning of the post.
+ *
+ * Waits are kept per group in the order posted; an echo confirms the oldest matching one. A wait
+ * whose echo never comes (the server does not echo, the process restarted) expires: the post
+ * stays `sent` in the status tree, which is true.
+ */
+
+/** How long a post waits for its echo before it is left at `sent`. */
+export const ECHO_WAIT_MS = 10 * 60_000
+/** An echo shorter than this (in letters and digits) confirms only a post as short as itself. */
+const MIN_PREFIX = 12
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" }
+
+/** Text as web WeChat sends it → text as a person reads it (entities, line breaks, emoji spans). */
+export function decodeWebText(s: string): string {
+  return s
+    .replace(/<br\s*\/?>/g, '\n')
+    .replace(/<span[^>]*class="emoji emoji([0-9a-f]+)"[^>]*><\/span>/gi, (_m, hex: string) => emojiOf(hex))
+    .replace(/&(amp|lt|gt|quot|apos|nbsp|#39);/g, (_m, e: string) => ENTITIES[e])
+    // twice: web WeChat sometimes escapes an escaped ampersand again (&amp;amp;)
+    .replace(/&(amp|lt|gt|quot|apos|nbsp|#39);/g, (_m, e: string) => ENTITIES[e])
+}
+
+function emojiOf(hex: string): string {
+  try {
+    const points = hex.length <= 5 ? [hex] : hex.length === 8 ? [hex.slice(0, 4), hex.slice(4)] : [hex.slice(0, 5), hex.slice(5)]
+    return String.fromCodePoint(...points.map(h => parseInt(h, 16)))
+  } catch {
+    return ''
+  }
+}
+
+/** The part of a text that survives web WeChat's handling: letters and digits, decoded. */
+export function echoKey(text: string): string {
+  return decodeWebText(text).normalize('NFKC').replace(/[^\p{L}\p{N}]/gu, '')
+}
+
+/** What the puppet makes of a room text: the part before the first ":\n" after the sender. */
+function cutLikeClient(text: string): string {
+  const i = text.indexOf(':\n')
+  return i < 0 ? text : text.slice(0, i)
+}
+
+export interface EchoWait<T> { topic: string; key: string; cutKey: string; at: number; value: T }
+
+/** Posts waiting for their echo, per group. */
+export class EchoWaits<T> {
+  private readonly byTopic = new Map<string, EchoWait<T>[]>()
+
+  constructor(private readonly ttlMs = ECHO_WAIT_MS, private readonly now: () => number = Date.now) {}
+
+  get size(): number {
+    let n = 0
+    for (const list of this.byTopic.values()) n += list.length
+    return n
+  }
+
+  add(topic: string, text: string, value: T): EchoWait<T> {
+    this.expire()
+    const wait = { topic, key: echoKey(text), cutKey: echoKey(cutLikeClient(text)), at: this.now(), value }
+    const list = this.byTopic.get(topic) ?? []
+    list.push(wait)
+    this.byTopic.set(topic, list)
+    return wait
+  }
+
+  remove(wait: EchoWait<T>): void {
+    const list = this.byTopic.get(wait.topic)
+    if (!list) return
+    const i = list.indexOf(wait)
+    if (i >= 0) list.splice(i, 1)
+    if (list.length === 0) this.byTopic.delete(wait.topic)
+  }
+
+  /** The oldest wait in the group that this echoed text confirms (and takes it out), if any. */
+  take(topic: string, echoed: string): EchoWait<T> | undefined {
+    this.expire()
+    const list = this.byTopic.get(topic)
+    if (!list) return undefined
+    const key = echoKey(echoed)
+    const wait = list.find(w => w.key === key || w.cutKey === key || (key.length >= MIN_PREFIX && w.key.startsWith(key)))
+    if (wait) this.remove(wait)
+    return wait
+  }
+
+  /** Drops waits older than the time limit; returns them. */
+  expire(): EchoWait<T>[] {
+    const limit = this.now() - this.ttlMs
+    const gone: EchoWait<T>[] = []
+    for (const [topic, list] of this.byTopic) {
+      while (list.length && list[0].at < limit) gone.push(list.shift()!)
+      if (list.length === 0) this.byTopic.delete(topic)
+    }
+    return gone
+  }
+}

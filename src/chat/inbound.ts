@@ -1,0 +1,98 @@
+/**
+ * Messages one account receives: its own (echoes that confirm posts), the other Cascade accounts'
+ * (ignored), and people's (handed to the app; the replies go through the outbox).
+ * Nothing a person types crashes a bot: a failure is logged, and a DM gets a short apology.
+ */
+import type { MessageInterface, RoomInterface } from 'wechaty/impls'
+import { parseCommand } from '../domain/commands.ts'
+import { PRIORITY, type SendTarget } from '../queue/outbox.ts'
+import type { Account } from './account.ts'
+import { decodeWebText } from './echo.ts'
+import type { AccountGroups } from './groups.ts'
+import type { AccountIdentity } from './identity.ts'
+import type { OutboxWorker } from './outbox-worker.ts'
+
+export class Inbound {
+  constructor(
+    private readonly acc: Account,
+    private readonly groups: AccountGroups,
+    private readonly identity: AccountIdentity,
+    private readonly outbox: OutboxWorker,
+  ) {}
+
+  private get app() { return this.acc.app }
+
+  /** Handles one message; never throws. */
+  async handle(msg: MessageInterface): Promise<void> {
+    try {
+      await this.onMessage(msg)
+    } catch (err) {
+      await this.failed(msg, err)
+    }
+  }
+
+  private async onMessage(msg: MessageInterface): Promise<void> {
+    const room = msg.room()
+    const text = msg.text()
+    const topic = room ? await this.topicOf(room) : undefined
+    if (msg.self()) {
+      if (topic) this.outbox.onOwnMessage(topic, text)
+      return
+    }
+    const type = msg.type()
+    const kind = type === this.acc.wechaty.Message.Type.Text ? 'text' : type === this.acc.wechaty.Message.Type.Image ? 'image' : undefined
+    if (!kind) return
+    const talker = msg.talker()
+    // Another Cascade account in a shared group: its posts are nobody's business here.
+    if (this.groups.peerContacts.has(talker.id)) return
+    if (room && this.groups.isPeerNickname(talker.name())) {
+      await this.groups.notePeer(talker.id)
+      return
+    }
+    // In a group, the member's group nickname (e.g. 3组-李翠英) places them in a household.
+    const contactName = room ? await nickname(room, talker) : talker.name()
+    const replies = await this.app.handleInbound({ bot: this.acc.id, contactId: talker.id, contactName, topic, text: kind === 'text' ? text : '', messageId: msg.id, kind })
+    if (!topic) {
+      const cmd = parseCommand(text)?.kind
+      if (cmd === 'bind' || cmd === 'rebind') {
+        const person = await this.app.store.personOf(this.acc.id, talker.id)
+        if (person) await this.identity.markBound(talker, person)
+      }
+    }
+    const target: SendTarget = topic ? { kind: 'group', topic } : { kind: 'contact', contactId: talker.id }
+    for (const [i, reply] of replies.entries()) {
+      await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-${i}`, target, text: reply }, PRIORITY.reply)
+    }
+  }
+
+  /**
+   * The configured topic of a room: by id when found at login; else by its name (a group not
+   * saved to contacts shows up when someone speaks in it, and is adopted then).
+   */
+  private async topicOf(room: RoomInterface): Promise<string> {
+    const known = this.groups.topicOf(room.id)
+    if (known) return known
+    const topic = decodeWebText(await room.topic())
+    if (this.groups.missing.includes(topic)) this.groups.adopt(room, topic)
+    return topic
+  }
+
+  private async failed(msg: MessageInterface, err: unknown): Promise<void> {
+    this.acc.log.error('message.failed', { err })
+    try {
+      if (msg.room() || msg.self()) return
+      await this.app.outboxes.enqueue(this.acc.id, { idem: `error-${msg.id}`, target: { kind: 'contact', contactId: msg.talker().id }, text: this.app.t('internal_error') }, PRIORITY.reply)
+    } catch (e) {
+      this.acc.log.error('message.apology-failed', { err: e })
+    }
+  }
+}
+
+/** The member's nickname in the group, else their WeChat name. */
+async function nickname(room: RoomInterface, contact: { name(): string }): Promise<string> {
+  try {
+    return (await room.alias(contact as never)) || contact.name()
+  } catch {
+    return contact.name()
+  }
+}

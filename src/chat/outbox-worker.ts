@@ -1,0 +1,255 @@
+/**
+ * The worker of one account's outbox queue: the only place that calls `say()`.
+ *
+ * - Every send takes an idempotency claim in Redis before `say()`, so a job run twice posts once.
+ * - A post counts as confirmed when the account sees its own message come back in the room
+ *   (matched in a way that survives web WeChat's changes to the text, see echo.ts).
+ * - On WeChat's "too frequent" the whole account's outbox pauses (longer each time, capped);
+ *   the refused message waits in the queue, neither lost nor counted as a failed attempt.
+ * - A post for a group this account cannot see (not saved to contacts) waits, visibly: the
+ *   delivery stays `queued` with the reason, and is tried again later; it never fails for that.
+ */
+import { Worker, DelayedError, RateLimitError, type ConnectionOptions, type Job } from 'bullmq'
+import type { BotConfig } from '../config/types.ts'
+import { sendInterval } from '../domain/fanout.ts'
+import { outboxName, type SendJob, type SendTarget } from '../queue/outbox.ts'
+import { loadedContacts, sleep, type Account } from './account.ts'
+import { EchoWaits } from './echo.ts'
+import type { AccountGroups } from './groups.ts'
+import { backoffDelay, DEFAULT_BACKOFF, isTooFrequent, type BackoffPolicy } from './too-frequent.ts'
+
+/** How long a post for a group this account cannot see waits before it is tried again. */
+export const GROUP_MISSING_RETRY_MS = 5 * 60_000
+
+/** Raised when a send is impossible right now (room not found, contact not bound): retried later. */
+export class SendError extends Error {}
+
+interface Echo { delivery: { code: string; topic: string }; echoed: boolean; sent: boolean }
+
+export interface OutboxWorkerOptions {
+  connection: ConnectionOptions
+  pacing?: Partial<BotConfig['pacing']>
+  backoff?: BackoffPolicy
+  groupMissingRetryMs?: number
+  /** Called right before each `say()`; throwing makes that say fail. For tests only. */
+  beforeSay?: (target: SendTarget, text: string) => Promise<void> | void
+  /** The outbox ran dry (the account may take over others' posts). */
+  onDrained?: () => void
+}
+
+export class OutboxWorker {
+  private worker?: Worker<SendJob>
+  private readonly echoes = new EchoWaits<Echo>()
+  /** "Too frequent" answers in a row. */
+  private strikes = 0
+
+  constructor(private readonly acc: Account, private readonly groups: AccountGroups, private readonly opts: OutboxWorkerOptions) {}
+
+  private get app() { return this.acc.app }
+  private get pacing(): BotConfig['pacing'] { return { ...this.acc.bot.pacing, ...this.opts.pacing } }
+
+  /** Starts (or resumes) taking jobs. */
+  run(): void {
+    if (this.worker) {
+      this.worker.resume()
+      return
+    }
+    const worker = new Worker<SendJob>(outboxName(this.acc.id), (job, token) => this.process(job, token), {
+      connection: this.opts.connection,
+      prefix: this.app.store.keys.bullPrefix,
+      concurrency: 1,
+      // Evenly spaced, not bursts: one send per (60 s / perMinute), as WeChat tolerates.
+      limiter: { max: 1, duration: sendInterval(this.pacing.perMinute) },
+    })
+    worker.on('failed', (job, err) => { void this.onFailed(job, err) })
+    worker.on('drained', () => this.opts.onDrained?.())
+    worker.on('error', err => this.acc.log.error('outbox.error', { err }))
+    this.worker = worker
+  }
+
+  /** Stops taking jobs once the one in flight is done (or after `maxWaitMs`). */
+  async pause(maxWaitMs: number): Promise<void> {
+    await Promise.race([this.worker?.pause(), sleep(maxWaitMs)])
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close()
+    this.worker = undefined
+  }
+
+  /** The account saw one of its own messages in a room: the post it confirms, if any. */
+  onOwnMessage(topic: string, text: string): void {
+    const wait = this.echoes.take(topic, text)
+    if (!wait) return
+    wait.value.echoed = true
+    if (wait.value.sent) void this.confirm(wait.value)
+  }
+
+  get pendingEchoes(): number { return this.echoes.size }
+
+  private async confirm(echo: Echo): Promise<void> {
+    const { code, topic } = echo.delivery
+    const at = Date.now()
+    if (await this.app.store.patchDelivery(code, topic, ['sent'], { state: 'confirmed', confirmedAt: at })) {
+      this.acc.log.debug('delivery.confirmed', { code, topic })
+      await this.app.events.emit('confirmed', { code, topic, at })
+    }
+  }
+
+  private async onFailed(job: Job<SendJob> | undefined, err: Error): Promise<void> {
+    if (!job || err instanceof DelayedError) return
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1)
+    this.acc.log.warn('send.failed', { idem: job.data.idem, attempt: job.attemptsMade, final, err: err.message })
+    if (final && job.data.delivery) {
+      const { code, topic } = job.data.delivery
+      await this.app.store.patchDelivery(code, topic, ['queued'], { state: 'failed', error: err.message })
+      await this.app.store.audit(code, { kind: 'delivery-failed', at: Date.now(), topic, bot: this.acc.id, error: err.message })
+      await this.app.events.emit('send-failed', { code, topic, bot: this.acc.id, error: err.message })
+    }
+    if (final) await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'failed' })
+  }
+
+  /** One send: claim, say, record. */
+  private async process(job: Job<SendJob>, token?: string): Promise<string> {
+    const data = job.data
+    const pacing = this.pacing
+    if (data.target.kind === 'group' && !this.groups.has(data.target.topic) && !await this.groups.refind(data.target.topic)) {
+      return this.waitForGroup(job, data.target.topic, token)
+    }
+    if (!await this.withinDailyBudget(pacing.dailyBudget)) {
+      await job.moveToDelayed(nextBeijingMidnight(), token)
+      throw new DelayedError()
+    }
+    if (pacing.jitterMs > 0) await sleep(Math.random() * pacing.jitterMs)
+    const announcement = data.delivery ? await this.app.takePost(data.delivery.code, data.delivery.topic) : undefined
+    if (data.delivery && !announcement) {
+      this.acc.log.info('send.skipped', { idem: data.idem, reason: 'no longer to be posted' })
+      return 'skipped'
+    }
+    const store = this.app.store
+    if (!await store.claimSend(data.idem, this.acc.id)) {
+      this.acc.log.info('send.duplicate', { idem: data.idem })
+      await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'duplicate' })
+      return 'duplicate'
+    }
+    let members: number | undefined
+    let echo: Echo | undefined
+    let wait: ReturnType<EchoWaits<Echo>['add']> | undefined
+    try {
+      if (data.delivery && data.target.kind === 'group') {
+        echo = { delivery: data.delivery, echoed: false, sent: false }
+        wait = this.echoes.add(data.target.topic, data.text, echo)
+      }
+      members = await this.say(data.target, data.text)
+    } catch (err) {
+      if (wait) this.echoes.remove(wait)
+      // say() failed before anything was posted: give the claim back so the retry may send.
+      await store.releaseSend(data.idem)
+      if (data.delivery) await this.app.postNotSent(data.delivery.code, data.delivery.topic)
+      if (isTooFrequent(err)) {
+        await this.backOff(data.idem)
+        throw new RateLimitError() // back to waiting, not counted as an attempt
+      }
+      throw err
+    }
+    // The records of a send are independent of each other: written together, not one after another.
+    const at = Date.now()
+    const records: Promise<unknown>[] = [store.markSent(data.idem, this.acc.id), this.acc.health.recordSend(this.acc.id, at)]
+    if (this.strikes) {
+      this.strikes = 0
+      records.push(this.acc.health.clearStrikes(this.acc.id))
+    }
+    if (data.delivery && announcement) {
+      const { code, topic } = data.delivery
+      records.push(store.patchDelivery(code, topic, ['sending', 'queued'], { state: 'sent', sentAt: at, members, bot: this.acc.id, error: '' }))
+      if (announcement.ackRequired) records.push(store.setLatestInGroup(topic, code, announcement.createdAt))
+    }
+    await Promise.all(records)
+    if (data.delivery && announcement) {
+      const { code, topic } = data.delivery
+      const node = this.app.groupOf(topic)?.node ?? ''
+      await this.app.events.emit('sent', { announcement, code, topic, node, bot: this.acc.id, at, members })
+      if (echo) {
+        echo.sent = true
+        if (echo.echoed) await this.confirm(echo)
+      }
+    }
+    this.acc.log.info('send.ok', { idem: data.idem, target: data.target.kind })
+    await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'sent' })
+    return 'sent'
+  }
+
+  /**
+   * The group is not among this account's groups (web WeChat lists only groups saved to
+   * contacts): the post waits in the queue, its delivery `queued` with the reason; no attempt used.
+   */
+  private async waitForGroup(job: Job<SendJob>, topic: string, token?: string): Promise<never> {
+    const retryMs = this.opts.groupMissingRetryMs ?? GROUP_MISSING_RETRY_MS
+    if (job.data.delivery) {
+      await this.app.store.patchDelivery(job.data.delivery.code, topic, ['queued'], { error: `群“${topic}”在值守号 ${this.acc.id} 中找不到：请在手机上把该群保存到通讯录` })
+    }
+    this.acc.log.warn('send.group-missing', { idem: job.data.idem, topic, retryInMs: retryMs, hint: '在手机上打开该群 → 群聊信息 → 保存到通讯录' })
+    await job.moveToDelayed(Date.now() + retryMs, token)
+    throw new DelayedError()
+  }
+
+  /** WeChat said "too frequent": the whole outbox waits, longer each time in a row. */
+  private async backOff(idem: string): Promise<void> {
+    this.strikes++
+    const pauseMs = backoffDelay(this.strikes, this.opts.backoff ?? DEFAULT_BACKOFF)
+    await this.app.outboxes.queue(this.acc.id).rateLimit(pauseMs)
+    await this.acc.health.recordBackoff(this.acc.id, this.strikes, Date.now() + pauseMs)
+    this.acc.log.warn('send.too-frequent', { idem, strikes: this.strikes, pauseMs })
+    await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'backoff' })
+  }
+
+  /** Says the text to the target; for a group, returns its member count (bots excluded). */
+  private async say(target: SendTarget, text: string): Promise<number | undefined> {
+    if (!this.acc.isLoggedIn()) throw new SendError('account is not logged in')
+    await this.opts.beforeSay?.(target, text)
+    const { wechaty } = this.acc
+    switch (target.kind) {
+      case 'group': {
+        const room = this.groups.get(target.topic)
+        if (!room) throw new SendError(`group "${target.topic}" not found in this account`)
+        await room.say(text)
+        return this.groups.memberCount(room)
+      }
+      case 'person': {
+        const contactId = (await this.app.store.bindingsOf(target.person))[this.acc.id]
+        if (!contactId) throw new SendError(`person "${target.person}" is not bound to this account`)
+        if (loadedContacts(this.acc)?.knows(contactId) === false) throw new SendError(`person "${target.person}" must re-bind on this account (new WeChat ids)`)
+        const contact = await wechaty.Contact.find({ id: contactId })
+        if (!contact) throw new SendError(`contact of "${target.person}" not found in this account`)
+        await contact.say(text)
+        return undefined
+      }
+      case 'contact': {
+        if (loadedContacts(this.acc)?.knows(target.contactId) === false) throw new SendError(`contact ${target.contactId} not found`)
+        const contact = await wechaty.Contact.find({ id: target.contactId })
+        if (!contact) throw new SendError(`contact ${target.contactId} not found`)
+        await contact.say(text)
+        return undefined
+      }
+    }
+  }
+
+  private async withinDailyBudget(budget: number): Promise<boolean> {
+    const key = `${this.app.store.keys.base}budget:${this.acc.id}:${beijingDay()}`
+    const n = await this.app.store.redis.incr(key)
+    if (n === 1) await this.app.store.redis.expire(key, 2 * 24 * 3600)
+    if (n > budget) {
+      await this.app.store.redis.decr(key)
+      this.acc.log.warn('send.budget-exhausted', { budget })
+      return false
+    }
+    return true
+  }
+}
+
+const BEIJING_OFFSET_MS = 8 * 3600 * 1000
+function beijingDay(now = Date.now()): string { return new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 10) }
+function nextBeijingMidnight(now = Date.now()): number {
+  const day = 24 * 3600 * 1000
+  return Math.floor((now + BEIJING_OFFSET_MS) / day) * day + day - BEIJING_OFFSET_MS
+}

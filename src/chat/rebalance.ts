@@ -1,0 +1,135 @@
+/**
+ * Moving waiting posts between accounts.
+ *
+ * - Failover: when an account is logged out (not stopped), its waiting group posts that another
+ *   live account serving the same node can make move to that account's outbox, and the
+ *   district's ops group is told through another logged-in account.
+ * - Take-over: an account whose outbox has run dry takes over up to half of the waiting group
+ *   posts of the busiest account it shares groups with (those that would go out last).
+ */
+import type { Job } from 'bullmq'
+import { clock } from '../domain/status.ts'
+import { laneOf, PRIORITY, type SendJob } from '../queue/outbox.ts'
+import { opsTopic, type Account } from './account.ts'
+import type { AccountGroups } from './groups.ts'
+
+/** Job states whose sends may move to another account when this one logs out. */
+const MOVABLE_STATES = ['waiting', 'prioritized', 'delayed'] as const
+/** Job states in which a moved send counts as safely queued at its new account. */
+const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active'])
+/** Longest that one account's posts stay reserved for an account taking some over (a crashed taker's lock expires). */
+const TAKE_OVER_LOCK_MS = 5000
+
+export class Rebalancer {
+  private takingOver = false
+  /** Accounts that sit in groups with this one (those it may take posts over from). */
+  private readonly peers: string[]
+
+  constructor(private readonly acc: Account, private readonly groups: AccountGroups) {
+    const mine = new Set(acc.bot.nodes)
+    this.peers = [...acc.app.cfg.bots.values()].filter(b => b.id !== acc.id && b.nodes.some(n => mine.has(n))).map(b => b.id)
+  }
+
+  private get app() { return this.acc.app }
+
+  /**
+   * Moves this account's waiting group posts to another live account serving the same node.
+   * Returns how many moved.
+   */
+  async failover(): Promise<number> {
+    const store = this.app.store
+    const own = this.app.outboxes.queue(this.acc.id)
+    let moved = 0
+    for (const job of await own.getJobs([...MOVABLE_STATES])) {
+      const d = job.data.delivery
+      if (!d || job.data.target.kind !== 'group') continue
+      const delivery = await store.delivery(d.code, d.topic)
+      if (delivery?.state !== 'queued') continue
+      const to = await this.app.router.botForNode(delivery.node, laneOf(job.opts.priority ?? PRIORITY.normal))
+      if (to === this.acc.id || !(await store.aliveBots([to])).has(to)) continue
+      if (await this.movePost(job, to)) moved++
+    }
+    if (moved) this.acc.log.warn('failover.done', { moved })
+    return moved
+  }
+
+  /**
+   * When this account's outbox has run dry: takes over up to half of the waiting group posts of
+   * the busiest account that sits in groups with it (those that would go out last), so that
+   * both finish about together. One taker per account at a time (a short Redis lock).
+   * Returns how many moved.
+   */
+  async takeOver(): Promise<number> {
+    if (!this.acc.isLoggedIn() || this.acc.isStopping() || this.takingOver) return 0
+    this.takingOver = true
+    try {
+      const peers = this.peers
+      if (peers.length === 0 || await this.app.outboxes.backlog(this.acc.id) > 0) return 0
+      const backlogs = await Promise.all(peers.map(p => this.app.outboxes.backlog(p)))
+      const busiest = backlogs.indexOf(Math.max(...backlogs))
+      const want = Math.floor(backlogs[busiest] / 2)
+      if (want < 1) return 0
+      const peer = peers[busiest]
+      if (!await this.app.store.lockTakeOver(peer, this.acc.id, TAKE_OVER_LOCK_MS)) return 0
+      try {
+        const waiting = (await this.app.outboxes.queue(peer).getJobs(['prioritized', 'waiting']))
+          // Groups of this account's nodes that it was found in at login.
+          .filter(j => j.data.delivery && j.data.target.kind === 'group' && this.groups.has(j.data.target.topic))
+          // Those that would go out last: lowest priority (highest number), then newest.
+          .sort((a, b) => (b.opts.priority ?? 0) - (a.opts.priority ?? 0) || b.timestamp - a.timestamp)
+        let moved = 0
+        for (const job of waiting.slice(0, want)) if (await this.movePost(job, this.acc.id)) moved++
+        if (moved) this.acc.log.info('takeover.done', { from: peer, moved })
+        return moved
+      } finally {
+        await this.app.store.unlockTakeOver(peer, this.acc.id)
+      }
+    } finally {
+      this.takingOver = false
+    }
+  }
+
+  /**
+   * Moves one waiting group post to another account's outbox. The job keeps its idempotency key
+   * (and the send claim guards it), so a post that ends up in both outboxes is still posted once.
+   * True when it left.
+   */
+  private async movePost(job: Job<SendJob>, to: string): Promise<boolean> {
+    const d = job.data.delivery!
+    await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
+    // Only a send now safely queued there may leave here (the id may be taken by an old job).
+    const there = await this.app.outboxes.queue(to).getJob(job.id ?? '')
+    if (!there || !QUEUED_STATES.has(await there.getState())) return false
+    await this.app.store.patchDelivery(d.code, d.topic, ['queued'], { bot: to })
+    try {
+      await job.remove()
+    } catch (err) {
+      this.acc.log.warn('move.keep', { idem: job.data.idem, to, err: err instanceof Error ? err.message : String(err) })
+      return false
+    }
+    this.acc.log.info('move.done', { idem: job.data.idem, to })
+    return true
+  }
+
+  /** Sends a text to the district's ops group through another logged-in account (this one may be down). */
+  async tellOps(idem: string, text: string, viaSelf = false): Promise<boolean> {
+    const topic = opsTopic(this.app)
+    const others = this.app.router.botsServing(this.app.cfg.rootId).filter(b => viaSelf || b !== this.acc.id)
+    const alive = await this.app.store.aliveBots(others)
+    const via = viaSelf && others.includes(this.acc.id) && this.groups.has(topic ?? '') ? this.acc.id : others.find(b => b !== this.acc.id && alive.has(b))
+    if (!topic || !via) {
+      this.acc.log.error('ops.unreachable', { hint: 'no logged-in account sits in the district staff group', topic })
+      return false
+    }
+    await this.app.outboxes.enqueue(via, { idem, target: { kind: 'group', topic }, text }, PRIORITY.urgent)
+    this.acc.log.info('ops.told', { via, topic })
+    return true
+  }
+
+  /** Tells ops that this account logged out, how much waits for it and how much moved. */
+  async tellOpsLoggedOut(at: number, moved: number): Promise<void> {
+    const backlog = await this.app.outboxes.backlog(this.acc.id)
+    const text = this.app.t('ops_bot_logged_out', { name: this.acc.bot.name, bot: this.acc.id, time: clock(at), backlog, moved })
+    await this.tellOps(`ops-logout-${this.acc.id}-${at}`, text)
+  }
+}
