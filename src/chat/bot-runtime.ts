@@ -94,10 +94,21 @@ export class BotRuntime {
       onDrained: () => { void this.takeOver().catch(err => this.log.warn('takeover.failed', { err })) },
     })
     this.inbound = new Inbound(this.account, this.groups, this.identity, this.outbox)
-    this.wechaty.on('login', user => { void this.onLogin(user).catch(err => this.log.error('login.failed', { err })) })
-    this.wechaty.on('logout', (_user, reason) => { void this.onLogout(reason).catch(err => this.log.error('logout.failed', { err })) })
+    // Logins and logouts are handled one after another, in the order they came: a quick re-login
+    // must not be undone by the end of the logout before it (which pauses the outbox).
+    this.wechaty.on('login', user => this.inTurn('login', () => this.onLogin(user)))
+    this.wechaty.on('logout', (_user, reason) => this.inTurn('logout', () => this.onLogout(reason)))
     this.wechaty.on('message', msg => { void this.inbound.handle(msg) })
     this.wechaty.on('error', err => this.log.error('wechaty.error', { err }))
+    // The latest login QR code, for ops (/readyz, /api/bots/<id>/qrcode) while the account waits for a scan.
+    this.wechaty.on('scan', (qrcode, status) => {
+      void this.health.recordQr(this.id, qrcode, status, Date.now()).catch(err => this.log.warn('qrcode.store-failed', { err }))
+    })
+  }
+
+  private turns: Promise<void> = Promise.resolve()
+  private inTurn(what: string, step: () => Promise<void>): void {
+    this.turns = this.turns.then(step).catch(err => this.log.error(`${what}.failed`, { err }))
   }
 
   get app(): Cascade { return this.opts.app }

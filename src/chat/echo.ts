@@ -3,8 +3,10 @@
  *
  * Web WeChat hands the text back changed: `&amp;` left escaped, `<br/>` for line breaks, emoji
  * as `<span class="emoji …">` (some swapped for others, unknown ones as `*`, FE0F dropped), and a
- * room text containing ":\n" cut at it by the puppet. So a post and its echo are compared by
- * their letters and digits only, and an echo may be a cut-off beginning of the post.
+ * room text containing ":\n" cut by the puppet, which keeps one piece between two ":\n" (the
+ * second piece of the account's own message: it takes what it thinks is a sender prefix off).
+ * So a post and its echo are compared by their letters and digits only, and an echo may be one
+ * ":\n"-piece of the post, or a long enough part of it.
  *
  * Waits are kept per group in the order posted; an echo confirms the oldest matching one. A wait
  * whose echo never comes (the server does not echo, the process restarted) expires: the post
@@ -13,7 +15,7 @@
 
 /** How long a post waits for its echo before it is left at `sent`. */
 export const ECHO_WAIT_MS = 10 * 60_000
-/** An echo shorter than this (in letters and digits) confirms only a post as short as itself. */
+/** An echo shorter than this (in letters and digits) confirms only a post, or a piece of one, as short as itself. */
 const MIN_PREFIX = 12
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" }
@@ -42,13 +44,7 @@ export function echoKey(text: string): string {
   return decodeWebText(text).normalize('NFKC').replace(/[^\p{L}\p{N}]/gu, '')
 }
 
-/** What the puppet makes of a room text: the part before the first ":\n" after the sender. */
-function cutLikeClient(text: string): string {
-  const i = text.indexOf(':\n')
-  return i < 0 ? text : text.slice(0, i)
-}
-
-export interface EchoWait<T> { topic: string; key: string; cutKey: string; at: number; value: T }
+export interface EchoWait<T> { topic: string; key: string; pieces: string[]; at: number; value: T }
 
 /** Posts waiting for their echo, per group. */
 export class EchoWaits<T> {
@@ -64,7 +60,7 @@ export class EchoWaits<T> {
 
   add(topic: string, text: string, value: T): EchoWait<T> {
     this.expire()
-    const wait = { topic, key: echoKey(text), cutKey: echoKey(cutLikeClient(text)), at: this.now(), value }
+    const wait = { topic, key: echoKey(text), pieces: text.split(':\n').map(echoKey).filter(Boolean), at: this.now(), value }
     const list = this.byTopic.get(topic) ?? []
     list.push(wait)
     this.byTopic.set(topic, list)
@@ -85,7 +81,7 @@ export class EchoWaits<T> {
     const list = this.byTopic.get(topic)
     if (!list) return undefined
     const key = echoKey(echoed)
-    const wait = list.find(w => w.key === key || w.cutKey === key || (key.length >= MIN_PREFIX && w.key.startsWith(key)))
+    const wait = list.find(w => w.key === key || w.pieces.includes(key) || (key.length >= MIN_PREFIX && w.key.includes(key)))
     if (wait) this.remove(wait)
     return wait
   }

@@ -65,7 +65,7 @@ export interface Wechat4uOptions {
 interface Wechat4uClient {
   state: string
   CONF: { STATE: { login: string; logout: string } }
-  PROP: { uin?: string | number }
+  PROP: { uin?: string | number; formatedSyncKey?: string }
   botData: unknown
   contacts: Record<string, RawContact>
   user?: { UserName?: string }
@@ -73,7 +73,10 @@ interface Wechat4uClient {
   retryPollingId?: NodeJS.Timeout
   syncPollingId: number
   _getContact(seq?: number): Promise<unknown>
+  start(): Promise<unknown>
+  restart(): Promise<unknown>
   logout(): Promise<unknown>
+  removeAllListeners(): void
 }
 
 interface RawContact {
@@ -134,6 +137,16 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
   const monkeyPatch = p.monkeyPatch.bind(p)
   p.monkeyPatch = (client: Wechat4uClient) => {
     monkeyPatch(client)
+    // A fresh login (QR scan) is a new session with new ids for everyone. wechat4u keeps the
+    // previous login's contacts in its map (they would pass for present) and its formatted sync
+    // key (webwxinit sets it only when empty): with the old key the new session's synccheck may
+    // report nothing new, ever.
+    const start = client.start.bind(client)
+    client.start = () => {
+      client.contacts = {}
+      client.PROP.formatedSyncKey = ''
+      return start()
+    }
     const getContact = client._getContact.bind(client)
     client._getContact = (seq = 0) => {
       const result = getContact(seq)
@@ -182,6 +195,11 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
     clearTimeout(client.retryPollingId)
     client.syncPollingId++ // a sync poll in flight ends without polling again
     client.state = client.CONF.STATE.logout
+    // Nothing of this client may act any more: a restart it scheduled (after failing syncs), a
+    // login poll in flight, or its logout event (which the puppet would answer with a new QR
+    // login on an object that is gone).
+    client.removeAllListeners()
+    client.restart = client.start = () => Promise.resolve()
     if (wasLoggedIn && client.PROP.uin) {
       try {
         await p.memory.set(SESSION_SLOT, client.botData)

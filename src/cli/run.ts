@@ -36,10 +36,7 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   const { puppet, loginMock } = await createPuppet(cfg, bot, log, await messagesFloor(health, bot.id), () => rt?.noteRelogin())
   rt = new BotRuntime({ app, bot, puppet, connection: bullConnection(url), log })
   keepAliveOnClientFaults(health, bot.id, log)
-  rt.wechaty.on('scan', (qrcode, status) => {
-    void health.recordQr(bot.id, qrcode, status, Date.now()).catch(err => log.warn('qrcode.store-failed', { err }))
-    void showQr(qrcode, status, bot, log)
-  })
+  rt.wechaty.on('scan', (qrcode, status) => { void showQr(qrcode, status, bot, log) })
   let server: Server | undefined
   if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? '0.0.0.0')
   await rt.start()
