@@ -22,7 +22,6 @@ import type { RumorEntry } from './library.ts';
 import { normalizeMessage, normalizeUrl, urlHost } from './normalize.ts';
 import { countriesIn, countryMismatch } from './entities.ts';
 import { defaultRumorModel, featureVector, probability, type DecisionEvidence, type RumorModel } from './model.ts';
-import { contentWords, wordContainment } from './words.ts';
 
 /** What the bot does with a message. */
 export type RumorAction = 'reply' | 'suggest' | 'ignore';
@@ -281,8 +280,6 @@ interface IndexedRumor {
   keys: string[];
   /** Countries its wordings name (computed when it is first about to be replied with). */
   countries?: Set<string>;
-  /** Content words of its wordings (computed when it is first a best candidate). */
-  words?: Set<string>;
 }
 
 /** A message as the matcher sees it: its known features with weights, and its bigram sequence. */
@@ -680,12 +677,10 @@ export class RumorMatcher {
     let p: number | undefined;
     if (this.model && !urlBacked && best.text) {
       // Learned decision over the evidence (model.ts); the rules below still cap it.
-      rumor.words ??= contentWords(rumor.keys.join('，'));
       evidence = {
         ...best.text,
         runnerUp: best.score > 0 ? Math.min(1, runnerUp / best.score) : 1,
         length: key.length,
-        words: wordContainment(contentWords(segments.join('，')), rumor.words),
       };
       p = probability(this.model, featureVector(evidence));
       const m = this.model;

@@ -1,7 +1,7 @@
 /**
  * The learned reply/suggest decision of the rumor matcher: a logistic regression over the
  * evidence the matcher computes for its best candidate (coverage both ways, shared weight,
- * longest shared passage, number of passages, runner-up, message length, number slots).
+ * longest shared passage, number of passages, runner-up, message length).
  *
  * It is trained in the project by `npx tsx scripts/train-rumor-model.ts` on the project's own
  * library (config/rumors.yaml) and variants generated from it (variants.ts) — never on the
@@ -28,8 +28,6 @@ export interface DecisionEvidence {
   runnerUp: number;
   /** Letters and digits in the message. */
   length: number;
-  /** Word-level (segmenter) share of the message's content words found in the rumor's wordings. */
-  words: number;
 }
 
 /** Names of the model's inputs, in order (the model file must list the same). */
@@ -42,7 +40,6 @@ export const DECISION_FEATURES = [
   'runs',
   'runnerUp',
   'lengthLog',
-  'words',
 ] as const;
 
 /** The model's input vector: every feature scaled to about [0, 1]. */
@@ -56,7 +53,6 @@ export function featureVector(e: DecisionEvidence): number[] {
     Math.min(e.runs, 8) / 8,
     e.runnerUp,
     Math.log1p(e.length) / Math.log(501),
-    e.words,
   ];
 }
 
