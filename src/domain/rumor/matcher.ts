@@ -354,6 +354,11 @@ export class RumorMatcher {
     return this.rumors.length;
   }
 
+  /** The learned decision in use (null: hand thresholds). */
+  get decisionModel(): RumorModel | null {
+    return this.model;
+  }
+
   /** Work counters (for tests and benchmarks). */
   get stats(): Readonly<MatcherStats> {
     return { ...this.counters };
@@ -686,6 +691,11 @@ export class RumorMatcher {
       const m = this.model;
       action = p >= m.replyAt ? 'reply' : p >= m.suggestAt && best.score >= m.suggestMinScore ? 'suggest' : 'ignore';
       reasons.push(`p=${p.toFixed(3)} (reply at ${m.replyAt}; suggest at ${m.suggestAt} with score ≥ ${m.suggestMinScore})`);
+      if (action === 'reply' && evidence.runs < MIN_SHARED_RUNS && evidence.longestRun < LONG_RUN_BIGRAMS) {
+        // One short shared passage (a name, one word) is what chat about the same thing shares.
+        action = 'suggest';
+        reasons.push('one short shared passage');
+      }
       if (action === 'ignore') return { id: null, score, action, reasons, probability: round3(p), evidence };
     } else {
       if (best.score < this.suggestThreshold) {
