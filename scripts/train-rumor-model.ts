@@ -33,13 +33,18 @@ const ROUNDS = Number(opt('--rounds', '3'));
 const REPLY_PRECISION = Number(opt('--reply-precision', '0.98'));
 /** Suggest cut-off: keeps this share of the generated messages whose best candidate is right. */
 const SUGGEST_RECALL = Number(opt('--suggest-recall', '0.95'));
+/**
+ * A message that shares a claim goes to a curator when the model finds it more likely right than
+ * wrong and its text score is above this share of the generated chat.
+ */
+const CLAIM_CHAT_KEPT_OUT = Number(opt('--claim-chat-kept-out', '0.8'));
 /** Share of the generated chat whose text score the suggest floor keeps out of the curators' queue. */
 const CHAT_KEPT_OUT = Number(opt('--chat-kept-out', '0.95'));
 const L2 = 1e-3;
 
 /** A matcher that computes the evidence for every message and never decides by itself. */
 const COLLECT: RumorModel = {
-  features: [...DECISION_FEATURES], weights: DECISION_FEATURES.map(() => 0), bias: 0, replyAt: 2, suggestAt: -1, suggestMinScore: 0,
+  features: [...DECISION_FEATURES], weights: DECISION_FEATURES.map(() => 0), bias: 0, replyAt: 2, suggestAt: -1, suggestMinScore: 0, suggestClaimAt: 2, suggestClaimMinScore: 0,
 };
 
 export interface Sample {
@@ -122,6 +127,7 @@ function main(): Promise<void> {
     // Curator-load floor on the text score: keeps CHAT_KEPT_OUT of the generated chat out of the queue.
     const chatScores = samples.filter((s) => s.kind === 'chat').map((s) => s.score).sort((a, b) => a - b);
     const suggestMinScore = chatScores[Math.min(chatScores.length - 1, Math.ceil(chatScores.length * CHAT_KEPT_OUT))];
+    const suggestClaimMinScore = chatScores[Math.floor((chatScores.length - 1) * CLAIM_CHAT_KEPT_OUT)];
     const suggestAt = positives[Math.min(positives.length - 1, Math.floor(positives.length * SUGGEST_RECALL))].p;
     const round = (x: number) => Math.round(x * 10000) / 10000;
     const model: RumorModel = {
@@ -131,13 +137,15 @@ function main(): Promise<void> {
       replyAt: round(replyAt),
       suggestAt: round(Math.min(suggestAt, replyAt)),
       suggestMinScore: round(suggestMinScore),
-      trainedOn: `${LIBRARY} (${library.length} rumors): ${samples.length} generated samples (${positives.length} right best candidates), seed ${SEED}, ${ROUNDS} rounds; reply at generated precision ${REPLY_PRECISION}, suggest keeps ${SUGGEST_RECALL} of right candidates and needs a text score above ${CHAT_KEPT_OUT} of the generated chat`,
+      suggestClaimAt: 0.5,
+      suggestClaimMinScore: round(suggestClaimMinScore),
+      trainedOn: `${LIBRARY} (${library.length} rumors): ${samples.length} generated samples (${positives.length} right best candidates), seed ${SEED}, ${ROUNDS} rounds; reply at generated precision ${REPLY_PRECISION}, suggest keeps ${SUGGEST_RECALL} of right candidates and needs a text score above ${CHAT_KEPT_OUT} of the generated chat, or p ≥ 0.5, a shared claim and a score above ${CLAIM_CHAT_KEPT_OUT} of the generated chat`,
     };
     writeFileSync(OUT, `${JSON.stringify(model, null, 2)}\n`);
     const replied = scored.filter((s) => s.p >= model.replyAt);
     console.log(model.trainedOn);
     console.log(DECISION_FEATURES.map((f, i) => `${f} ${model.weights[i]}`).join('  '), ` bias ${model.bias}`);
-    console.log(`reply at p ≥ ${model.replyAt}: generated precision ${(replied.filter((s) => s.y).length / replied.length).toFixed(3)}, recall ${(replied.filter((s) => s.y).length / positives.length).toFixed(3)}; suggest at p ≥ ${model.suggestAt} and score ≥ ${model.suggestMinScore}`);
+    console.log(`reply at p ≥ ${model.replyAt}: generated precision ${(replied.filter((s) => s.y).length / replied.length).toFixed(3)}, recall ${(replied.filter((s) => s.y).length / positives.length).toFixed(3)}; suggest at p ≥ ${model.suggestAt} and score ≥ ${model.suggestMinScore}, or p ≥ 0.5 with a shared claim and score ≥ ${model.suggestClaimMinScore}`);
     const kinds = [...new Set(samples.map((s) => s.kind))];
     for (const kind of kinds) {
       const of = scored.filter((s) => s.kind === kind);

@@ -147,6 +147,8 @@ export interface Explanation {
   replyAt?: number;
   suggestAt?: number;
   suggestMinScore?: number;
+  suggestClaimAt?: number;
+  suggestClaimMinScore?: number;
   /** The evidence the decision read, each input's value and its share of the log-odds, largest first. */
   inputs?: { feature: string; value: number; contribution: number }[];
   evidence?: DecisionEvidence;
@@ -163,6 +165,8 @@ export function explainMatch(result: RumorMatch, model: RumorModel | null): Expl
     out.replyAt = model.replyAt;
     out.suggestAt = model.suggestAt;
     out.suggestMinScore = model.suggestMinScore;
+    out.suggestClaimAt = model.suggestClaimAt;
+    out.suggestClaimMinScore = model.suggestClaimMinScore;
     out.inputs = contributions(model, featureVector(result.evidence)).map((c) => ({ feature: c.feature, value: r3(c.value), contribution: r3(c.contribution) }));
     out.evidence = Object.fromEntries(Object.entries(result.evidence).map(([k, v]) => [k, r3(v)])) as unknown as DecisionEvidence;
   }

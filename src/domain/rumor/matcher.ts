@@ -689,9 +689,11 @@ export class RumorMatcher {
       };
       p = probability(this.model, featureVector(evidence));
       const m = this.model;
-      action = p >= m.replyAt ? 'reply' : p >= m.suggestAt && best.score >= m.suggestMinScore ? 'suggest' : 'ignore';
-      reasons.push(`p=${p.toFixed(3)} (reply at ${m.replyAt}; suggest at ${m.suggestAt} with score ≥ ${m.suggestMinScore})`);
-      if (action === 'reply' && evidence.runs < MIN_SHARED_RUNS && evidence.longestRun < LONG_RUN_BIGRAMS) {
+      const claim = evidence.runs >= MIN_SHARED_RUNS || evidence.longestRun >= LONG_RUN_BIGRAMS;
+      action = p >= m.replyAt ? 'reply'
+        : (p >= m.suggestAt && best.score >= m.suggestMinScore) || (claim && p >= m.suggestClaimAt && best.score >= m.suggestClaimMinScore) ? 'suggest' : 'ignore';
+      reasons.push(`p=${p.toFixed(3)} (reply at ${m.replyAt}; suggest at ${m.suggestAt} with score ≥ ${m.suggestMinScore}, or at ${m.suggestClaimAt} with score ≥ ${m.suggestClaimMinScore} when a claim is shared)`);
+      if (action === 'reply' && !claim) {
         // One short shared passage (a name, one word) is what chat about the same thing shares.
         action = 'suggest';
         reasons.push('one short shared passage');

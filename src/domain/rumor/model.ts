@@ -67,6 +67,13 @@ export interface RumorModel {
   suggestAt: number;
   /** ...when its text score is also at least this (keeps chat that shares a word out of the curators' queue). */
   suggestMinScore: number;
+  /**
+   * Second way to a curator: a message that shares a claim with the rumor (two passages or a
+   * long one) goes there at this probability (0.5: more likely right than wrong)…
+   */
+  suggestClaimAt: number;
+  /** …with a text score of at least this. */
+  suggestClaimMinScore: number;
   /** How it was trained (free text, for people). */
   trainedOn?: string;
 }
@@ -89,8 +96,9 @@ export function contributions(model: RumorModel, x: readonly number[]): { featur
 export function parseRumorModel(data: unknown, file: string): RumorModel {
   const m = data as Partial<RumorModel>;
   const ok = m && Array.isArray(m.features) && Array.isArray(m.weights) && typeof m.bias === 'number' &&
-    typeof m.replyAt === 'number' && typeof m.suggestAt === 'number' && typeof m.suggestMinScore === 'number';
-  if (!ok) throw new Error(`${file}: not a rumor model (features, weights, bias, replyAt, suggestAt, suggestMinScore)`);
+    typeof m.replyAt === 'number' && typeof m.suggestAt === 'number' && typeof m.suggestMinScore === 'number' &&
+    typeof m.suggestClaimAt === 'number' && typeof m.suggestClaimMinScore === 'number';
+  if (!ok) throw new Error(`${file}: not a rumor model (features, weights, bias, replyAt, suggestAt, suggestMinScore, suggestClaimAt, suggestClaimMinScore)`);
   if (m.features!.join(',') !== DECISION_FEATURES.join(',') || m.weights!.length !== DECISION_FEATURES.length) {
     throw new Error(`${file}: model features [${m.features!.join(', ')}] differ from the matcher's [${DECISION_FEATURES.join(', ')}]; retrain with scripts/train-rumor-model.ts`);
   }

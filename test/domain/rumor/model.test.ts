@@ -22,13 +22,13 @@ describe('decision model', () => {
   });
 
   it('computes a logistic probability and ranks contributions by size', () => {
-    const model: RumorModel = { features: [...DECISION_FEATURES], weights: DECISION_FEATURES.map((_, i) => (i === 0 ? 4 : 0)), bias: -2, replyAt: 0.9, suggestAt: 0.2, suggestMinScore: 0.2 };
+    const model: RumorModel = { features: [...DECISION_FEATURES], weights: DECISION_FEATURES.map((_, i) => (i === 0 ? 4 : 0)), bias: -2, replyAt: 0.9, suggestAt: 0.2, suggestMinScore: 0.2, suggestClaimAt: 0.5, suggestClaimMinScore: 0.2 };
     expect(probability(model, [0.5, 0, 0, 0, 0, 0, 0, 0])).toBeCloseTo(0.5);
     expect(contributions(model, featureVector(evidence))[0]).toMatchObject({ feature: 'score', contribution: 4 * 0.6 });
   });
 
   it('rejects a model file whose features differ from the matcher\'s', () => {
-    expect(() => parseRumorModel({ features: ['score'], weights: [1], bias: 0, replyAt: 1, suggestAt: 0, suggestMinScore: 0 }, 'm.json')).toThrow('m.json: model features');
+    expect(() => parseRumorModel({ features: ['score'], weights: [1], bias: 0, replyAt: 1, suggestAt: 0, suggestMinScore: 0, suggestClaimAt: 0, suggestClaimMinScore: 0 }, 'm.json')).toThrow('m.json: model features');
     expect(() => parseRumorModel({ weights: [] }, 'm.json')).toThrow('not a rumor model');
   });
 
@@ -63,7 +63,7 @@ describe('matcher with the learned decision', () => {
   });
 
   it('a high probability is still capped by the rules (rebuttal, country)', () => {
-    const always: RumorModel = { ...defaultRumorModel(), replyAt: 0, suggestAt: 0, suggestMinScore: 0 };
+    const always: RumorModel = { ...defaultRumorModel(), replyAt: 0, suggestAt: 0, suggestMinScore: 0, suggestClaimAt: 0, suggestClaimMinScore: 0 };
     const strict = new RumorMatcher(library, { model: always });
     const r = strict.match('辟谣：喝高度白酒不能杀死新冠病毒');
     expect(r.action).toBe('suggest');
