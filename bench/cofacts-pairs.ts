@@ -1,12 +1,13 @@
 /**
  * Agreement of the matcher's same/different decision with people's labels on message pairs:
  * `npx tsx bench/cofacts-pairs.ts [../shared/eval/rumors/cofacts-pairs.jsonl]`
- * (from the repository root; `--hand` for the hand thresholds instead of the learned decision).
+ * (from the repository root; `--hand` for the hand thresholds instead of the learned decision;
+ * COFACTS_RAW_DEDUPE=1 for the earlier entry identity by trimmed raw text).
  *
  * Input: JSON lines `{"a": "…", "b": "…", "same": true|false}` (Traditional Chinese LINE
  * messages). Every `a` becomes a library entry (so IDF is computed over all of them); each `b`
  * is matched against that library, and the pair is judged "same" when the best match is an
- * entry with the same text as its `a`. Reported at reply level (action = reply) and at
+ * entry with the same text as its `a` (texts equal after normalization are one entry). Reported at reply level (action = reply) and at
  * suggest level (reply or suggest), with a plain bigram-Dice baseline at 0.3 and 0.7.
  */
 import { readFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ export function cofactsAgreement(file: string, options: MatcherOptions = {}) {
   const matcher = new RumorMatcher([], options);
   const idOfText = new Map<string, string>();
   pairs.forEach((p, i) => {
-    const key = p.a.trim();
+    const key = sameText(p.a);
     if (idOfText.has(key)) return;
     const id = `P${i}`;
     idOfText.set(key, id);
@@ -35,7 +36,7 @@ export function cofactsAgreement(file: string, options: MatcherOptions = {}) {
   const confusion = { tp: 0, fp: 0, fn: 0, tn: 0 };
   for (const p of pairs) {
     const r = matcher.match(p.b);
-    const own = idOfText.get(p.a.trim());
+    const own = idOfText.get(sameText(p.a));
     const sameReply = r.id === own && r.action === 'reply';
     const sameSuggest = r.id === own && r.action !== 'ignore';
     if (sameReply === p.same) tally.reply++;
@@ -50,6 +51,14 @@ export function cofactsAgreement(file: string, options: MatcherOptions = {}) {
   }
   const pct = (n: number) => Math.round((100 * n) / pairs.length);
   return { pairs: pairs.length, same: pairs.filter((p) => p.same).length, reply: pct(tally.reply), suggest: pct(tally.suggest), dice03: pct(tally.dice03), dice07: pct(tally.dice07), ...confusion };
+}
+
+/**
+ * Two `a` texts that normalize to the same key (they differ only in spaces, punctuation, emoji,
+ * script) are one library entry; otherwise a `b` equal to both is "wrong" for one of them.
+ */
+function sameText(text: string): string {
+  return process.env.COFACTS_RAW_DEDUPE === '1' ? text.trim() : normalizeMessage(text).key;
 }
 
 function bigrams(text: string): Set<string> {
