@@ -11,10 +11,13 @@
  * 4. scoring of the few best candidate rumors: weighted overlap of the message with the
  *    rumor's claim, each example and the union of them (containment in both directions),
  *    plus URL evidence;
- * 5. decision: `reply` only when the score is high, the runner-up is far behind, the
- *    message is not itself a rebuttal/official notice and does not put another country in
- *    place of the rumor's (entities.ts); `suggest` (send to a curator) when it is plausible;
- *    otherwise `ignore`.
+ * 5. decision: a learned logistic model (model.ts, weights in config/rumor-model.json, trained
+ *    on variants of the project library) reads the best candidate's evidence (coverage both
+ *    ways, shared weight, passages, runner-up, length) and gives the probability that it is
+ *    right; `reply` above its reply cut-off, `suggest` (send to a curator) when plausible,
+ *    otherwise `ignore`. A reply is capped at `suggest` when the message shares only one short
+ *    passage, is itself a rebuttal/official notice, negates the claim or puts another country
+ *    in place of the rumor's (entities.ts). With `model: null`, the hand thresholds decide.
  *
  * Pure: no I/O, no clock.
  */
