@@ -2,7 +2,7 @@
  * `cascade rumor …` subcommands: match, eval, list.
  *
  * Contract (kept stable; scripts depend on it):
- * - `cascade rumor match --library FILE`: JSON lines `{"text": "…"}` on stdin → one JSON line per
+ * - `cascade rumor match --library FILE [--explain]`: JSON lines `{"text": "…"}` on stdin → one JSON line per
  *   input, same order: `{"id": string|null, "score": number, "action": "reply"|"suggest"|"ignore"}`.
  *   A bad input line gives `{"id": null, "score": 0, "action": "ignore", "error": "…"}`.
  * - `cascade rumor eval --library FILE --queries FILE [--json]`: reply precision, reply recall,
@@ -15,7 +15,8 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { loadRumorLibrary, RumorLibraryError, type RumorEntry } from '../domain/rumor/library.ts';
-import { RumorMatcher, type RumorAction } from '../domain/rumor/matcher.ts';
+import { RumorMatcher, type RumorAction, type RumorMatch } from '../domain/rumor/matcher.ts';
+import { contributions, featureVector, type DecisionEvidence, type RumorModel } from '../domain/rumor/model.ts';
 import { DEFAULT_REDIS_URL, redisOptions } from '../app/redis.ts';
 import { Keys } from '../store/keys.ts';
 import { RumorStore } from '../store/rumors.ts';
@@ -25,7 +26,7 @@ import { Redis } from 'ioredis';
 export const DEFAULT_RUMOR_LIBRARY = 'config/rumors.yaml';
 
 const USAGE = `usage:
-  cascade rumor match --library FILE              < {"text": "..."} lines
+  cascade rumor match --library FILE [--explain]  < {"text": "..."} lines
   cascade rumor eval --library FILE --queries FILE [--json]
   cascade rumor list [--library FILE]
 `;
@@ -51,7 +52,7 @@ interface ParsedArgs {
 }
 
 const VALUE_OPTIONS = new Set(['--library', '--queries']);
-const FLAG_OPTIONS = new Set(['--json']);
+const FLAG_OPTIONS = new Set(['--json', '--explain']);
 
 function parseArgs(argv: readonly string[]): ParsedArgs | string {
   const options = new Map<string, string>();
@@ -99,7 +100,7 @@ export async function rumorCommand(
       case 'match': {
         const library = parsed.options.get('--library');
         if (!library) return usage(io, 'match needs --library FILE');
-        return await runMatch(library, io);
+        return await runMatch(library, io, parsed.flags.has('--explain'));
       }
       case 'eval': {
         const library = parsed.options.get('--library');
@@ -135,10 +136,45 @@ export interface MatchLine {
   score: number;
   action: RumorAction;
   error?: string;
+  /** With --explain: why the message got its action. */
+  explain?: Explanation;
+}
+
+/** Why a message got its action (`cascade rumor match --explain`). */
+export interface Explanation {
+  /** Learned decision: probability that `id` is right, and the cut-offs it was compared with. */
+  probability?: number;
+  replyAt?: number;
+  suggestAt?: number;
+  suggestMinScore?: number;
+  suggestClaimAt?: number;
+  suggestClaimMinScore?: number;
+  /** The evidence the decision read, each input's value and its share of the log-odds, largest first. */
+  inputs?: { feature: string; value: number; contribution: number }[];
+  evidence?: DecisionEvidence;
+  /** Rules that chose or capped the action (refutation cue, different country, …). */
+  reasons: string[];
+}
+
+/** The explanation of one match result. */
+export function explainMatch(result: RumorMatch, model: RumorModel | null): Explanation {
+  const out: Explanation = { reasons: result.reasons ?? [] };
+  if (result.evidence && model) {
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    out.probability = result.probability;
+    out.replyAt = model.replyAt;
+    out.suggestAt = model.suggestAt;
+    out.suggestMinScore = model.suggestMinScore;
+    out.suggestClaimAt = model.suggestClaimAt;
+    out.suggestClaimMinScore = model.suggestClaimMinScore;
+    out.inputs = contributions(model, featureVector(result.evidence)).map((c) => ({ feature: c.feature, value: r3(c.value), contribution: r3(c.contribution) }));
+    out.evidence = Object.fromEntries(Object.entries(result.evidence).map(([k, v]) => [k, r3(v)])) as unknown as DecisionEvidence;
+  }
+  return out;
 }
 
 /** Match one input line (a JSON object with a string "text"); never throws. */
-export function matchLine(matcher: RumorMatcher, line: string): MatchLine {
+export function matchLine(matcher: RumorMatcher, line: string, explain = false): MatchLine {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -150,18 +186,20 @@ export function matchLine(matcher: RumorMatcher, line: string): MatchLine {
   }
   try {
     const result = matcher.match((parsed as { text: string }).text);
-    return { id: result.id, score: result.score, action: result.action };
+    const out: MatchLine = { id: result.id, score: result.score, action: result.action };
+    if (explain) out.explain = explainMatch(result, matcher.decisionModel);
+    return out;
   } catch (err) {
     return { id: null, score: 0, action: 'ignore', error: `match failed: ${(err as Error).message}` };
   }
 }
 
-async function runMatch(libraryFile: string, io: RumorCommandIO): Promise<number> {
+async function runMatch(libraryFile: string, io: RumorCommandIO, explain = false): Promise<number> {
   const matcher = new RumorMatcher(await loadRumorLibrary(libraryFile));
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line.trim()) continue;
-    io.stdout.write(`${JSON.stringify(matchLine(matcher, line))}\n`);
+    io.stdout.write(`${JSON.stringify(matchLine(matcher, line, explain))}\n`);
   }
   return EXIT_OK;
 }

@@ -196,7 +196,8 @@ describe('the curator grows the library; villagers check messages in a DM', () =
     await bind(district, ['wang-jun'])
     // An unbound contact never seen in a group: the first node with curators of that account decides.
     district.world.addContact('wxid_stranger', '路人甲')
-    district.world.sayToBot('wxid_stranger', 'bot-north', '核实 镇上超市明天起全部关门，赶紧去囤米囤油')
+    // A story the library does not hold (the supermarket-closing wording used here before is now answered as R11 at once).
+    district.world.sayToBot('wxid_stranger', 'bot-north', '核实 镇上的自来水厂被污染了，这几天别喝自来水')
     const forwarded = await nextDm(district, 'wxid_stranger', t => t.includes('已转给'), 'the forwarding notice')
     expect(forwarded).toContain('朝天区的审核员')
     const code = /编号 (S\d+)/.exec(forwarded)![1]

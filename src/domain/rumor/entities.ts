@@ -69,19 +69,19 @@ export function countriesIn(texts: readonly string[]): Set<string> {
 
 /**
  * A country put in place of another: the message names a country that none of the rumor's
- * wordings names, while the rumor names one that the message does not. A message that only adds
- * a country ("…中国也有") or leaves one out is not a mismatch.
+ * wordings names, and names none of the rumor's countries (the rumor's country was replaced,
+ * not joined by another). A message that only adds a country ("…中国也有"), names the rumor's
+ * country beside others (a news source "据俄罗斯媒体报道" in a story about Japan and the US), or
+ * names none is not a mismatch.
  * @returns the two countries, or null.
  */
 export function countryMismatch(message: ReadonlySet<string>, rumor: ReadonlySet<string>): { message: string; rumor: string } | null {
   let extra: string | undefined;
   for (const c of message) {
-    if (!rumor.has(c)) {
-      extra = c;
-      break;
-    }
+    if (rumor.has(c)) return null;
+    extra ??= c;
   }
   if (extra === undefined) return null;
-  for (const c of rumor) if (!message.has(c)) return { message: extra, rumor: c };
+  for (const c of rumor) return { message: extra, rumor: c };
   return null;
 }

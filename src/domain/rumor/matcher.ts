@@ -11,16 +11,20 @@
  * 4. scoring of the few best candidate rumors: weighted overlap of the message with the
  *    rumor's claim, each example and the union of them (containment in both directions),
  *    plus URL evidence;
- * 5. decision: `reply` only when the score is high, the runner-up is far behind, the
- *    message is not itself a rebuttal/official notice and does not put another country in
- *    place of the rumor's (entities.ts); `suggest` (send to a curator) when it is plausible;
- *    otherwise `ignore`.
+ * 5. decision: a learned logistic model (model.ts, weights in config/rumor-model.json, trained
+ *    on variants of the project library) reads the best candidate's evidence (coverage both
+ *    ways, shared weight, passages, runner-up, length) and gives the probability that it is
+ *    right; `reply` above its reply cut-off, `suggest` (send to a curator) when plausible,
+ *    otherwise `ignore`. A reply is capped at `suggest` when the message shares only one short
+ *    passage, is itself a rebuttal/official notice, negates the claim or puts another country
+ *    in place of the rumor's (entities.ts). With `model: null`, the hand thresholds decide.
  *
  * Pure: no I/O, no clock.
  */
 import type { RumorEntry } from './library.ts';
 import { normalizeMessage, normalizeUrl, urlHost } from './normalize.ts';
 import { countriesIn, countryMismatch } from './entities.ts';
+import { defaultRumorModel, featureVector, probability, type DecisionEvidence, type RumorModel } from './model.ts';
 
 /** What the bot does with a message. */
 export type RumorAction = 'reply' | 'suggest' | 'ignore';
@@ -37,6 +41,10 @@ export interface RumorMatch {
   rumor?: RumorEntry;
   /** Why the action was capped or chosen (for curators and debugging). */
   reasons?: string[];
+  /** Learned decision: probability that `id` is the rumor the message repeats. */
+  probability?: number;
+  /** The evidence the learned decision read (for `cascade rumor match --explain`). */
+  evidence?: DecisionEvidence;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -231,12 +239,36 @@ export interface MatcherStats {
 export interface MatcherOptions {
   replyThreshold?: number;
   suggestThreshold?: number;
+  /**
+   * The learned decision (model.ts). Default: the project's trained model
+   * (config/rumor-model.json); `null`: the hand thresholds {@link REPLY_THRESHOLD} and
+   * {@link SUGGEST_THRESHOLD} with the {@link REPLY_MARGIN_RATIO} rule.
+   */
+  model?: RumorModel | null;
 }
 
 /** Score details of one candidate rumor. */
 interface Candidate {
   rumor: number;
   score: number;
+  /** Text evidence (absent for a rumor found only through a link). */
+  text?: TextEvidence;
+}
+
+/** How a message's wording overlaps one rumor's wordings (computed for every scored candidate). */
+export interface TextEvidence {
+  /** Text score: best {@link combine} over the wordings and their union, with the single-passage factor. */
+  score: number;
+  /** Message coverage `q` of the wording that gave the score. */
+  queryCoverage: number;
+  /** Wording coverage `d` of the wording that gave the score. */
+  wordingCoverage: number;
+  /** Shared weight with the union of the wordings, in units of the weight of a bigram no wording has (library-size independent). */
+  shared: number;
+  /** Longest shared passage, in bigrams. */
+  longestRun: number;
+  /** Separate substantive shared passages. */
+  runs: number;
 }
 
 interface IndexedRumor {
@@ -311,8 +343,10 @@ export class RumorMatcher {
 
   private readonly replyThreshold: number;
   private readonly suggestThreshold: number;
+  private readonly model: RumorModel | null;
 
   constructor(entries: Iterable<RumorEntry> = [], options: MatcherOptions = {}) {
+    this.model = options.model === undefined ? defaultRumorModel() : options.model;
     this.replyThreshold = options.replyThreshold ?? REPLY_THRESHOLD;
     this.suggestThreshold = options.suggestThreshold ?? SUGGEST_THRESHOLD;
     for (const entry of entries) this.add(entry);
@@ -321,6 +355,11 @@ export class RumorMatcher {
   /** Number of rumors in the matcher. */
   get size(): number {
     return this.rumors.length;
+  }
+
+  /** The learned decision in use (null: hand thresholds). */
+  get decisionModel(): RumorModel | null {
+    return this.model;
   }
 
   /** Work counters (for tests and benchmarks). */
@@ -536,22 +575,40 @@ export class RumorMatcher {
     return shared;
   }
 
-  /** Exact text score of one rumor against the message. */
-  private scoreRumor(ordinal: number, q: Query): number {
+  /** Exact text score of one rumor against the message, with the evidence behind it. */
+  private scoreRumor(ordinal: number, q: Query): TextEvidence {
     const rumor = this.rumors[ordinal];
     this.counters.rumorsScored++;
     let best = 0;
-    for (const docId of rumor.docs) {
-      const shared = this.sharedWeight(this.docFeatures[docId]);
-      best = Math.max(best, combine(shared / q.weight, shared / this.docWeight(docId)));
-    }
+    let bestQ = 0;
+    let bestD = 0;
+    const consider = (shared: number, wordingWeight: number) => {
+      const qc = shared / q.weight;
+      const dc = shared / wordingWeight;
+      const s = combine(qc, dc);
+      if (s > best) {
+        best = s;
+        bestQ = Math.min(1, qc);
+        bestD = Math.min(1, dc);
+      }
+    };
+    for (const docId of rumor.docs) consider(this.sharedWeight(this.docFeatures[docId]), this.docWeight(docId));
     const sharedUnion = this.sharedWeight(rumor.union);
-    const score = Math.max(best, combine(sharedUnion / q.weight, sharedUnion / this.unionWeight(rumor)));
-    return this.sharesClaimWith(rumor, q) ? score : score * SINGLE_RUN_FACTOR;
+    consider(sharedUnion, this.unionWeight(rumor));
+    const runs = this.sharedRunsWith(rumor, q);
+    const claim = runs.longest >= LONG_RUN_BIGRAMS || runs.runs >= MIN_SHARED_RUNS;
+    return {
+      score: claim ? best : best * SINGLE_RUN_FACTOR,
+      queryCoverage: bestQ,
+      wordingCoverage: bestD,
+      shared: sharedUnion / this.idf(0),
+      longestRun: runs.longest,
+      runs: runs.runs,
+    };
   }
 
   /** {@link sharesClaim} on ids: marks the rumor's features, then walks the message's bigrams. */
-  private sharesClaimWith(rumor: IndexedRumor, q: Query): boolean {
+  private sharedRunsWith(rumor: IndexedRumor, q: Query): SharedRuns {
     if (++this.stamp > 0x3fffffff) {
       this.marks.fill(0);
       this.stamp = 1;
@@ -564,7 +621,7 @@ export class RumorMatcher {
       const id = q.bigrams[p];
       shared[p] = id >= 0 && this.marks[id] === stamp ? 1 : 0;
     }
-    return enoughSharedRuns(shared, q.substantive, q.bigrams.length);
+    return sharedRuns(shared, q.substantive, q.bigrams.length);
   }
 
   /** Rumors whose links appear in the message, with the URL score. */
@@ -603,8 +660,8 @@ export class RumorMatcher {
         if (q.weight > 0) {
           for (const ordinal of this.retrieve(q)) {
             seen.add(ordinal);
-            const textScore = this.scoreRumor(ordinal, q);
-            candidates.push({ rumor: ordinal, score: Math.max(textScore, urlScores.get(ordinal) ?? 0) });
+            const evidence = this.scoreRumor(ordinal, q);
+            candidates.push({ rumor: ordinal, score: Math.max(evidence.score, urlScores.get(ordinal) ?? 0), text: evidence });
           }
         }
       } finally {
@@ -621,17 +678,42 @@ export class RumorMatcher {
     const runnerUp = candidates[1]?.score ?? 0;
     const rumor = this.rumors[best.rumor];
     const score = round3(best.score);
-    if (best.score < this.suggestThreshold) {
-      return { id: null, score, action: 'ignore', reasons: ['below suggest threshold'] };
-    }
+    const urlBacked = (urlScores.get(best.rumor) ?? 0) >= best.score;
 
-    let action: RumorAction = best.score >= this.replyThreshold ? 'reply' : 'suggest';
-    if (action === 'reply') {
-      const urlBacked = (urlScores.get(best.rumor) ?? 0) >= best.score;
-      if (!urlBacked && best.score < runnerUp * REPLY_MARGIN_RATIO) {
+    let action: RumorAction;
+    let evidence: DecisionEvidence | undefined;
+    let p: number | undefined;
+    if (this.model && !urlBacked && best.text) {
+      // Learned decision over the evidence (model.ts); the rules below still cap it.
+      evidence = {
+        ...best.text,
+        runnerUp: best.score > 0 ? Math.min(1, runnerUp / best.score) : 1,
+        length: key.length,
+      };
+      p = probability(this.model, featureVector(evidence));
+      const m = this.model;
+      const claim = evidence.runs >= MIN_SHARED_RUNS || evidence.longestRun >= LONG_RUN_BIGRAMS;
+      action = p >= m.replyAt ? 'reply'
+        : (p >= m.suggestAt && best.score >= m.suggestMinScore) || (claim && p >= m.suggestClaimAt && best.score >= m.suggestClaimMinScore) ? 'suggest' : 'ignore';
+      reasons.push(`p=${p.toFixed(3)} (reply at ${m.replyAt}; suggest at ${m.suggestAt} with score ≥ ${m.suggestMinScore}, or at ${m.suggestClaimAt} with score ≥ ${m.suggestClaimMinScore} when a claim is shared)`);
+      if (action === 'reply' && !claim) {
+        // One short shared passage (a name, one word) is what chat about the same thing shares.
+        action = 'suggest';
+        reasons.push('one short shared passage');
+      }
+      if (action === 'ignore') return { id: null, score, action, reasons, probability: round3(p), evidence };
+    } else {
+      if (best.score < this.suggestThreshold) {
+        return { id: null, score, action: 'ignore', reasons: ['below suggest threshold'] };
+      }
+      action = best.score >= this.replyThreshold ? 'reply' : 'suggest';
+      if (urlBacked) reasons.push('link of the rumor');
+      if (action === 'reply' && !urlBacked && best.score < runnerUp * REPLY_MARGIN_RATIO) {
         action = 'suggest';
         reasons.push('ambiguous');
       }
+    }
+    if (action === 'reply') {
       if (matchesAny(REFUTATION_PATTERNS, normalized.plain)) {
         action = 'suggest';
         reasons.push('refutation cue');
@@ -650,7 +732,12 @@ export class RumorMatcher {
         }
       }
     }
-    return { id: rumor.entry.id, score, action, rumor: rumor.entry, reasons };
+    const result: RumorMatch = { id: rumor.entry.id, score, action, rumor: rumor.entry, reasons };
+    if (p !== undefined) {
+      result.probability = round3(p);
+      result.evidence = evidence;
+    }
+    return result;
   }
 }
 
@@ -717,16 +804,25 @@ export function sharesClaim(segments: readonly string[], rumorFeatures: Readonly
     shared.push(0);
     substantive.push(0);
   }
-  return enoughSharedRuns(shared, substantive, shared.length);
+  const r = sharedRuns(shared, substantive, shared.length);
+  return r.longest >= LONG_RUN_BIGRAMS || r.runs >= MIN_SHARED_RUNS;
+}
+
+/** Shared passages between a message and a rumor: how many substantive ones, and the longest. */
+export interface SharedRuns {
+  runs: number;
+  /** Longest substantive shared passage, in bigrams. */
+  longest: number;
 }
 
 /**
  * The passage count behind {@link sharesClaim}: `shared[p]` says whether bigram position `p` of
  * the message occurs in the rumor (0 at segment ends), `substantive[p]` whether it is more than
- * grammar. True at {@link MIN_SHARED_RUNS} substantive runs or one of {@link LONG_RUN_BIGRAMS}.
+ * grammar. Counts maximal runs with at least one substantive bigram.
  */
-function enoughSharedRuns(shared: ArrayLike<number>, substantive: ArrayLike<number>, length: number): boolean {
+function sharedRuns(shared: ArrayLike<number>, substantive: ArrayLike<number>, length: number): SharedRuns {
   let runs = 0;
+  let longest = 0;
   let run = 0;
   let substantiveRun = false;
   for (let p = 0; p <= length; p++) {
@@ -736,13 +832,13 @@ function enoughSharedRuns(shared: ArrayLike<number>, substantive: ArrayLike<numb
       continue;
     }
     if (run > 0 && substantiveRun) {
-      if (run >= LONG_RUN_BIGRAMS) return true;
-      if (++runs >= MIN_SHARED_RUNS) return true;
+      runs++;
+      if (run > longest) longest = run;
     }
     run = 0;
     substantiveRun = false;
   }
-  return false;
+  return { runs, longest };
 }
 
 function isSubstantive(a: string, b: string): boolean {

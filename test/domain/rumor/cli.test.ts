@@ -58,3 +58,21 @@ describe('rumor CLI', () => {
     expect(text).toContain('2 rumors');
   });
 });
+
+describe('rumor CLI --explain', () => {
+  it('prints the probability, the inputs and the reasons behind each action', async () => {
+    const t = io('{"text": "【转发】喝高度白酒可以杀死新冠病毒，每天一杯！转给家人"}\n{"text": "辟谣：喝高度白酒不能杀死新冠病毒"}\n');
+    expect(await rumorCommand(['match', '--library', 'test/fixtures/rumors-small.yaml', '--explain'], t.streams)).toBe(0);
+    const [a, b] = t.out().trim().split('\n').map((l) => JSON.parse(l));
+    expect(a.explain.probability).toBeGreaterThan(0);
+    expect(a.explain.inputs[0]).toHaveProperty('contribution');
+    expect(a.explain.evidence).toHaveProperty('longestRun');
+    expect(b.explain.reasons.join(' ')).toMatch(/p=|refutation/);
+  });
+
+  it('without --explain the output keeps its contract', async () => {
+    const t = io('{"text": "喝高度白酒能杀死新冠病毒"}\n');
+    await rumorCommand(['match', '--library', 'test/fixtures/rumors-small.yaml'], t.streams);
+    expect(Object.keys(JSON.parse(t.out()))).toEqual(['id', 'score', 'action']);
+  });
+});

@@ -30,4 +30,10 @@ describe('countryMismatch', () => {
     expect(countryMismatch(set('中国'), set())).toBeNull();
     expect(countryMismatch(set('美国'), set('美国', '英国'))).toBeNull();
   });
+
+  it('is not a mismatch when the message names the rumor\'s country beside another one', () => {
+    expect(countryMismatch(set('俄罗斯', '日本', '美国'), set('日本', '美国', '韩国'))).toBeNull();
+    expect(countryMismatch(set('英国', '中国'), set('中国'))).toBeNull();
+    expect(countryMismatch(set('英国', '法国'), set('中国', '美国'))).toEqual({ message: '英国', rumor: '中国' });
+  });
 });

@@ -1,0 +1,36 @@
+/**
+ * All rumor-matcher evaluation figures in one run (from the repository root):
+ * `npx tsx bench/rumor-eval.ts [--hand]` (`--hand`: the hand thresholds instead of the learned decision).
+ *
+ * CHECKED v2 and village-dev with `evaluate` (as `cascade rumor eval`), village-dev also by halves
+ * (odd lines, even lines: the learned decision is trained on config/rumors.yaml only, so neither
+ * half is tuned on), and the Cofacts pairs (bench/cofacts-pairs.ts). Evaluation files are read
+ * from ../shared/eval/rumors/ (measuring only; nothing is copied into the project).
+ */
+import { readFileSync } from 'node:fs';
+import { loadRumorLibrary } from '../src/domain/rumor/library.ts';
+import { RumorMatcher, type MatcherOptions } from '../src/domain/rumor/matcher.ts';
+import { evaluate, parseEvalQueries, type EvalMetrics } from '../src/cli/rumor.ts';
+import { cofactsAgreement } from './cofacts-pairs.ts';
+
+const DIR = process.env.RUMOR_EVAL_DIR ?? '../shared/eval/rumors';
+const options: MatcherOptions = process.argv.includes('--hand') ? { model: null } : {};
+const fmt = (m: EvalMetrics) =>
+  `P ${m.replyPrecision.toFixed(3)} (${m.correctReplies}/${m.replies})  R ${m.replyRecall.toFixed(3)} (${m.correctReplies}/${m.positives})  suggest R ${m.suggestRecall.toFixed(3)} (${m.correctSuggestions}/${m.positives})`;
+
+for (const [name, lib, queries] of [
+  ['checked v2', 'checked-library.yaml', 'checked-queries.jsonl'],
+  ['village-dev', 'village-library.yaml', 'village-dev.jsonl'],
+] as const) {
+  const matcher = new RumorMatcher(await loadRumorLibrary(`${DIR}/${lib}`), options);
+  const all = parseEvalQueries(readFileSync(`${DIR}/${queries}`, 'utf8')).queries;
+  const nulls = all.filter((q) => q.expect === null);
+  const load = nulls.filter((q) => matcher.match(q.text).action === 'suggest').length;
+  console.log(`${name.padEnd(22)} ${fmt(evaluate(matcher, all).metrics)}  curator load: ${load}/${nulls.length} null messages suggested`);
+  if (name === 'village-dev') {
+    console.log(`${'  odd lines (1,3,…)'.padEnd(22)} ${fmt(evaluate(matcher, all.filter((_, i) => i % 2 === 0)).metrics)}`);
+    console.log(`${'  even lines (2,4,…)'.padEnd(22)} ${fmt(evaluate(matcher, all.filter((_, i) => i % 2 === 1)).metrics)}`);
+  }
+}
+const c = cofactsAgreement(`${DIR}/cofacts-pairs.jsonl`, options);
+console.log(`${'cofacts pairs'.padEnd(22)} reply ${c.reply}%  reply-or-suggest ${c.suggest}%  (tp ${c.tp} fp ${c.fp} fn ${c.fn} tn ${c.tn})`);

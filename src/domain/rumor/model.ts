@@ -1,0 +1,117 @@
+/**
+ * The learned reply/suggest decision of the rumor matcher: a logistic regression over the
+ * evidence the matcher computes for its best candidate (coverage both ways, shared weight,
+ * longest shared passage, number of passages, runner-up, message length).
+ *
+ * It is trained in the project by `npx tsx scripts/train-rumor-model.ts` on the project's own
+ * library (config/rumors.yaml) and variants generated from it (variants.ts) — never on the
+ * evaluation files — and its weights live in config/rumor-model.json, which the matcher loads.
+ * Pure except {@link defaultRumorModel}, which reads that file once.
+ */
+import { readFileSync } from 'node:fs';
+
+/** The evidence behind a decision, as `cascade rumor match --explain` prints it. */
+export interface DecisionEvidence {
+  /** Text score of the best rumor (max of q^0.6·d^0.4 over its wordings; × 0.6 for one short shared passage). */
+  score: number;
+  /** How much of the message the best wording explains. */
+  queryCoverage: number;
+  /** How much of the best wording the message repeats. */
+  wordingCoverage: number;
+  /** Shared weight with the rumor, in rare-bigram units (absolute, not a ratio). */
+  shared: number;
+  /** Longest shared passage, in bigrams. */
+  longestRun: number;
+  /** Separate substantive shared passages. */
+  runs: number;
+  /** Runner-up score / best score (1 = a tie). */
+  runnerUp: number;
+  /** Letters and digits in the message. */
+  length: number;
+}
+
+/** Names of the model's inputs, in order (the model file must list the same). */
+export const DECISION_FEATURES = [
+  'score',
+  'queryCoverage',
+  'wordingCoverage',
+  'sharedLog',
+  'longestRunLog',
+  'runs',
+  'runnerUp',
+  'lengthLog',
+] as const;
+
+/** The model's input vector: every feature scaled to about [0, 1]. */
+export function featureVector(e: DecisionEvidence): number[] {
+  return [
+    e.score,
+    e.queryCoverage,
+    e.wordingCoverage,
+    Math.log1p(e.shared) / Math.log(41),
+    Math.log1p(e.longestRun) / Math.log(61),
+    Math.min(e.runs, 8) / 8,
+    e.runnerUp,
+    Math.log1p(e.length) / Math.log(501),
+  ];
+}
+
+/** A trained decision model (the content of config/rumor-model.json). */
+export interface RumorModel {
+  features: string[];
+  weights: number[];
+  bias: number;
+  /** Probability at or above which the bot replies in the group. */
+  replyAt: number;
+  /** Probability at or above which the message goes to a curator... */
+  suggestAt: number;
+  /** ...when its text score is also at least this (keeps chat that shares a word out of the curators' queue). */
+  suggestMinScore: number;
+  /**
+   * Second way to a curator: a message that shares a claim with the rumor (two passages or a
+   * long one) goes there at this probability (0.5: more likely right than wrong)…
+   */
+  suggestClaimAt: number;
+  /** …with a text score of at least this. */
+  suggestClaimMinScore: number;
+  /** How it was trained (free text, for people). */
+  trainedOn?: string;
+}
+
+/** Probability that the best candidate is the rumor the message repeats. */
+export function probability(model: RumorModel, x: readonly number[]): number {
+  let z = model.bias;
+  for (let i = 0; i < x.length; i++) z += model.weights[i] * x[i];
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Each feature's contribution to the log-odds (for --explain), largest magnitude first. */
+export function contributions(model: RumorModel, x: readonly number[]): { feature: string; value: number; contribution: number }[] {
+  return model.features
+    .map((feature, i) => ({ feature, value: x[i], contribution: model.weights[i] * x[i] }))
+    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+}
+
+/** Validates a parsed model file. @throws Error naming the file and the problem. */
+export function parseRumorModel(data: unknown, file: string): RumorModel {
+  const m = data as Partial<RumorModel>;
+  const ok = m && Array.isArray(m.features) && Array.isArray(m.weights) && typeof m.bias === 'number' &&
+    typeof m.replyAt === 'number' && typeof m.suggestAt === 'number' && typeof m.suggestMinScore === 'number' &&
+    typeof m.suggestClaimAt === 'number' && typeof m.suggestClaimMinScore === 'number';
+  if (!ok) throw new Error(`${file}: not a rumor model (features, weights, bias, replyAt, suggestAt, suggestMinScore, suggestClaimAt, suggestClaimMinScore)`);
+  if (m.features!.join(',') !== DECISION_FEATURES.join(',') || m.weights!.length !== DECISION_FEATURES.length) {
+    throw new Error(`${file}: model features [${m.features!.join(', ')}] differ from the matcher's [${DECISION_FEATURES.join(', ')}]; retrain with scripts/train-rumor-model.ts`);
+  }
+  return m as RumorModel;
+}
+
+/** Where the trained model lives, relative to this file. */
+export const DEFAULT_MODEL_URL = new URL('../../../config/rumor-model.json', import.meta.url);
+
+let cached: RumorModel | undefined;
+
+/** The project's trained model (config/rumor-model.json), read once. */
+export function defaultRumorModel(): RumorModel {
+  cached ??= parseRumorModel(JSON.parse(readFileSync(DEFAULT_MODEL_URL, 'utf8')), 'config/rumor-model.json');
+  return cached;
+}
