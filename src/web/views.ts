@@ -144,7 +144,7 @@ function caseDue(app: Cascade, c: Case): number | undefined {
 const AUDIT_ZH: Record<string, string> = {
   publish: '发布', update: '发布更正', cancel: '撤回', 'relay-opened': '送审', approve: '通过', edit: '修改后通过', reject: '驳回',
   classify: '分类', reminder: '提醒审核', escalation: '上报/后备', 'auto-forward': '按规则自动转发', expired: '过期',
-  'pending-text-updated': '待审文本已更正', 'delivery-failed': '发送失败', 'delivery-withdrawn': '撤下未发', 'curator-unreachable': '审核员未绑定',
+  'pending-text-updated': '待审文本已更正', 'delivery-failed': '发送失败', 'delivery-withdrawn': '撤下未发', 'curator-unreachable': '审核员未绑定', 'household-notified': '电话/上门告知',
 }
 
 export async function noticeView(app: Cascade, code: string): Promise<Rendered | undefined> {
@@ -240,6 +240,7 @@ function auditLine(app: Cascade, e: AuditEvent): Html {
   if (e.why) extra.push(String(e.why) === 'policy' ? '本级免审' : String(e.why) === 'correction' ? '紧急更正' : '超时未审')
   if (e.by) extra.push(html`撤回通知 <a href="/cc/n/${String(e.by)}">${String(e.by)}</a>`)
   if (e.kind === 'delivery-failed' || e.kind === 'delivery-withdrawn') extra.push(String(e.topic ?? ''))
+  if (e.kind === 'household-notified') extra.push(String(e.household ?? ''))
   return html`<li class="ev ev-${e.kind}"><time>${dateAndClock(e.at)}</time> <b>${AUDIT_ZH[e.kind] ?? e.kind}</b>${e.node ? ` · ${app.nodeName(String(e.node))}` : ''}${e.actor ? ` · ${publisherName(app, String(e.actor))}` : ''}${extra.length ? html` · ${extra}` : ''}</li>`
 }
 
@@ -255,7 +256,7 @@ ${list.length ? html`<ul class="plain">${list.map(a => html`<li><a href="/cc/hou
 }
 
 function countsHtml(c: Counts): Html {
-  return html`${c.households ? bar('已覆盖户', c.acked + c.notified, c.households, 'hh') : ''}<span class="counts">${c.households ? `收到 ${c.acked} 户 · 电话/上门 ${c.notified} 户 · 未覆盖 ${c.households - c.acked - c.notified} 户 · ` : ''}收到 ${c.membersAcked}/${c.members} 人${c.unassigned ? ` · 未归户 ${c.unassigned} 人` : ''}</span>`
+  return html`${c.households ? bar('已覆盖户', c.acked + c.notified, c.households, 'hh') : ''}<span class="counts">${c.households ? `收到 ${c.acked} 户 · 电话/上门 ${c.notified} 户 · 未覆盖 ${c.households - c.acked - c.notified} 户 · ` : ''}${c.members ? `收到 ${c.membersAcked}/${c.members} 人` : ''}${c.unassigned ? ` · 未归户 ${c.unassigned} 人` : ''}</span>`
 }
 
 export async function householdsOf(app: Cascade, code: string): Promise<Rendered | undefined> {

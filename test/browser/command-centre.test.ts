@@ -211,6 +211,7 @@ describe('command centre in chromium', () => {
     const villagers = d.world.villagersOf(topic)
     d.world.sayInGroup(villagers[0], topic, '收到')
     await waitFor('an acknowledgment', async () => (await d.store.acks(a.code)).size > 0)
+    expect(await dm(d, 'chen-xiuying', `已通知 ${a.code} 张国富户`)).toContain('张国富户')
     d.world.sayInGroup(villagers[1], topic, '举报 村口有人倾倒建筑垃圾')
     d.world.sayInGroup(villagers[2], topic, '求助 家里老人行动不便需要送药')
     const desk = (await import('../../src/app/cases.ts')).casesOf(d.app)!
@@ -228,6 +229,8 @@ describe('command centre in chromium', () => {
     await shot(page, 'households')
     await page.click(`a[href="/cc/households/${a.code}/zhongzi-xicun"]`)
     await expect.poll(() => page.locator('section.grid').count()).toBeGreaterThan(0)
+    expect(await page.locator('section.grid ul.notified').first().textContent()).toContain('张国富户')
+    expect(await page.locator('section.grid ul.missing').first().textContent()).not.toContain('张国富户')
     await shot(page, 'households-village')
     await page.goto(`${base}/cc/cases`)
     await expect.poll(() => page.locator('#live tr.case').count()).toBeGreaterThanOrEqual(2)
