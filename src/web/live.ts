@@ -74,6 +74,7 @@ export class LiveHub {
 
   private async tick(view: string, w: Watch): Promise<void> {
     w.busy = true
+    const started = Date.now()
     try {
       const r = await renderView(this.app, view)
       this.renders++
@@ -97,7 +98,10 @@ export class LiveHub {
       this.log.warn('cc.live-render-failed', { err: (err as Error).message })
     } finally {
       w.busy = false
-      if (this.watches.get(view) === w && w.viewers.size > 0) w.timer = setTimeout(() => void this.tick(view, w), this.pollMs)
+      // A view that is slow to render (many big notices on Now) is polled less often: at most a
+      // third of the time goes to rendering it.
+      const next = Math.max(this.pollMs, 2 * (Date.now() - started))
+      if (this.watches.get(view) === w && w.viewers.size > 0) w.timer = setTimeout(() => void this.tick(view, w), next)
     }
   }
 
