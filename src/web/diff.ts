@@ -1,7 +1,7 @@
 /**
  * A character diff of two texts (a tier's incoming text and the text it forwarded after an edit),
- * for the command centre. Common head and tail are cut first; the middle is an LCS diff when it
- * is small enough, else one deletion and one insertion. Pure.
+ * for the command centre. The common head is cut first (and the common tail when the rest is
+ * long); the rest is an LCS diff when it is small enough, else one deletion and one insertion. Pure.
  */
 
 export type DiffPart = { op: 'same' | 'del' | 'ins'; text: string }
@@ -14,8 +14,12 @@ export function diffChars(before: string, after: string): DiffPart[] {
   const b = [...after]
   let head = 0
   while (head < a.length && head < b.length && a[head] === b[head]) head++
+  // The common tail is cut only when the rest is too long for the LCS: cut greedily, it can
+  // split a word (`停水` → `停` + `水，请储水`) where the LCS finds the natural change.
   let tail = 0
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++
+  if (a.length - head > MAX_MIDDLE || b.length - head > MAX_MIDDLE) {
+    while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++
+  }
   const x = a.slice(head, a.length - tail)
   const y = b.slice(head, b.length - tail)
   const parts: DiffPart[] = []
