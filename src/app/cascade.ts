@@ -35,6 +35,8 @@ const MAX_WRONG_CODES_PER_DAY = 5
 export const INVITE_TTL_HOURS = 72
 /** Author id used for announcements published by ops from the command line. */
 export const CLI_AUTHOR = 'ops-cli'
+/** Author id of announcements published, corrected or retracted in the web command centre (src/web/). */
+export const WEB_AUTHOR = 'ops-web'
 /** Actor recorded when a policy, not a person, forwarded a relay or closed it. */
 export const POLICY_ACTOR = 'policy'
 /** The same group message seen by several accounts arrives within this window. */
@@ -163,6 +165,7 @@ export class Cascade {
 
   personName(id: string): string {
     if (id === CLI_AUTHOR) return '运维（命令行）'
+    if (id === WEB_AUTHOR) return '运维（指挥中心）'
     if (id === POLICY_ACTOR) return '系统（超时未审核，按规则自动转发）'
     return this.cfg.people.get(id)?.name ?? id
   }

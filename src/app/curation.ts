@@ -8,7 +8,7 @@ import { policyFor } from '../config/policies.ts'
 import type { Announcement, Relay } from '../domain/announcement.ts'
 import { dateAndClock } from '../domain/status.ts'
 import { PRIORITY } from '../queue/outbox.ts'
-import { CLI_AUTHOR, POLICY_ACTOR, severityZh, type Cascade } from './cascade.ts'
+import { CLI_AUTHOR, POLICY_ACTOR, severityZh, WEB_AUTHOR, type Cascade } from './cascade.ts'
 
 /** Kinds of timers of the relay spine. */
 export const TIMER = {
@@ -134,13 +134,13 @@ export interface Amendment { reply: Reply; done: boolean; made?: Announcement }
 
 /**
  * The announcement a person may correct or retract, or the refusal: only the origin's publishers
- * (and ops from the CLI) amend; a retraction or correction notice is not amended again; a
+ * (and ops from the CLI or the web command centre) amend; a retraction or correction notice is not amended again; a
  * retracted announcement is not amended any more.
  */
 async function amendable(app: Cascade, actor: string, code: string, isAmendable: (a: Announcement) => boolean): Promise<Announcement | Amendment> {
   const a = await app.store.announcement(code)
   if (!a) return { reply: app.t('unknown_code', { code }), done: false }
-  if (actor !== CLI_AUTHOR && !app.rolesOf(actor).publisher.includes(a.originNode)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }), done: false }
+  if (actor !== CLI_AUTHOR && actor !== WEB_AUTHOR && !app.rolesOf(actor).publisher.includes(a.originNode)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }), done: false }
   if (!isAmendable(a)) return { reply: app.t('not_amendable', { code }), done: false }
   if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }), done: false }
   return a

@@ -8,6 +8,7 @@
  *   GET  /healthz                  the process is up
  *   GET  /readyz                   Redis answers and every account is logged in (else 503), with details
  *   GET  /metrics                  Prometheus
+ *   GET  /cc/…                     the web command centre (src/web/command-centre.ts)          session
  *
  * The token is CASCADE_API_TOKEN, sent as `Authorization: Bearer <token>` (or as the password of
  * HTTP Basic auth, so a browser can open the dashboard). Without a configured token the
@@ -23,6 +24,7 @@ import { BotHealth } from './bot-health.ts'
 import type { Cascade } from './cascade.ts'
 import type { Logger } from './log.ts'
 import type { Scraper } from './metrics.ts'
+import { createCommandCentre, type CommandCentre } from '../web/command-centre.ts'
 
 /** Author id of announcements published through the API. */
 export const API_AUTHOR = 'ops-api'
@@ -38,6 +40,10 @@ export interface HttpOptions {
   token?: string
   log: Logger
   scraper: Scraper
+  /** Command centre sign-in sessions last this long (default 8 h). */
+  sessionSeconds?: number
+  /** How often the command centre re-renders a watched view (default 250 ms). */
+  livePollMs?: number
 }
 
 function digest(s: string): Buffer { return createHash('sha256').update(s).digest() }
@@ -134,6 +140,11 @@ export function createHttpApp(opts: HttpOptions): express.Express {
 
   http.get('/healthz', (_req, res) => { res.json({ ok: true }) })
 
+  const cc = createCommandCentre({ app, token: opts.token, log, sessionSeconds: opts.sessionSeconds, pollMs: opts.livePollMs })
+  http.locals.commandCentre = cc
+  http.get('/', (_req, res) => { res.redirect(302, '/cc/') })
+  http.use('/cc', cc.router)
+
   http.get('/readyz', async (_req, res) => {
     const r = await readiness(app)
     res.status(r.ready ? 200 : 503).json(r)
@@ -191,6 +202,11 @@ export function createHttpApp(opts: HttpOptions): express.Express {
     res.status(500).json({ error: 'internal error' })
   })
   return http
+}
+
+/** The command centre of an app made by createHttpApp (serve ends its live streams before closing). */
+export function commandCentreOf(http: express.Express): CommandCentre | undefined {
+  return http.locals.commandCentre as CommandCentre | undefined
 }
 
 /** A bot process's own tiny server: `/healthz` only, for the image's HEALTHCHECK. */

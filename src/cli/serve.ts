@@ -3,10 +3,10 @@
  * health checks, Prometheus metrics and the queue dashboard (see src/app/http.ts).
  *
  * Environment: PORT (default 8080), HOST (default 0.0.0.0), CASCADE_API_TOKEN, REDIS_URL,
- * CASCADE_NS. SIGTERM / SIGINT: stop accepting requests and timers, finish what runs, exit 0.
+ * CASCADE_NS, CASCADE_SESSION_HOURS (command centre sign-in, default 8). SIGTERM / SIGINT: stop accepting requests and timers, finish what runs, exit 0.
  */
 import { compose } from '../app/compose.ts'
-import { createHttpApp } from '../app/http.ts'
+import { commandCentreOf, createHttpApp } from '../app/http.ts'
 import { createLogger } from '../app/log.ts'
 import { createScraper } from '../app/metrics.ts'
 import { DEFAULT_REDIS_URL } from '../app/redis.ts'
@@ -26,9 +26,12 @@ export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = p
   app.timers.start()
   const port = opts.port ?? Number(env.PORT ?? DEFAULT_PORT)
   const host = opts.host ?? env.HOST ?? '0.0.0.0'
-  const server = await listen(createHttpApp({ app, token, log, scraper: createScraper(app) }), port, host)
+  const sessionHours = Number(env.CASCADE_SESSION_HOURS)
+  const http = createHttpApp({ app, token, log, scraper: createScraper(app), sessionSeconds: sessionHours > 0 ? Math.round(sessionHours * 3600) : undefined })
+  const server = await listen(http, port, host)
   log.info('serve.started', { port, host, bots: cfg.bots.size })
   return untilSignal(log, async () => {
+    commandCentreOf(http)?.hub.close() // open event streams would keep the server from closing
     await closeServer(server)
     await composed.close()
   })

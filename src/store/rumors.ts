@@ -120,6 +120,11 @@ export class RumorStore {
     return full
   }
 
+  /** Every suggestion (for the command centre's view). */
+  async suggestions(): Promise<RumorSuggestion[]> {
+    return (await this.redis.hvals(this.key('sugs'))).map(raw => JSON.parse(raw) as RumorSuggestion)
+  }
+
   async suggestion(code: string): Promise<RumorSuggestion | undefined> {
     const raw = await this.redis.hget(this.key('sugs'), code)
     return raw ? JSON.parse(raw) as RumorSuggestion : undefined
