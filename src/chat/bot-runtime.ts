@@ -21,7 +21,7 @@ import type { Cascade } from '../app/cascade.ts'
 import { silentLogger, type Logger } from '../app/log.ts'
 import type { BotConfig } from '../config/types.ts'
 import type { SendTarget } from '../queue/outbox.ts'
-import type { Account } from './account.ts'
+import { sleep, type Account } from './account.ts'
 import { AccountGroups, CONTACTS_WAIT_MS } from './groups.ts'
 import { AccountIdentity } from './identity.ts'
 import { Inbound } from './inbound.ts'
@@ -49,6 +49,12 @@ export interface BotRuntimeOptions {
   contactsWaitMs?: number
   /** How long a post for a group this account cannot see waits before it is tried again. */
   groupMissingRetryMs?: number
+  /** Longest a send may take before its outcome counts as unknown (default 30 s). */
+  sendTimeoutMs?: number
+  /** When a send of unknown outcome is settled, after its claim (default 90 s). */
+  settleAfterMs?: number
+  /** How long a stop waits for the send in flight (default 5 s); after that it is left to be settled. */
+  stopWaitMs?: number
   /**
    * Called right before each `say()`; throwing makes that say fail. For tests only: it stands
    * in for WeChat refusing a send (e.g. "too frequent") or a slow send.
@@ -58,6 +64,8 @@ export interface BotRuntimeOptions {
 
 /** How long a logout waits for the send in flight before moving the waiting ones. */
 const LOGOUT_PAUSE_WAIT_MS = 5_000
+/** How long a stop waits for the send in flight (Docker gives 10 s in all). */
+const STOP_SEND_WAIT_MS = 5_000
 
 export class BotRuntime {
   readonly id: string
@@ -90,7 +98,7 @@ export class BotRuntime {
     this.rebalancer = new Rebalancer(this.account, this.groups)
     this.outbox = new OutboxWorker(this.account, this.groups, {
       connection: opts.connection, pacing: opts.pacing, backoff: opts.backoff, beforeSay: opts.beforeSay,
-      groupMissingRetryMs: opts.groupMissingRetryMs,
+      groupMissingRetryMs: opts.groupMissingRetryMs, sendTimeoutMs: opts.sendTimeoutMs, settleAfterMs: opts.settleAfterMs,
       onDrained: () => { void this.takeOver().catch(err => this.log.warn('takeover.failed', { err })) },
     })
     this.inbound = new Inbound(this.account, this.groups, this.identity, this.outbox)
@@ -138,7 +146,9 @@ export class BotRuntime {
   async stop(): Promise<void> {
     this.stopping = true
     clearInterval(this.heartbeat)
-    await this.outbox.close()
+    // A send hanging on WeChat is not waited for past the grace: its claim stays, and whichever
+    // process runs the job next settles it (seen in the group, or sent again marked 补发).
+    await Promise.race([this.outbox.close(), sleep(this.opts.stopWaitMs ?? STOP_SEND_WAIT_MS)])
     await this.app.store.setOffline(this.id).catch(() => undefined)
     await this.health.recordSeen(this.id, Date.now()).catch(() => undefined)
     await this.wechaty.stop()

@@ -44,6 +44,18 @@ export function echoKey(text: string): string {
   return decodeWebText(text).normalize('NFKC').replace(/[^\p{L}\p{N}]/gu, '')
 }
 
+/** The parts of a posted text an echo is compared with. */
+export interface EchoTarget { key: string; pieces: string[] }
+
+export function echoTarget(text: string): EchoTarget {
+  return { key: echoKey(text), pieces: text.split(':\n').map(echoKey).filter(Boolean) }
+}
+
+/** Whether an echoed text (by its key) is the posted one, whole or as web WeChat cut it. */
+export function echoConfirms(echoed: string, post: EchoTarget): boolean {
+  return echoed === post.key || post.pieces.includes(echoed) || (echoed.length >= MIN_PREFIX && post.key.includes(echoed))
+}
+
 export interface EchoWait<T> { topic: string; key: string; pieces: string[]; at: number; value: T }
 
 /** Posts waiting for their echo, per group. */
@@ -60,7 +72,7 @@ export class EchoWaits<T> {
 
   add(topic: string, text: string, value: T): EchoWait<T> {
     this.expire()
-    const wait = { topic, key: echoKey(text), pieces: text.split(':\n').map(echoKey).filter(Boolean), at: this.now(), value }
+    const wait = { topic, ...echoTarget(text), at: this.now(), value }
     const list = this.byTopic.get(topic) ?? []
     list.push(wait)
     this.byTopic.set(topic, list)
@@ -81,7 +93,7 @@ export class EchoWaits<T> {
     const list = this.byTopic.get(topic)
     if (!list) return undefined
     const key = echoKey(echoed)
-    const wait = list.find(w => w.key === key || w.pieces.includes(key) || (key.length >= MIN_PREFIX && w.key.includes(key)))
+    const wait = list.find(w => echoConfirms(key, w))
     if (wait) this.remove(wait)
     return wait
   }

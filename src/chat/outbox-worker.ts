@@ -14,12 +14,34 @@ import type { BotConfig } from '../config/types.ts'
 import { sendInterval } from '../domain/fanout.ts'
 import { outboxName, type SendJob, type SendTarget } from '../queue/outbox.ts'
 import { loadedContacts, sleep, type Account } from './account.ts'
-import { EchoWaits } from './echo.ts'
+import { echoConfirms, echoKey, echoTarget, EchoWaits } from './echo.ts'
 import type { AccountGroups } from './groups.ts'
 import { backoffDelay, DEFAULT_BACKOFF, isTooFrequent, type BackoffPolicy } from './too-frequent.ts'
 
 /** How long a post for a group this account cannot see waits before it is tried again. */
 export const GROUP_MISSING_RETRY_MS = 5 * 60_000
+/** A send not answered within this is of unknown outcome: the account moves on, the send is settled later. */
+export const SEND_TIMEOUT_MS = 30_000
+/**
+ * A send claimed this long ago without a result is settled: confirmed if the account's own
+ * message was seen in the group, else sent again marked 【补发】 (so at most one extra post,
+ * and only when a crash fell between the send and its echo).
+ */
+export const SETTLE_AFTER_MS = 90_000
+
+/** A send that took longer than the send timeout: it may or may not have reached WeChat. */
+export class SendTimeout extends Error {}
+
+/** Network failures after which a request may have reached WeChat (no answer was read). */
+const UNCERTAIN_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ESOCKETTIMEDOUT'])
+
+/** Whether a failed say() may nevertheless have posted (as opposed to a refusal: 1205, a bad target). */
+export function outcomeUnknown(err: unknown): boolean {
+  if (err instanceof SendTimeout) return true
+  const e = err as { code?: string; response?: unknown; message?: string }
+  if (e?.response) return false // WeChat answered: a refusal
+  return UNCERTAIN_CODES.has(e?.code ?? '') || /socket hang up/i.test(e?.message ?? '')
+}
 
 /** Raised when a send is impossible right now (room not found, contact not bound): retried later. */
 export class SendError extends Error {}
@@ -31,6 +53,10 @@ export interface OutboxWorkerOptions {
   pacing?: Partial<BotConfig['pacing']>
   backoff?: BackoffPolicy
   groupMissingRetryMs?: number
+  /** Longest a `say()` may take (default 30 s). */
+  sendTimeoutMs?: number
+  /** When a send of unknown outcome is settled (default 90 s after it was claimed). */
+  settleAfterMs?: number
   /** Called right before each `say()`; throwing makes that say fail. For tests only. */
   beforeSay?: (target: SendTarget, text: string) => Promise<void> | void
   /** The outbox ran dry (the account may take over others' posts). */
@@ -79,6 +105,8 @@ export class OutboxWorker {
 
   /** The account saw one of its own messages in a room: the post it confirms, if any. */
   onOwnMessage(topic: string, text: string): void {
+    // Kept in Redis too: a send whose process died before its result was recorded is settled by it.
+    void this.app.store.recordEcho(topic, echoKey(text), Date.now()).catch(err => this.acc.log.warn('echo.record-failed', { err }))
     const wait = this.echoes.take(topic, text)
     if (!wait) return
     wait.value.echoed = true
@@ -127,22 +155,22 @@ export class OutboxWorker {
       return 'skipped'
     }
     const store = this.app.store
-    if (!await store.claimSend(data.idem, this.acc.id)) {
-      this.acc.log.info('send.duplicate', { idem: data.idem })
-      await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'duplicate' })
-      return 'duplicate'
-    }
+    const claim = await this.claim(job, token)
+    if (claim !== 'go' && claim !== 'resend') return claim
+    // A send of unknown outcome that was not seen in the group goes again, marked as such.
+    const text = claim === 'resend' && data.target.kind === 'group' ? this.app.t('label_resend') + data.text : data.text
     let members: number | undefined
     let echo: Echo | undefined
     let wait: ReturnType<EchoWaits<Echo>['add']> | undefined
     try {
       if (data.delivery && data.target.kind === 'group') {
         echo = { delivery: data.delivery, echoed: false, sent: false }
-        wait = this.echoes.add(data.target.topic, data.text, echo)
+        wait = this.echoes.add(data.target.topic, text, echo)
       }
-      members = await this.say(data.target, data.text)
+      members = await withTimeout(this.say(data.target, text), this.opts.sendTimeoutMs ?? SEND_TIMEOUT_MS)
     } catch (err) {
       if (wait) this.echoes.remove(wait)
+      if (outcomeUnknown(err)) return this.unknownOutcome(job, err, token)
       // say() failed before anything was posted: give the claim back so the retry may send.
       await store.releaseSend(data.idem)
       if (data.delivery) await this.app.postNotSent(data.delivery.code, data.delivery.topic)
@@ -177,6 +205,64 @@ export class OutboxWorker {
     this.acc.log.info('send.ok', { idem: data.idem, target: data.target.kind })
     await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'sent' })
     return 'sent'
+  }
+
+  /**
+   * Takes the send claim: 'go' (ours now), 'resend' (an earlier try's outcome is unknown and
+   * its post was not seen in the group: ours, to send again), or the outcome when there is
+   * nothing to send ('duplicate', 'settled'). A claim still young may be a send in flight: the
+   * job waits until the claim is old enough to settle.
+   */
+  private async claim(job: Job<SendJob>, token?: string): Promise<'go' | 'resend' | 'duplicate' | 'settled'> {
+    const { data } = job
+    const store = this.app.store
+    if (await store.claimSend(data.idem, this.acc.id)) return 'go'
+    const claim = await store.sendClaim(data.idem)
+    if (claim === null) return await store.claimSend(data.idem, this.acc.id) ? 'go' : 'duplicate'
+    if (claim.startsWith('sent:')) {
+      // Posted; a process that died before recording it leaves the delivery `sending`.
+      if (data.delivery) await store.patchDelivery(data.delivery.code, data.delivery.topic, ['sending'], { state: 'sent', sentAt: Number(claim.split(':').pop()) })
+      this.acc.log.info('send.duplicate', { idem: data.idem })
+      await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'duplicate' })
+      return 'duplicate'
+    }
+    const claimedAt = Number(claim.split(':').pop()) || 0
+    const settleAt = claimedAt + (this.opts.settleAfterMs ?? SETTLE_AFTER_MS)
+    if (Date.now() < settleAt) {
+      await job.moveToDelayed(settleAt, token)
+      throw new DelayedError()
+    }
+    if (data.target.kind === 'group' && await this.seenInGroup(data.target.topic, data.text, claimedAt)) {
+      await store.markSent(data.idem, this.acc.id)
+      if (data.delivery) await store.patchDelivery(data.delivery.code, data.delivery.topic, ['sending', 'queued'], { state: 'confirmed', confirmedAt: Date.now(), error: '' })
+      this.acc.log.warn('send.settled', { idem: data.idem, outcome: 'seen in the group' })
+      await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'duplicate' })
+      return 'settled'
+    }
+    if (!await store.retakeSend(data.idem, claim, this.acc.id)) return 'duplicate' // another worker settles it
+    this.acc.log.warn('send.settled', { idem: data.idem, outcome: 'not seen: sent again, marked 补发' })
+    return 'resend'
+  }
+
+  /** Whether the post's text was seen coming back in the group since it was claimed. */
+  private async seenInGroup(topic: string, text: string, since: number): Promise<boolean> {
+    const seen = await this.app.store.echoesSince(topic, since - 5_000)
+    const post = echoTarget(text)
+    const resent = echoTarget(this.app.t('label_resend') + text)
+    return seen.some(key => echoConfirms(key, post) || echoConfirms(key, resent))
+  }
+
+  /**
+   * say() ended without telling whether the message went out (a timeout, a connection cut):
+   * the claim stays, the delivery stays `sending` with the reason, and the send is settled later.
+   */
+  private async unknownOutcome(job: Job<SendJob>, err: unknown, token?: string): Promise<never> {
+    const { data } = job
+    const why = err instanceof Error ? err.message : String(err)
+    if (data.delivery) await this.app.store.patchDelivery(data.delivery.code, data.delivery.topic, ['sending'], { error: `发送结果未知（${why}），稍后核对` })
+    this.acc.log.warn('send.unknown-outcome', { idem: data.idem, err: why })
+    await job.moveToDelayed(Date.now() + (this.opts.settleAfterMs ?? SETTLE_AFTER_MS), token)
+    throw new DelayedError()
   }
 
   /**
@@ -252,4 +338,10 @@ function beijingDay(now = Date.now()): string { return new Date(now + BEIJING_OF
 function nextBeijingMidnight(now = Date.now()): number {
   const day = 24 * 3600 * 1000
   return Math.floor((now + BEIJING_OFFSET_MS) / day) * day + day - BEIJING_OFFSET_MS
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new SendTimeout(`no answer from WeChat within ${ms / 1000} s`)), ms) })
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }

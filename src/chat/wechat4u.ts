@@ -76,6 +76,8 @@ interface Wechat4uClient {
   start(): Promise<unknown>
   restart(): Promise<unknown>
   logout(): Promise<unknown>
+  stop(): void
+  on(event: string, listener: (...args: unknown[]) => void): void
   removeAllListeners(): void
 }
 
@@ -199,7 +201,9 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
     // login poll in flight, or its logout event (which the puppet would answer with a new QR
     // login on an object that is gone).
     client.removeAllListeners()
-    client.restart = client.start = () => Promise.resolve()
+    client.on('error', () => undefined) // a request still in flight may fail: nobody needs to hear it
+    client.restart = client.start = client.logout = () => Promise.resolve()
+    client.stop = () => undefined
     if (wasLoggedIn && client.PROP.uin) {
       try {
         await p.memory.set(SESSION_SLOT, client.botData)

@@ -32,6 +32,7 @@ export const TEMPLATE_KEYS = {
   label_exercise: [],
   label_update: ['ref'],
   label_auto: [],
+  label_resend: [],
   label_no_review: [],
   reminder: ['code', 'minutes', 'severity'],
   escalation_notice: ['code', 'node', 'curators', 'minutes'],

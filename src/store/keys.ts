@@ -21,6 +21,8 @@ export class Keys {
   pending(node: string) { return `${this.base}pending:${node}` }
   /** The claim taken before a send: at most one post per idempotency key. */
   sendClaim(idem: string) { return `${this.base}send:${idem}` }
+  /** The accounts' own messages seen in a group (echo keys by time): settles sends of unknown outcome. */
+  echoes(topic: string) { return `${this.base}echoes:${topic}` }
   acks(code: string) { return `${this.base}acks:${code}` }
   ackCounts(code: string) { return `${this.base}ackn:${code}` }
   /** The latest acknowledgment-required announcement posted in a group. */

@@ -36,6 +36,18 @@ return 0
 `
 
 /**
+ * replaceIfValue — take over a key only if it still holds what was read (a send claim whose
+ * outcome is being settled: of two workers settling it, one wins).
+ * KEYS[1]  the key; ARGV[1] the value read; ARGV[2] the new value; ARGV[3] TTL in seconds
+ * Returns  1 when replaced, 0 when the key changed meanwhile.
+ */
+export const REPLACE_IF_VALUE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+return 1
+`
+
+/**
  * recordAck — one acknowledgment per member and announcement.
  * KEYS[1]  acks:<code> (hash member → JSON)
  * KEYS[2]  ackn:<code> (hash topic → count)

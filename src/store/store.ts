@@ -6,12 +6,14 @@ import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
-import { BEGIN_POST, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
+import { BEGIN_POST, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, REPLACE_IF_VALUE, SET_LATEST_IF_NEWER } from './scripts.ts'
 
 /** How long the group a contact last spoke in is remembered. */
 const SPOKE_IN_TTL_S = 30 * 24 * 3600
 /** How long a send claim is kept: longer than any announcement stays relevant. */
 const SEND_CLAIM_TTL_S = 14 * 24 * 3600
+const ECHO_KEEP_MS = 2 * 24 * 3600_000
+const ECHO_KEEP_COUNT = 500
 /** Field of `person:<id>` holding the hash of the person's personal code (bot ids cannot contain '#'). */
 const PERSONAL_CODE_FIELD = '#personal'
 
@@ -33,6 +35,7 @@ interface ScriptCommands {
   setLatestIfNewer(key: string, code: string, at: string): Promise<number>
   beginPost(deliveries: string, cancelled: string, topic: string, now: string, expiresAt: string): Promise<string>
   deleteIfOwner(key: string, owner: string): Promise<number>
+  replaceIfValue(key: string, expected: string, value: string, ttlSeconds: string): Promise<number>
 }
 
 export class Store {
@@ -46,6 +49,7 @@ export class Store {
     redis.defineCommand('setLatestIfNewer', { numberOfKeys: 1, lua: SET_LATEST_IF_NEWER })
     redis.defineCommand('beginPost', { numberOfKeys: 2, lua: BEGIN_POST })
     redis.defineCommand('deleteIfOwner', { numberOfKeys: 1, lua: DELETE_IF_OWNER })
+    redis.defineCommand('replaceIfValue', { numberOfKeys: 1, lua: REPLACE_IF_VALUE })
     this.lua = redis as unknown as ScriptCommands
   }
 
@@ -163,6 +167,27 @@ export class Store {
 
   async sendClaim(idem: string): Promise<string | null> {
     return this.redis.get(this.keys.sendClaim(idem))
+  }
+
+  /** Takes over a claim still holding `expected` (a send of unknown outcome being settled). */
+  async retakeSend(idem: string, expected: string, owner: string): Promise<boolean> {
+    return (await this.lua.replaceIfValue(this.keys.sendClaim(idem), expected, `sending:${owner}:${Date.now()}`, String(SEND_CLAIM_TTL_S))) === 1
+  }
+
+  /** Remembers that an account saw its own message (by its echo key) in a group; kept 2 days, 500 per group. */
+  async recordEcho(topic: string, key: string, at: number): Promise<void> {
+    const k = this.keys.echoes(topic)
+    await this.redis.multi()
+      .zadd(k, at, key)
+      .zremrangebyscore(k, 0, at - ECHO_KEEP_MS)
+      .zremrangebyrank(k, 0, -ECHO_KEEP_COUNT - 1)
+      .pexpire(k, ECHO_KEEP_MS)
+      .exec()
+  }
+
+  /** Echo keys of the accounts' own messages seen in a group since a time. */
+  async echoesSince(topic: string, since: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.echoes(topic), since, '+inf')
   }
 
   // ── acknowledgments ───────────────────────────────────────────────────────
