@@ -152,6 +152,7 @@ export class BotRuntime {
     await this.app.store.setOffline(this.id).catch(() => undefined)
     await this.health.recordSeen(this.id, Date.now()).catch(() => undefined)
     await this.wechaty.stop()
+    this.identity.dispose()
     this.loggedIn = false
   }
 
@@ -176,8 +177,11 @@ export class BotRuntime {
     this.heartbeat = setInterval(() => {
       void beat().catch(err => this.log.warn('heartbeat.failed', { err }))
       void this.health.recordSeen(this.id, Date.now()).catch(() => undefined)
+      // A peer whose process died sends no logout: its heartbeat lapses, and its posts come here.
       // Idle while another account's outbox grew (e.g. it is backing off): take some over.
-      void this.takeOver().catch(err => this.log.warn('takeover.failed', { err }))
+      void this.rebalancer.rescueDeadPeers()
+        .then(() => this.takeOver())
+        .catch(err => this.log.warn('takeover.failed', { err }))
     }, (this.opts.heartbeatSeconds ?? 10) * 1000)
     this.heartbeat.unref()
     this.outbox.run()

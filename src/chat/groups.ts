@@ -75,8 +75,7 @@ export class AccountGroups {
       if (!group) continue
       seen.set(room.topic, (seen.get(room.topic) ?? 0) + 1)
       if (seen.get(room.topic)! > 1) continue // two groups of one name: the first found is used, and it is logged below
-      const found = await this.acc.wechaty.Room.find({ id: room.id })
-      if (found) this.adopt(found, room.topic)
+      this.adopt(loadRoom(this.acc, room.id), room.topic)
       for (const m of room.members) if (this.peerNicknames.has(m.name)) this.peerContacts.add(m.id)
     }
     for (const [topic, n] of seen) if (n > 1) this.acc.log.warn('groups.ambiguous', { topic, count: n, hint: 'two groups of this account have this name: rename one' })
@@ -116,8 +115,7 @@ export class AccountGroups {
     const loaded = loadedContacts(this.acc)
     if (!loaded || !this.configured.has(topic)) return this.byTopic.get(topic)
     const room = loaded.directory().rooms.find(r => r.topic === topic)
-    const found = room && await this.acc.wechaty.Room.find({ id: room.id })
-    if (found) this.adopt(found, topic)
+    if (room) this.adopt(loadRoom(this.acc, room.id), topic)
     return this.byTopic.get(topic)
   }
 
@@ -158,6 +156,15 @@ export class AccountGroups {
       : room.payload?.memberIdList ?? (await room.memberAll()).map(c => c.id)
     return ids.filter(id => !bots.has(id) && !this.peerContacts.has(id)).length
   }
+}
+
+/**
+ * A room by id without loading it: `Room.find` would load every member's contact through the
+ * puppet (O(members × contacts) with wechat4u); posting needs only the id, members come from
+ * the loaded contact list.
+ */
+function loadRoom(acc: Account, id: string): RoomInterface {
+  return (acc.wechaty.Room as unknown as { load(id: string): RoomInterface }).load(id)
 }
 
 function contactName(c: { name(): string }): string { return c.name() }

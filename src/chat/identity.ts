@@ -20,9 +20,12 @@ export class AccountIdentity {
   /** Bound people whose contact was not found at the last login (they must send their personal code). */
   missing: string[] = []
 
+  /** Stops listening to the app (a stopped account must not stay reachable from it). */
+  readonly dispose: () => void
+
   constructor(private readonly acc: Account) {
     // A person who proved who they are on this account is no longer missing.
-    acc.app.events.on('rebound', ({ bot, person }) => {
+    this.dispose = acc.app.events.on('rebound', ({ bot, person }) => {
       if (bot !== acc.id || !this.missing.includes(person)) return
       this.missing = this.missing.filter(p => p !== person)
       void acc.health.recordMissing(acc.id, { people: this.missing }).catch(() => undefined)

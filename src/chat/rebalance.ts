@@ -6,8 +6,13 @@
  *   district's ops group is told through another logged-in account.
  * - Take-over: an account whose outbox has run dry takes over up to half of the waiting group
  *   posts of the busiest account it shares groups with (those that would go out last).
+ * - Rescue: an account whose heartbeat has lapsed (its process died: no logout event comes) has
+ *   its waiting and stalled in-flight group posts taken by a live account sitting in those
+ *   groups; a send it had claimed is settled by the claim rule (seen in the group, else 补发).
+ *   Ops are told once per outage.
  */
 import type { Job } from 'bullmq'
+import type { DeliveryState } from '../domain/announcement.ts'
 import { clock } from '../domain/status.ts'
 import { laneOf, PRIORITY, type SendJob } from '../queue/outbox.ts'
 import { opsTopic, type Account } from './account.ts'
@@ -19,6 +24,8 @@ const MOVABLE_STATES = ['waiting', 'prioritized', 'delayed'] as const
 const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active'])
 /** Longest that one account's posts stay reserved for an account taking some over (a crashed taker's lock expires). */
 const TAKE_OVER_LOCK_MS = 5000
+/** Ops hear of a dead account at most once in this long. */
+const DEAD_TOLD_TTL_S = 3600
 
 export class Rebalancer {
   private takingOver = false
@@ -90,17 +97,55 @@ export class Rebalancer {
   }
 
   /**
+   * Takes the posts of peers whose heartbeat has lapsed, for the groups this account sits in:
+   * waiting ones, and in-flight ones whose worker no longer holds them (no job lock). Returns
+   * how many moved.
+   */
+  async rescueDeadPeers(): Promise<number> {
+    if (!this.acc.isLoggedIn() || this.acc.isStopping() || this.peers.length === 0) return 0
+    const alive = await this.app.store.aliveBots(this.peers)
+    let total = 0
+    for (const peer of this.peers.filter(p => !alive.has(p))) {
+      const queue = this.app.outboxes.queue(peer)
+      const jobs = (await queue.getJobs(['active', ...MOVABLE_STATES]))
+        .filter(j => j.data.delivery && j.data.target.kind === 'group' && this.groups.has(j.data.target.topic))
+      if (jobs.length === 0) continue
+      if (!await this.app.store.lockTakeOver(peer, this.acc.id, TAKE_OVER_LOCK_MS)) continue
+      let moved = 0
+      try {
+        for (const job of jobs) {
+          // An in-flight job still locked has a live worker after all (a slow send): leave it.
+          if (await this.app.store.redis.exists(`${queue.toKey(job.id ?? '')}:lock`)) continue
+          if (await this.movePost(job, this.acc.id, ['queued', 'sending'])) moved++
+        }
+      } finally {
+        await this.app.store.unlockTakeOver(peer, this.acc.id)
+      }
+      if (!moved) continue
+      total += moved
+      this.acc.log.warn('rescue.done', { from: peer, moved, hint: 'that account has no heartbeat: its process is down' })
+      const told = await this.app.store.redis.set(`${this.app.store.keys.base}deadtold:${peer}`, String(Date.now()), 'EX', DEAD_TOLD_TTL_S, 'NX')
+      if (told === 'OK') {
+        const bot = this.app.cfg.bots.get(peer)
+        const text = this.app.t('ops_bot_dead', { name: bot?.name ?? peer, bot: peer, by: this.acc.bot.name, moved })
+        await this.tellOps(`ops-dead-${peer}-${Date.now()}`, text, true)
+      }
+    }
+    return total
+  }
+
+  /**
    * Moves one waiting group post to another account's outbox. The job keeps its idempotency key
    * (and the send claim guards it), so a post that ends up in both outboxes is still posted once.
    * True when it left.
    */
-  private async movePost(job: Job<SendJob>, to: string): Promise<boolean> {
+  private async movePost(job: Job<SendJob>, to: string, states: DeliveryState[] = ['queued']): Promise<boolean> {
     const d = job.data.delivery!
     await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
     // Only a send now safely queued there may leave here (the id may be taken by an old job).
     const there = await this.app.outboxes.queue(to).getJob(job.id ?? '')
     if (!there || !QUEUED_STATES.has(await there.getState())) return false
-    await this.app.store.patchDelivery(d.code, d.topic, ['queued'], { bot: to })
+    await this.app.store.patchDelivery(d.code, d.topic, states, { bot: to })
     try {
       await job.remove()
     } catch (err) {

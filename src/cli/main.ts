@@ -23,7 +23,10 @@ import { caseCommand, casesCommand, CASES_USAGE } from './cases.ts'
 export const USAGE = `cascade — relay a district's notices down its WeChat groups
 
 usage:
-  cascade demo [--json] [--seed N]          the whole demo district, simulated on the mock puppet
+  cascade demo [--json] [--seed N] [--webwx]
+                                            the whole demo district, simulated on the mock puppet;
+                                            --webwx: over a simulated web-WeChat server with the
+                                            real client (wechaty-puppet-wechat4u), slower
   cascade validate [--config DIR] [--bots DIR]
   cascade run bots/<id>.yaml [--config DIR] [--timers]
                                             one WeChat account (scan the QR code to log in);
@@ -124,13 +127,13 @@ async function withApp<T>(cfg: CascadeConfig, fn: (app: Cascade) => Promise<T>):
 }
 
 async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false }, seed: { type: 'string' } })
+  const { values } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false }, seed: { type: 'string' }, webwx: { type: 'boolean', default: false } })
   const cfg = await config(values)
   const { runDemo } = await import('../sim/demo.ts')
   const json = values.json === true
   // With --json, progress goes to stderr so stdout ends with the one JSON line.
   const out = json ? (line: string) => process.stderr.write(line + '\n') : (line: string) => console.log(line)
-  const summary = await runDemo({ cfg, out, seed: values.seed ? Number(values.seed) : undefined })
+  const summary = await runDemo({ cfg, out, seed: values.seed ? Number(values.seed) : undefined, world: values.webwx ? 'webwx' : 'mock' })
   if (json) console.log(JSON.stringify(summary))
   return summary.duplicate_posts === 0 && summary.groups_failed === 0 ? 0 : 1
 }

@@ -104,6 +104,7 @@ export const TEMPLATE_KEYS = {
   rumor_broadcast_ok: ['id', 'code'],
   // ── ops (issue 7): an account logged out, told to the district's ops group ──
   ops_bot_logged_out: ['name', 'bot', 'time', 'backlog', 'moved'],
+  ops_bot_dead: ['name', 'bot', 'by', 'moved'],
   ops_groups_missing: ['name', 'bot', 'count', 'topics'],
   staff_rebind_needed: ['name', 'people'],
   // ── households and coverage (issue 4) ──

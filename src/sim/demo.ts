@@ -1,5 +1,6 @@
 /**
- * `cascade demo`: the whole demo district simulated in one process on the mock puppet.
+ * `cascade demo`: the whole demo district simulated in one process, on the mock puppet or (with
+ * `--webwx`) over the simulated web-WeChat server with the real client library (demo-world.ts).
  * Invites are redeemed, the publisher publishes, curators approve after short random delays
  * (one township curator edits, one village curator rejects), villagers acknowledge with some
  * probability, and some chat that is not an acknowledgment goes by.
@@ -13,14 +14,16 @@ import path from 'node:path'
 import { casesOf } from '../app/cases.ts'
 import { coverageOf } from '../app/coverage.ts'
 import { loadRumorLibrary } from '../domain/rumor/library.ts'
-import { SimDistrict } from './district.ts'
-import { personContactId, seeded, type WorldMessage } from './world.ts'
+import { startDemoDistrict, type DemoDistrict, type DemoWorldKind } from './demo-world.ts'
+import { seeded, type WorldMessage } from './world.ts'
 
 export interface DemoOptions {
   cfg: CascadeConfig
   /** Print progress lines and the final tree (off for --json runs' progress goes to stderr). */
   out: (line: string) => void
   seed?: number
+  /** The mock puppet (default), or the simulated web-WeChat server with the real client. */
+  world?: DemoWorldKind
   /** Share of villagers who acknowledge. */
   ackRate?: number
   /** Curators answer after 0.3 s … this many ms. */
@@ -68,7 +71,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const random = seeded(opts.seed ?? 2020)
   const redis = await ensureRedis()
   out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}`)
-  const district = await SimDistrict.start({
+  const kind = opts.world ?? 'mock'
+  const district = await startDemoDistrict(kind, {
     cfg: demoSpeed(cfg), redisUrl: redis.url, world: { seed: opts.seed ?? 2020 },
     // The simulation has no WeChat to anger: it paces far faster than a real account may.
     pacing: { perMinute: 6000, jitterMs: 20 },
@@ -82,6 +86,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   }
   try {
     out(`模拟区县：${cfg.nodes.size} 个单位，${world.groups.size} 个群，${cfg.bots.size} 个机器人账号`)
+    if (kind === 'webwx') out(`机器人用真实的微信客户端库（wechaty-puppet-wechat4u）扫码登录模拟的网页微信服务器，收发都走 HTTP`)
     await district.bindEveryone()
     out(`${cfg.people.size} 位工作人员已用邀请码绑定身份`)
 
@@ -94,19 +99,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     let nonAcks = 0
 
     world.onMessage((m: WorldMessage) => {
-      if (!m.from.startsWith('wxid_bot_')) return
-      if (m.to?.startsWith('wxid_p_')) actAsStaff(m, district, later, random)
+      if (!district.isBot(m.from)) return
+      const staff = m.to === undefined ? undefined : district.personOf(m.to)
+      if (staff) actAsStaff(m, staff, district, later, random)
       const code = /编号 ([A-Z0-9]{4})/.exec(m.text)?.[1]
       if (!code) return
       if (m.to && m.text.startsWith('【待审核】')) {
         // A curator reads the approval request and answers after a while.
-        const person = m.to.replace(/^wxid_p_/, '')
-        const node = app.approvesFor(person).find(n => cfg.nodes.get(n)?.curators.includes(person))
-        if (!node) return
+        const person = staff
+        const node = person && app.approvesFor(person).find(n => cfg.nodes.get(n)?.curators.includes(person))
+        const bot = person && district.homeBot(person)
+        if (!node || !bot) return
         const reply = node === editor ? `修改 ${code} ${extractText(m.text)}${EDIT_SUFFIX}`
           : node === rejecter ? `驳回 ${code} ${REJECT_REASON}`
           : `通过 ${code}`
-        const bot = district.homeBot(person)
         later(300 + random() * maxDelay, () => world.sayToBot(m.to!, bot, reply))
       } else if (m.room) {
         // Villagers in the group read the post; most answer 收到, some chat.
@@ -127,8 +133,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
     const publisher = [...cfg.nodes.get(cfg.rootId)!.publishers][0]
     if (!publisher) throw new Error(`the district node "${cfg.rootId}" has no publisher in config/network.yaml`)
+    const publisherBot = district.homeBot(publisher)
+    if (!publisherBot) throw new Error(`no bot account serves the district node "${cfg.rootId}"`)
     const publishedAt = Date.now()
-    world.sayToBot(personContactId(publisher), district.homeBot(publisher), `发布 ${DEMO_TEXT}`)
+    world.sayToBot(district.contactOf(publisher), publisherBot, `发布 ${DEMO_TEXT}`)
     out(`${cfg.people.get(publisher)?.name}（发布员）在私聊中发布了一条紧急通知`)
 
     // Wait for the code, then watch until every relay is decided, every post confirmed and acks settle.
@@ -253,9 +261,9 @@ function demoSpeed(cfg: CascadeConfig): CascadeConfig {
  * Simulated staff beyond approvals: curators and grid workers take and close help requests,
  * grid workers phone the first household on their list of those not reached.
  */
-function actAsStaff(m: WorldMessage, district: SimDistrict, later: (ms: number, fn: () => void) => void, random: () => number): void {
-  const person = m.to!.replace(/^wxid_p_/, '')
+function actAsStaff(m: WorldMessage, person: string, district: DemoDistrict, later: (ms: number, fn: () => void) => void, random: () => number): void {
   const bot = district.homeBot(person)
+  if (!bot) return
   const say = (text: string) => later(300 + random() * 700, () => district.world.sayToBot(m.to!, bot, text))
   const caseCode = /^【(?:求助|举报)待接单】事项 (C[A-Z0-9]{3})/.exec(m.text)?.[1]
   if (caseCode && district.app.cfg.nodes.get(district.app.approvesFor(person)[0] ?? '')?.level === 'village') {
@@ -271,7 +279,7 @@ function actAsStaff(m: WorldMessage, district: SimDistrict, later: (ms: number, 
  * The second act: a forwarded rumor in a village group gets the official rebuttal, and a
  * villager's help request becomes a case that the village takes and closes.
  */
-async function secondAct(district: SimDistrict, out: (line: string) => void): Promise<Pick<DemoSummary, 'rumor_replies' | 'cases_opened' | 'cases_closed'>> {
+async function secondAct(district: DemoDistrict, out: (line: string) => void): Promise<Pick<DemoSummary, 'rumor_replies' | 'cases_opened' | 'cases_closed'>> {
   const { world, app } = district
   const village = [...app.cfg.nodes.values()].find(n => n.level === 'village' && n.groups.some(g => g.kind === 'public'))!
   const topic = village.groups.find(g => g.kind === 'public')!.topic
@@ -281,7 +289,7 @@ async function secondAct(district: SimDistrict, out: (line: string) => void): Pr
   if (rumor) {
     const before = world.transcript.length
     world.sayInGroup(villager, topic, `【转发】${rumor.examples[0] ?? rumor.claim}，紧急扩散！`)
-    const reply = await waitUntil(() => world.transcript.slice(before).find(x => x.room === topic && x.from.startsWith('wxid_bot_') && x.text.includes(rumor.rebuttal.slice(0, 12))))
+    const reply = await waitUntil(() => world.transcript.slice(before).find(x => x.room === topic && district.isBot(x.from) && x.text.includes(rumor.rebuttal.slice(0, 12))))
     if (reply) {
       rumorReplies++
       out(`${topic}里有人转发谣言，机器人回复了官方辟谣：${reply.text.split('\n')[0]}`)
@@ -299,9 +307,9 @@ async function secondAct(district: SimDistrict, out: (line: string) => void): Pr
 }
 
 /** Household coverage of the announcement (when the config has households) and grid follow-ups. */
-async function householdFigures(district: SimDistrict, code: string): Promise<Pick<DemoSummary, 'households_total' | 'households_acked' | 'households_notified' | 'grid_followups'>> {
+async function householdFigures(district: DemoDistrict, code: string): Promise<Pick<DemoSummary, 'households_total' | 'households_acked' | 'households_notified' | 'grid_followups'>> {
   const tree = await coverageOf(district.app)?.tree(code)
-  const followups = district.world.transcript.filter(m => m.to?.startsWith('wxid_p_') && m.text.startsWith('【未覆盖户】') && m.text.includes(code)).length
+  const followups = district.world.transcript.filter(m => m.to !== undefined && district.personOf(m.to) !== undefined && m.text.startsWith('【未覆盖户】') && m.text.includes(code)).length
   return { households_total: tree?.counts.households ?? 0, households_acked: tree?.counts.acked ?? 0, households_notified: tree?.counts.notified ?? 0, grid_followups: followups }
 }
 
