@@ -9,6 +9,7 @@ import { bullConnection } from '../app/redis.ts'
 import { BotRuntime, type BotRuntimeOptions } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import type { Outboxes } from '../queue/outbox.ts'
+import { outboxesIdle } from './idle.ts'
 import type { Store } from '../store/store.ts'
 import { personContactId, SimWorld, type WorldOptions } from './world.ts'
 
@@ -116,17 +117,7 @@ export class SimDistrict {
 
   /** Waits until every outbox is empty (nothing waiting, running or delayed) for a moment. */
   async idle(timeoutMs = 30_000, quietMs = 150): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    let quietSince = 0
-    while (Date.now() < deadline) {
-      const backlog = (await Promise.all(this.bots.map(b => this.outboxes.backlog(b)))).reduce((a, b) => a + b, 0)
-      if (backlog === 0) {
-        quietSince ||= Date.now()
-        if (Date.now() - quietSince >= quietMs) return
-      } else quietSince = 0
-      await new Promise(r => setTimeout(r, 25))
-    }
-    throw new Error(`outboxes still busy after ${timeoutMs} ms`)
+    await outboxesIdle(this.outboxes, this.bots, timeoutMs, quietMs)
   }
 
   /** Stops every account, closes the queues and removes this run's keys from Redis. */

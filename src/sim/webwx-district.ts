@@ -19,6 +19,7 @@ import { BotRuntime, type BotRuntimeOptions } from '../chat/bot-runtime.ts'
 import { createWechat4uPuppet } from '../chat/wechat4u.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import type { Outboxes } from '../queue/outbox.ts'
+import { outboxesIdle } from './idle.ts'
 import type { Store } from '../store/store.ts'
 import type { DemoDistrict, DemoWorld } from './demo-world.ts'
 import { redirectWechat4u } from './webwx/redirect.ts'
@@ -247,17 +248,7 @@ export class WebWxDistrict implements DemoDistrict {
 
   /** Waits until every outbox is empty (nothing waiting, running or delayed) for a moment. */
   async idle(timeoutMs = 60_000, quietMs = 300): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    let quietSince = 0
-    while (Date.now() < deadline) {
-      const backlog = (await Promise.all(this.bots.map(b => this.outboxes.backlog(b)))).reduce((a, b) => a + b, 0)
-      if (backlog === 0) {
-        quietSince ||= Date.now()
-        if (Date.now() - quietSince >= quietMs) return
-      } else quietSince = 0
-      await sleep(50)
-    }
-    throw new Error(`outboxes still busy after ${timeoutMs} ms`)
+    await outboxesIdle(this.outboxes, this.bots, timeoutMs, quietMs, 50)
   }
 
   /** Stops every account, closes the queues and the server, removes this run's keys and sessions. */
