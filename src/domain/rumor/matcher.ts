@@ -24,7 +24,9 @@
 import type { RumorEntry } from './library.ts';
 import { normalizeMessage, normalizeUrl, urlHost } from './normalize.ts';
 import { countriesIn, countryMismatch } from './entities.ts';
-import { defaultRumorModel, featureVector, probability, type DecisionEvidence, type RumorModel } from './model.ts';
+import { defaultRumorModel, featureVector, probability, type DecisionEvidence, type RumorModel, type TextEvidence } from './model.ts';
+
+export type { TextEvidence } from './model.ts';
 
 /** What the bot does with a message. */
 export type RumorAction = 'reply' | 'suggest' | 'ignore';
@@ -253,22 +255,6 @@ interface Candidate {
   score: number;
   /** Text evidence (absent for a rumor found only through a link). */
   text?: TextEvidence;
-}
-
-/** How a message's wording overlaps one rumor's wordings (computed for every scored candidate). */
-export interface TextEvidence {
-  /** Text score: best {@link combine} over the wordings and their union, with the single-passage factor. */
-  score: number;
-  /** Message coverage `q` of the wording that gave the score. */
-  queryCoverage: number;
-  /** Wording coverage `d` of the wording that gave the score. */
-  wordingCoverage: number;
-  /** Shared weight with the union of the wordings, in units of the weight of a bigram no wording has (library-size independent). */
-  shared: number;
-  /** Longest shared passage, in bigrams. */
-  longestRun: number;
-  /** Separate substantive shared passages. */
-  runs: number;
 }
 
 interface IndexedRumor {

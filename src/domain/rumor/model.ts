@@ -10,20 +10,24 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** The evidence behind a decision, as `cascade rumor match --explain` prints it. */
-export interface DecisionEvidence {
-  /** Text score of the best rumor (max of q^0.6·d^0.4 over its wordings; × 0.6 for one short shared passage). */
+/** How a message's wording overlaps one rumor's wordings (computed for every scored candidate). */
+export interface TextEvidence {
+  /** Text score: best q^0.6·d^0.4 over the wordings and their union (× 0.6 for one short shared passage). */
   score: number;
-  /** How much of the message the best wording explains. */
+  /** Message coverage `q` of the wording that gave the score: how much of the message it explains. */
   queryCoverage: number;
-  /** How much of the best wording the message repeats. */
+  /** Wording coverage `d` of the wording that gave the score: how much of it the message repeats. */
   wordingCoverage: number;
-  /** Shared weight with the rumor, in rare-bigram units (absolute, not a ratio). */
+  /** Shared weight with the union of the wordings, in units of the weight of a bigram no wording has (library-size independent). */
   shared: number;
   /** Longest shared passage, in bigrams. */
   longestRun: number;
   /** Separate substantive shared passages. */
   runs: number;
+}
+
+/** The evidence behind a decision, as `cascade rumor match --explain` prints it. */
+export interface DecisionEvidence extends TextEvidence {
   /** Runner-up score / best score (1 = a tie). */
   runnerUp: number;
   /** Letters and digits in the message. */
