@@ -351,12 +351,14 @@ ${broadcasts.length ? html`<ul class="plain">${broadcasts.map(a => html`<li><a h
 export async function accountsView(app: Cascade): Promise<Rendered> {
   const r = await readiness(app)
   const rows = r.bots.map(b => {
-    const bot = b as { id: string; name: string; loggedIn: boolean; backlog: number; lastSendAgoSeconds: number | null; logoutAt: string | null; logoutReason: string | null; missingGroups: string[]; missingPeople: string[]; backoffUntil: string | null; qrWaiting: boolean }
+    const bot = b as { id: string; name: string; loggedIn: boolean; backlog: number; lastSendAgoSeconds: number | null; logoutAt: string | null; logoutReason: string | null; missingGroups: string[]; missingPeople: string[]; hints: string[]; relogins: number; lastFault: { at: string; what: string } | null; backoffUntil: string | null; qrWaiting: boolean }
     return html`<li class="account ${bot.loggedIn ? 'on' : 'off'}" data-bot="${bot.id}">
 <h2>${bot.name} <small>${bot.id}</small> <span class="badge ${bot.loggedIn ? 'ok' : 'bad'}">${bot.loggedIn ? '在线' : '离线'}</span></h2>
 <p>待发 ${bot.backlog} · 上次发送 ${bot.lastSendAgoSeconds === null ? '无' : `${ago(bot.lastSendAgoSeconds * 1000)}前`}${bot.backoffUntil ? html` · <b class="bad">微信限频，暂停至 ${dateAndClock(Date.parse(bot.backoffUntil))}</b>` : ''}${!bot.loggedIn && bot.logoutAt ? ` · 退出于 ${dateAndClock(Date.parse(bot.logoutAt))}${bot.logoutReason ? `（${bot.logoutReason}）` : ''}` : ''}</p>
-${bot.missingGroups.length ? html`<p class="bad">未找到的群：${bot.missingGroups.join('、')}</p>` : ''}
-${bot.missingPeople.length ? html`<p class="bad">需重新绑定：${bot.missingPeople.map(p => app.personName(p)).join('、')}</p>` : ''}
+${bot.missingGroups.length ? html`<p class="bad">未找到的群：${bot.missingGroups.join('、')}（请在手机上把这些群“保存到通讯录”）</p>` : ''}
+${bot.missingPeople.length ? html`<p class="bad">需重新绑定：${bot.missingPeople.map(p => app.personName(p)).join('、')}（请他们私聊本号发送个人识别码）</p>` : ''}
+${bot.relogins ? html`<p>微信客户端自行重连 ${bot.relogins} 次</p>` : ''}
+${bot.lastFault ? html`<p class="bad">最近一次已自动恢复的故障（${dateAndClock(Date.parse(bot.lastFault.at))}）：${bot.lastFault.what}</p>` : ''}
 ${!bot.loggedIn && bot.qrWaiting ? html`<figure class="qr"><img src="/cc/accounts/${bot.id}/qr.png" alt="${bot.name} 登录二维码" width="180" height="180"><figcaption>用该值守号的微信扫码登录</figcaption></figure>` : ''}
 </li>`
   })
