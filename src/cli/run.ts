@@ -33,7 +33,7 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   const health = new BotHealth(app.store)
 
   let rt: BotRuntime | undefined
-  const { puppet, loginMock } = await createPuppet(cfg, bot, log, await messagesFloor(health, bot.id), () => rt?.noteRelogin())
+  const { puppet, loginMock } = await createPuppet(cfg, bot, log, await messagesFloor(health, bot.id, log), () => rt?.noteRelogin())
   rt = new BotRuntime({ app, bot, puppet, connection: bullConnection(url), log })
   keepAliveOnClientFaults(health, bot.id, log)
   rt.wechaty.on('scan', (qrcode, status) => { void showQr(qrcode, status, bot, log) })
@@ -58,9 +58,15 @@ const REPLAY_LIMIT_HOURS = 6
  * From when messages are taken after a (re)start: the last time this account was seen at work,
  * so that a curator's answer sent while the process was down is not dropped.
  */
-async function messagesFloor(health: BotHealth, bot: string): Promise<number | undefined> {
+async function messagesFloor(health: BotHealth, bot: string, log: Logger): Promise<number | undefined> {
   const seen = (await health.read(bot)).seenAt
-  return seen === undefined ? undefined : Math.max(seen, Date.now() - REPLAY_LIMIT_HOURS * 3600_000)
+  if (seen === undefined) return undefined
+  const limit = Date.now() - REPLAY_LIMIT_HOURS * 3600_000
+  if (seen < limit) {
+    // Said, not hidden: what people sent to this account in the gap will not be read.
+    log.warn('messages.gap', { from: new Date(seen).toISOString(), to: new Date(limit).toISOString(), hint: `the account was down over ${REPLAY_LIMIT_HOURS} h: messages sent to it before the second time are not read; curators see pending notices with 待办` })
+  }
+  return Math.max(seen, limit)
 }
 
 /**
