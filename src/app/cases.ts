@@ -23,7 +23,7 @@ import {
 import type { TemplateKey } from '../domain/templates.ts'
 import { PRIORITY } from '../queue/outbox.ts'
 import { CaseStore } from '../store/cases.ts'
-import type { Cascade, Inbound, InboundContext } from './cascade.ts'
+import type { Cascade, Inbound, InboundContext } from '../spine/cascade.ts'
 
 /** Timer kinds of this feature. */
 export const CASE_TIMERS = { escalate: 'case-escalate', closeDue: 'case-close-due' } as const

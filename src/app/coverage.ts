@@ -29,7 +29,7 @@ import { clock } from '../domain/status.ts'
 import { normalizeChat, stripMentions } from '../domain/text.ts'
 import { PRIORITY } from '../queue/outbox.ts'
 import { RECORD_ACK } from '../store/scripts.ts'
-import type { Cascade, InboundContext } from './cascade.ts'
+import type { Cascade, InboundContext } from '../spine/cascade.ts'
 
 /** The timer kind of the acknowledgment deadline of one announcement in one village. */
 export const DEADLINE_TIMER = 'ack-deadline'

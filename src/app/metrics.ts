@@ -19,7 +19,7 @@ import { collectDefaultMetrics, Gauge, Registry, type Metric } from 'prom-client
 import { outboxName } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
 import { BotHealth } from './bot-health.ts'
-import type { Cascade } from './cascade.ts'
+import type { Cascade } from '../spine/cascade.ts'
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram'
 

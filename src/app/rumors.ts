@@ -16,7 +16,7 @@ import { loadRumorLibrary, type RumorEntry } from '../domain/rumor/library.ts'
 import { RumorMatcher, type RumorMatch } from '../domain/rumor/matcher.ts'
 import { PRIORITY } from '../queue/outbox.ts'
 import { RumorStore, type RumorSuggestion, type StoredRumor, type SuggestionState } from '../store/rumors.ts'
-import type { Cascade, Inbound, InboundContext } from './cascade.ts'
+import type { Cascade, Inbound, InboundContext } from '../spine/cascade.ts'
 import type { Logger } from './log.ts'
 
 /** A rumor is answered at most once per group within this time, unless config says otherwise. */

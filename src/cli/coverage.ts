@@ -7,7 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import type { Cascade } from '../app/cascade.ts'
+import type { Cascade } from '../spine/cascade.ts'
 import { compose } from '../app/compose.ts'
 import { coverageOf, type Coverage, type CoverageRow } from '../app/coverage.ts'
 import { createLogger } from '../app/log.ts'

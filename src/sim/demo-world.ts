@@ -5,7 +5,7 @@
  * webwx-district.ts was committed importing this file while the file itself was not; this is
  * the shape that file implements, so that the tree type-checks.
  */
-import type { Cascade } from '../app/cascade.ts'
+import type { Cascade } from '../spine/cascade.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import type { Outboxes } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'

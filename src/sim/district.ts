@@ -2,7 +2,7 @@
  * The whole district in one process on the mock puppet: every bot account with its outbox
  * worker, on a real Redis and real BullMQ queues. Used by `cascade demo` and the integration tests.
  */
-import type { Cascade } from '../app/cascade.ts'
+import type { Cascade } from '../spine/cascade.ts'
 import { compose, type Composed } from '../app/compose.ts'
 import { silentLogger, type Logger } from '../app/log.ts'
 import { bullConnection } from '../app/redis.ts'

@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import type { Cascade } from '../app/cascade.ts'
+import type { Cascade } from '../spine/cascade.ts'
 import { compose, type Composed } from '../app/compose.ts'
 import { silentLogger, type Logger } from '../app/log.ts'
 import { bullConnection } from '../app/redis.ts'

@@ -19,8 +19,8 @@
  */
 import { fileURLToPath } from 'node:url'
 import express, { type NextFunction, type Request, type Response } from 'express'
-import { WEB_AUTHOR, type Cascade } from '../app/cascade.ts'
-import { cancel, correct } from '../app/curation.ts'
+import { WEB_AUTHOR, type Cascade } from '../spine/cascade.ts'
+import { cancel, correct } from '../features/curation/curation.ts'
 import { BotHealth } from '../app/bot-health.ts'
 import { MAX_TEXT_CHARS, publishProblems } from '../app/http.ts'
 import type { Logger } from '../app/log.ts'

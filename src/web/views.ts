@@ -7,7 +7,7 @@
  * viewer of that view.
  */
 import { API_AUTHOR, readiness } from '../app/http.ts'
-import { severityZh, type Cascade } from '../app/cascade.ts'
+import { severityZh, type Cascade } from '../spine/cascade.ts'
 import { casesOf } from '../app/cases.ts'
 import { coverageOf } from '../app/coverage.ts'
 import type { Announcement, Relay, RelayState } from '../domain/announcement.ts'

@@ -3,7 +3,7 @@
  * and failover of a logged-out account's posts to the other account in shared groups.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { postsByBot, publicTopics as topicsOf, startDistrict, waitFor } from '../helpers.ts'
 import { metricValue, startApi, startRuntime, type Api } from './ops-helpers.ts'

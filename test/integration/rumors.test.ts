@@ -4,7 +4,7 @@
 import { PassThrough, Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rumorCommand } from '../../src/cli/rumor.ts'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import { silentLogger } from '../../src/app/log.ts'
 import { LiveRumorLibrary } from '../../src/app/rumors.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
