@@ -9,12 +9,12 @@ import { Timers } from '../queue/timers.ts'
 import { Store } from '../store/store.ts'
 import { Cascade } from '../spine/cascade.ts'
 import { installCuration } from '../features/curation/curation.ts'
-import { installCases } from './cases.ts'
-import { installCoverage } from './coverage.ts'
-import { installRumors } from './rumors.ts'
-import { silentLogger, type Logger } from './log.ts'
-import { installMetrics } from './metrics.ts'
-import { bullConnection, connectRedis } from './redis.ts'
+import { installCases } from '../features/cases/cases.ts'
+import { installCoverage } from '../features/coverage/coverage.ts'
+import { installRumors } from '../features/rumors/rumors.ts'
+import { silentLogger, type Logger } from '../infra/log.ts'
+import { installMetrics } from '../features/metrics/metrics.ts'
+import { bullConnection, connectRedis } from '../infra/redis.ts'
 
 export interface ComposeOptions {
   cfg: CascadeConfig

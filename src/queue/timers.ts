@@ -8,7 +8,7 @@
  * that what they act on is still in the state they expect.
  */
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq'
-import type { Logger } from '../app/log.ts'
+import type { Logger } from '../infra/log.ts'
 
 export interface TimerJob { kind: string; data: Record<string, unknown> }
 export type TimerHandler = (data: Record<string, unknown>) => Promise<void>

@@ -4,8 +4,8 @@
  */
 import type { Cascade } from '../spine/cascade.ts'
 import { compose, type Composed } from '../app/compose.ts'
-import { silentLogger, type Logger } from '../app/log.ts'
-import { bullConnection } from '../app/redis.ts'
+import { silentLogger, type Logger } from '../infra/log.ts'
+import { bullConnection } from '../infra/redis.ts'
 import { BotRuntime, type BotRuntimeOptions } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import type { Outboxes } from '../queue/outbox.ts'

@@ -3,7 +3,7 @@
  * accounts' own contact ids (never counted, never handled).
  */
 import type { Store } from '../store/store.ts'
-import type { Logger } from '../app/log.ts'
+import type { Logger } from '../infra/log.ts'
 import type { EventBus } from './events.ts'
 import type { Inbound } from './inbound.ts'
 

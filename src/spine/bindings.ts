@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { newInviteCode, newPersonalCode } from '../domain/announcement.ts'
 import type { Store } from '../store/store.ts'
-import type { Logger } from '../app/log.ts'
+import type { Logger } from '../infra/log.ts'
 import type { Deliveries } from './deliveries.ts'
 import type { Directory } from './directory.ts'
 import type { EventBus } from './events.ts'

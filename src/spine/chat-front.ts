@@ -12,7 +12,7 @@ import { parseCommand, parseWhen, USAGE, type Command } from '../domain/commands
 import { clock, dateAndClock, stateZh } from '../domain/status.ts'
 import { idPart } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
-import type { Logger } from '../app/log.ts'
+import type { Logger } from '../infra/log.ts'
 import type { Acks } from './acks.ts'
 import type { Bindings } from './bindings.ts'
 import { publicGroups, type Directory } from './directory.ts'

@@ -6,7 +6,7 @@
 import type { Announcement, Relay } from '../domain/announcement.ts'
 import { idPart, laneOf, PRIORITY, type Outboxes, type SendJob } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
-import type { Logger } from '../app/log.ts'
+import type { Logger } from '../infra/log.ts'
 import { publicGroups, type Directory } from './directory.ts'
 import type { Router } from './router.ts'
 import { severityZh, type Texts } from './texts.ts'

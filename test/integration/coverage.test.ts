@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
-import { coverageOf, DEADLINE_TIMER, type Coverage } from '../../src/app/coverage.ts'
-import { EXPORT_COLUMNS, toCsv } from '../../src/cli/coverage.ts'
+import { coverageOf, DEADLINE_TIMER, type Coverage } from '../../src/features/coverage/coverage.ts'
+import { EXPORT_COLUMNS, toCsv } from '../../src/features/coverage/cli.ts'
 import type { Household } from '../../src/domain/households.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { personContactId } from '../../src/sim/world.ts'

@@ -83,7 +83,7 @@ describe('readiness and logout', () => {
 
     const noQr = await fetch(`${api.url}/api/bots/bot-south/qrcode`, { headers: auth })
     expect(noQr.status).toBe(404)
-    const { BotHealth } = await import('../../src/app/bot-health.ts')
+    const { BotHealth } = await import('../../src/infra/bot-health.ts')
     await new BotHealth(d.store).recordQr('bot-south', 'https://login.weixin.qq.com/l/test', 2, Date.now())
     const qr = await fetch(`${api.url}/api/bots/bot-south/qrcode`, { headers: auth })
     expect(qr.status).toBe(200)

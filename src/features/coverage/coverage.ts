@@ -17,19 +17,22 @@
  * group nickname (the group's member list, written by `recordGroupMembers`);
  * `followup:<person>` the code of the last deadline DM; `ackdeadline:<code>` minutes override.
  */
-import { provideGridWorkers } from './cases.ts'
-import type { NodeConfig } from '../config/types.ts'
-import { ANNOUNCEMENT_CODE_RE, type Announcement } from '../domain/announcement.ts'
+import { provideGridWorkers } from '../cases/cases.ts'
+import type { NodeConfig } from '../../config/types.ts'
+import { ANNOUNCEMENT_CODE_RE, type Announcement } from '../../domain/announcement.ts'
 import {
   addCounts, buildCoverage, emptyCounts, HouseholdIndex, householdKey, missingHouseholds, missingOf, renderCoverage, villageCoverage,
   type CoverageNode, type CoverHow, type GridCoverage, type Household, type HouseholdMark, type HouseholdsConfig,
   type UnassignedMember, type VillageCoverage,
-} from '../domain/households.ts'
-import { clock } from '../domain/status.ts'
-import { normalizeChat, stripMentions } from '../domain/text.ts'
-import { PRIORITY } from '../queue/outbox.ts'
-import { RECORD_ACK } from '../store/scripts.ts'
-import type { Cascade, InboundContext } from '../spine/cascade.ts'
+} from '../../domain/households.ts'
+import { clock } from '../../domain/status.ts'
+import { normalizeChat, stripMentions } from '../../domain/text.ts'
+import { PRIORITY } from '../../queue/outbox.ts'
+import { RECORD_ACK } from '../../store/scripts.ts'
+import type { Cascade, InboundContext } from '../../spine/cascade.ts'
+
+/** What of the spine coverage uses. */
+export type CoverageHost = Pick<Cascade, 'addHelp' | 'approvesFor' | 'cfg' | 'children' | 'events' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'rolesOf' | 'router' | 'store' | 't' | 'timers' | 'use'>
 
 /** The timer kind of the acknowledgment deadline of one announcement in one village. */
 export const DEADLINE_TIMER = 'ack-deadline'
@@ -52,7 +55,7 @@ export class Coverage {
   private readonly villageOfTopic = new Map<string, string>()
   private readonly lua: MarkCommand
 
-  constructor(readonly app: Cascade, cfg: HouseholdsConfig) {
+  constructor(readonly app: CoverageHost, cfg: HouseholdsConfig) {
     this.idx = new HouseholdIndex(cfg)
     for (const n of app.cfg.nodes.values()) {
       if (n.level === 'village') for (const g of n.groups) if (g.kind === 'public') this.villageOfTopic.set(g.topic, n.id)
@@ -410,13 +413,13 @@ function listText(names: string[]): string {
   return `${names.slice(0, LIST_MAX).join('、')} 等 ${names.length} 户`
 }
 
-const INSTANCES = new WeakMap<Cascade, Coverage>()
+const INSTANCES = new WeakMap<object, Coverage>()
 
 /** The coverage feature of an app (undefined when no households are configured). */
-export function coverageOf(app: Cascade): Coverage | undefined { return INSTANCES.get(app) }
+export function coverageOf(app: object): Coverage | undefined { return INSTANCES.get(app) }
 
 /** Installs the feature (a `Feature` of compose.ts); does nothing without config/households.yaml. */
-export function installCoverage(app: Cascade): void {
+export function installCoverage(app: CoverageHost): void {
   const cfg = app.cfg.households
   if (!cfg) return
   const c = new Coverage(app, cfg)
