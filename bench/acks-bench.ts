@@ -15,8 +15,8 @@
 import { performance } from 'node:perf_hooks'
 import { mock, PuppetMock } from 'wechaty-puppet-mock'
 import { compose, type Composed } from '../src/app/compose.ts'
-import { coverageOf } from '../src/app/coverage.ts'
-import { bullConnection, DEFAULT_REDIS_URL } from '../src/app/redis.ts'
+import { coverageOf } from '../src/features/coverage/coverage.ts'
+import { bullConnection, DEFAULT_REDIS_URL } from '../src/infra/redis.ts'
 import { BotRuntime } from '../src/chat/bot-runtime.ts'
 import { loadConfig } from '../src/config/load.ts'
 import type { BotConfig, CascadeConfig } from '../src/config/types.ts'
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   ;(run.composed.app.store.redis.options as { enableAutoPipelining?: boolean }).enableAutoPipelining = true
   const p = await feed(run, 'P1P1', BASELINE)
   ;(run.composed.app.store.redis.options as { enableAutoPipelining?: boolean }).enableAutoPipelining = false
-  line('… the same with ioredis enableAutoPipelining', p, ` (${fmt(p.perSecond / r.perSecond, 2)}×; not enabled in src/app/redis.ts)`)
+  line('… the same with ioredis enableAutoPipelining', p, ` (${fmt(p.perSecond / r.perSecond, 2)}×; not enabled in src/infra/redis.ts)`)
 
   const cov = coverageOf(run.composed.app)!
   const times: number[] = []

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { loadRumorLibrary } from '../src/domain/rumor/library.ts';
 import { RumorMatcher, type MatcherOptions } from '../src/domain/rumor/matcher.ts';
-import { evaluate, parseEvalQueries, type EvalMetrics } from '../src/cli/rumor.ts';
+import { evaluate, parseEvalQueries, type EvalMetrics } from '../src/features/rumors/cli.ts';
 import { cofactsAgreement } from './cofacts-pairs.ts';
 
 const DIR = process.env.RUMOR_EVAL_DIR ?? '../shared/eval/rumors';

@@ -2,7 +2,7 @@
  * Tests need a real Redis: REDIS_URL, else 127.0.0.1:6379, else a private redis-server started
  * here (and stopped after the run). Test files each use their own key namespace and clean up.
  */
-import { ensureRedis, type RedisHandle } from '../src/app/redis.ts'
+import { ensureRedis, type RedisHandle } from '../src/infra/redis.ts'
 
 let handle: RedisHandle | undefined
 

@@ -3,7 +3,7 @@
  * (its own mock WeChat, BotRuntimes and outbox workers) on the shared namespace. Driven over IPC
  * (see protocol.ts); prints nothing to stdout. Samples its RSS every 200 ms.
  */
-import { silentLogger } from '../../src/app/log.ts'
+import { silentLogger } from '../../src/infra/log.ts'
 import { loadConfig } from '../../src/config/load.ts'
 import { SimDistrict } from '../../src/sim/district.ts'
 import { botContactId } from '../../src/sim/world.ts'

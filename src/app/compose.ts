@@ -7,13 +7,14 @@ import type { CascadeConfig } from '../config/types.ts'
 import { Outboxes } from '../queue/outbox.ts'
 import { Timers } from '../queue/timers.ts'
 import { Store } from '../store/store.ts'
-import { Cascade } from './cascade.ts'
-import { installCases } from './cases.ts'
-import { installCoverage } from './coverage.ts'
-import { installRumors } from './rumors.ts'
-import { silentLogger, type Logger } from './log.ts'
-import { installMetrics } from './metrics.ts'
-import { bullConnection, connectRedis } from './redis.ts'
+import { Cascade } from '../spine/cascade.ts'
+import { installCuration } from '../features/curation/curation.ts'
+import { installCases } from '../features/cases/cases.ts'
+import { installCoverage } from '../features/coverage/install.ts'
+import { installRumors } from '../features/rumors/rumors.ts'
+import { silentLogger, type Logger } from '../infra/log.ts'
+import { installMetrics } from '../features/metrics/metrics.ts'
+import { bullConnection, connectRedis } from '../infra/redis.ts'
 
 export interface ComposeOptions {
   cfg: CascadeConfig
@@ -36,8 +37,9 @@ export interface Composed {
 export type Feature = (app: Cascade) => void
 
 /** Features installed in every process, in order. */
+// Curation first: it completes the spine's commands (更正, 撤回, 待办, 分类) and its relays' timers.
 // Coverage before rumors: the rumor desk answers every DM, so `已通知`/`覆盖` must come first.
-export const FEATURES: Feature[] = [installMetrics, installCases, installCoverage, installRumors]
+export const FEATURES: Feature[] = [installCuration, installMetrics, installCases, installCoverage, installRumors]
 
 export function compose(opts: ComposeOptions): Composed {
   const log = opts.log ?? silentLogger

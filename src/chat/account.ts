@@ -4,9 +4,9 @@
  * each part (groups, identity, inbound, outbox worker, rebalancing).
  */
 import type { WechatyInterface } from 'wechaty/impls'
-import type { BotHealth } from '../app/bot-health.ts'
-import type { Cascade } from '../app/cascade.ts'
-import type { Logger } from '../app/log.ts'
+import type { BotHealth } from '../infra/bot-health.ts'
+import type { Cascade } from '../spine/cascade.ts'
+import type { Logger } from '../infra/log.ts'
 import type { BotConfig } from '../config/types.ts'
 import { hasLoadedContacts, type LoadedContacts } from './wechat4u.ts'
 

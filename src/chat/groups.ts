@@ -11,7 +11,7 @@
  *   bot contacts, so they are left out of member counts and handlers.
  */
 import type { RoomInterface } from 'wechaty/impls'
-import { coverageOf } from '../app/coverage.ts'
+import { coverageOf } from '../features/coverage/coverage.ts'
 import { loadedContacts, type Account } from './account.ts'
 import type { DirectoryMember } from './wechat4u.ts'
 

@@ -20,7 +20,7 @@
  *   retry for ~51 s when an id is stale.
  */
 import type { Puppet } from 'wechaty-puppet'
-import type { Logger } from '../app/log.ts'
+import type { Logger } from '../infra/log.ts'
 import { decodeWebText } from './echo.ts'
 
 /** The memory-card slot where wechaty-puppet-wechat4u keeps the login session. */

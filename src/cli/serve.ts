@@ -1,15 +1,15 @@
 /**
  * `cascade serve`: the timers worker (reminders, escalations, deadlines) and the HTTP API,
- * health checks, Prometheus metrics and the queue dashboard (see src/app/http.ts).
+ * health checks, Prometheus metrics and the queue dashboard (see src/web/api.ts).
  *
  * Environment: PORT (default 8080), HOST (default 0.0.0.0), CASCADE_API_TOKEN, REDIS_URL,
  * CASCADE_NS, CASCADE_SESSION_HOURS (command centre sign-in, default 8). SIGTERM / SIGINT: stop accepting requests and timers, finish what runs, exit 0.
  */
 import { compose } from '../app/compose.ts'
-import { commandCentreOf, createHttpApp } from '../app/http.ts'
-import { createLogger } from '../app/log.ts'
-import { createScraper } from '../app/metrics.ts'
-import { DEFAULT_REDIS_URL } from '../app/redis.ts'
+import { commandCentreOf, createHttpApp } from '../web/api.ts'
+import { createLogger } from '../infra/log.ts'
+import { createScraper } from '../infra/metrics.ts'
+import { DEFAULT_REDIS_URL } from '../infra/redis.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { closeServer, listen, untilSignal } from './shutdown.ts'
 

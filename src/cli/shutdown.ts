@@ -4,7 +4,7 @@
  * queues, bot, Redis), then exit 0 — or 1 when stopping failed or took longer than allowed.
  */
 import type { Server } from 'node:http'
-import type { Logger } from '../app/log.ts'
+import type { Logger } from '../infra/log.ts'
 
 /** How long a graceful stop may take before the process exits anyway (Docker waits 10 s). */
 export const STOP_DEADLINE_MS = 8_000

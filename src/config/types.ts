@@ -98,7 +98,7 @@ export interface CascadeConfig {
   policies: Policies
   /** The response mechanism for 举报/求助 (config/cases.yaml, optional: absent, the feature is off). */
   cases?: CasesConfig
-  /** Rumor rebuttal in chat (src/app/rumors.ts); optional, every field has a default. */
+  /** Rumor rebuttal in chat (src/features/rumors/); optional, every field has a default. */
   rumors?: RumorChatConfig
   /** Grids, grid workers and households of the villages (config/households.yaml, optional). */
   households?: HouseholdsConfig

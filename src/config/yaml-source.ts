@@ -3,6 +3,7 @@
  * the path inside the file, and says what is allowed. Shared by every config loader.
  */
 import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml'
 
 /** One thing wrong with the config: where (file, line, path inside the file) and what is allowed. */
@@ -279,3 +280,8 @@ export function unknownRef(kind: string, kinds: string, id: string, known: Itera
   return `unknown ${kind} "${id}"${didYouMean(id, list)}; known ${kinds}: ${shortList(list)}`
 }
 
+/** `file` relative to the current directory when it is under it, else unchanged. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(file))
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file
+}

@@ -58,6 +58,8 @@ export interface Relay {
   auto?: boolean
   /** Why it went on without review: the policy's wait ran out, the node takes notices unreviewed (autoForwardAfter 0), or an urgent correction. */
   autoReason?: AutoReason
+  /** When its forward ran to the end (posts queued, children opened); recovery re-runs it otherwise. */
+  forwardedAt?: number
 }
 
 /**

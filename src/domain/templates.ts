@@ -28,7 +28,7 @@ export const TEMPLATE_KEYS = {
   malformed: ['usage'],
   help: ['commands'],
   internal_error: [],
-  // ── curators' workflow: policies, corrections, retraction, drills, scheduling (src/app/curation.ts) ──
+  // ── curators' workflow: policies, corrections, retraction, drills, scheduling (src/features/curation/) ──
   label_exercise: [],
   label_update: ['ref'],
   label_auto: [],
@@ -49,7 +49,7 @@ export const TEMPLATE_KEYS = {
   todo_empty: [],
   classify_ok: ['code', 'category'],
   classify_bad: ['categories'],
-  // ── cases: tips (举报) and help requests (求助), src/app/cases.ts ──
+  // ── cases: tips (举报) and help requests (求助), src/features/cases/ ──
   case_opened_tip: ['code', 'node', 'take_within'],
   case_opened_help: ['code', 'node', 'take_within'],
   case_group_ack: ['kind'],
@@ -78,7 +78,7 @@ export const TEMPLATE_KEYS = {
   case_staff_only: [],
   case_photo_added: ['code'],
   case_photo_staff: ['code', 'count'],
-  // ── rumor rebuttal (src/app/rumors.ts) ──
+  // ── rumor rebuttal (src/features/rumors/) ──
   rumor_reply: ['quote', 'rebuttal', 'source', 'id', 'claim'],
   rumor_dm_reply: ['quote', 'rebuttal', 'source', 'id', 'claim'],
   rumor_dm_forwarded: ['quote', 'code', 'node'],

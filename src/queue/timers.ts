@@ -8,7 +8,7 @@
  * that what they act on is still in the state they expect.
  */
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq'
-import type { Logger } from '../app/log.ts'
+import type { Logger } from '../infra/log.ts'
 
 export interface TimerJob { kind: string; data: Record<string, unknown> }
 export type TimerHandler = (data: Record<string, unknown>) => Promise<void>
@@ -18,6 +18,7 @@ export const TIMERS_QUEUE = 'timers'
 export class Timers {
   readonly queue: Queue<TimerJob>
   private readonly handlers = new Map<string, TimerHandler>()
+  private readonly onStart: (() => void)[] = []
   private worker?: Worker<TimerJob>
 
   constructor(private readonly connection: ConnectionOptions, private readonly prefix: string, private readonly log: Logger, private readonly now: () => number = Date.now) {
@@ -49,9 +50,13 @@ export class Timers {
     return true
   }
 
+  /** Runs `fn` when this process starts processing timers (e.g. to schedule a recurring pass). */
+  whenStarted(fn: () => void): void { this.onStart.push(fn) }
+
   /** Starts processing timers in this process. */
   start(): void {
     if (this.worker) return
+    for (const fn of this.onStart) fn()
     this.worker = new Worker<TimerJob>(TIMERS_QUEUE, async job => {
       const fn = this.handlers.get(job.data.kind)
       if (!fn) throw new UnrecoverableError(`no handler for timer "${job.data.kind}" in this process`)

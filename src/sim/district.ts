@@ -2,10 +2,10 @@
  * The whole district in one process on the mock puppet: every bot account with its outbox
  * worker, on a real Redis and real BullMQ queues. Used by `cascade demo` and the integration tests.
  */
-import type { Cascade } from '../app/cascade.ts'
+import type { Cascade } from '../spine/cascade.ts'
 import { compose, type Composed } from '../app/compose.ts'
-import { silentLogger, type Logger } from '../app/log.ts'
-import { bullConnection } from '../app/redis.ts'
+import { silentLogger, type Logger } from '../infra/log.ts'
+import { bullConnection } from '../infra/redis.ts'
 import { BotRuntime, type BotRuntimeOptions } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import type { Outboxes } from '../queue/outbox.ts'

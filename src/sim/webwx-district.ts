@@ -11,20 +11,21 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import type { Cascade } from '../app/cascade.ts'
+import type { Cascade } from '../spine/cascade.ts'
 import { compose, type Composed } from '../app/compose.ts'
-import { silentLogger, type Logger } from '../app/log.ts'
-import { bullConnection } from '../app/redis.ts'
+import { silentLogger, type Logger } from '../infra/log.ts'
+import { bullConnection } from '../infra/redis.ts'
 import { BotRuntime, type BotRuntimeOptions } from '../chat/bot-runtime.ts'
 import { createWechat4uPuppet } from '../chat/wechat4u.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import type { Outboxes } from '../queue/outbox.ts'
 import { outboxesIdle } from './idle.ts'
 import type { Store } from '../store/store.ts'
-import type { DemoDistrict, DemoWorld } from './demo-world.ts'
+import type { DemoDistrict } from './demo-types.ts'
 import { redirectWechat4u } from './webwx/redirect.ts'
 import { WebWxServer, type WebWxServerOptions } from './webwx/server.ts'
-import { SimWorld, type WorldMessage, type WorldOptions } from './world.ts'
+import { SimWorld, type WorldOptions } from './world.ts'
+import { WebWxWorldView } from './webwx/world-view.ts'
 
 const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗'
 const GIVEN = ['建国', '秀英', '志强', '桂兰', '德明', '玉梅', '海燕', '国华', '春生', '翠英', '长顺', '淑珍']
@@ -261,103 +262,6 @@ export class WebWxDistrict implements DemoDistrict {
     await this.composed.redis.quit()
     await this.server.stop()
     await rm(this.sessionsDir, { recursive: true, force: true })
-  }
-}
-
-/**
- * The server's record (every group's log and every DM, people's and accounts') as one feed of
- * `WorldMessage`s keyed by world keys, in the shape of the mock world (demo-world.ts). What the
- * simulated people say is in it at once; what the accounts send (over HTTP) within a poll (20 ms).
- */
-export class WebWxWorldView implements DemoWorld {
-  private readonly said: WorldMessage[] = []
-  private readonly listeners: ((m: WorldMessage) => void)[] = []
-  /** Records of each group's log and of the DM log already in the feed. */
-  private readonly seenIn = new Map<string, number>()
-  private seenDms = 0
-  private draining = false
-  private readonly timer: NodeJS.Timeout
-
-  constructor(private readonly server: WebWxServer, readonly villagersOf: (topic: string) => string[]) {
-    this.timer = setInterval(() => { if (this.listeners.length) this.drain() }, 20)
-    this.timer.unref()
-  }
-
-  /** Every group, by key (= topic). */
-  get groups(): ReadonlyMap<string, { topic: string }> { return this.server.world.groups }
-
-  get transcript(): readonly WorldMessage[] {
-    this.drain()
-    return this.said
-  }
-
-  /** Key → nickname, for everyone on the server. */
-  get names(): ReadonlyMap<string, string> {
-    return new Map([...this.server.world.people.values()].map(p => [p.key, p.nickname]))
-  }
-
-  onMessage(fn: (m: WorldMessage) => void): () => void {
-    this.drain() // the listener hears what is said from now on
-    this.listeners.push(fn)
-    return () => { this.listeners.splice(this.listeners.indexOf(fn), 1) }
-  }
-
-  sayToBot(person: string, bot: string, text: string): void {
-    this.server.say(person, bot, text)
-    this.drain()
-  }
-
-  sayInGroup(person: string, topic: string, text: string): void {
-    this.server.say(person, topic, text)
-    this.drain()
-  }
-
-  postsIn(topic: string, containing: string): WorldMessage[] {
-    return this.transcript.filter(m => m.room === topic && this.isAccount(m.from) && m.text.includes(containing))
-  }
-
-  dmsTo(key: string): WorldMessage[] {
-    return this.transcript.filter(m => m.to === key && this.isAccount(m.from))
-  }
-
-  stop(): void { clearInterval(this.timer) }
-
-  private isAccount(key: string): boolean { return this.server.world.people.get(key)?.account ?? false }
-
-  /** Moves new records into the feed (in time order) and tells the listeners, once each. */
-  private drain(): void {
-    if (this.draining) return
-    this.draining = true
-    try {
-      for (let fresh = this.collect(); fresh.length; fresh = this.collect()) {
-        for (const m of fresh) {
-          this.said.push(m)
-          for (const fn of [...this.listeners]) fn(m)
-        }
-      }
-    } finally {
-      this.draining = false
-    }
-  }
-
-  private collect(): WorldMessage[] {
-    const { world } = this.server
-    const nameOf = (key: string) => world.people.get(key)?.nickname ?? key
-    const fresh: WorldMessage[] = []
-    for (const [topic, log] of world.groupLog) {
-      const seen = this.seenIn.get(topic) ?? 0
-      for (let i = seen; i < log.length; i++) {
-        const m = log[i]!
-        fresh.push({ room: topic, from: m.from, fromName: nameOf(m.from), text: m.text, at: m.at })
-      }
-      this.seenIn.set(topic, log.length)
-    }
-    for (let i = this.seenDms; i < world.dmLog.length; i++) {
-      const m = world.dmLog[i]!
-      fresh.push({ from: m.from, fromName: nameOf(m.from), to: m.to, text: m.text, at: m.at })
-    }
-    this.seenDms = world.dmLog.length
-    return fresh.sort((a, b) => a.at - b.at)
   }
 }
 

@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto'
 import type { Request, Response } from 'express'
-import type { Cascade } from '../app/cascade.ts'
-import type { Logger } from '../app/log.ts'
+import type { Cascade } from '../spine/cascade.ts'
+import type { Logger } from '../infra/log.ts'
 import type { Sessions } from './session.ts'
 import { renderView } from './views.ts'
 

@@ -6,15 +6,15 @@
  * The live region carries nothing of the session (no CSRF token), so one render serves every
  * viewer of that view.
  */
-import { API_AUTHOR, readiness } from '../app/http.ts'
-import { severityZh, type Cascade } from '../app/cascade.ts'
-import { casesOf } from '../app/cases.ts'
-import { coverageOf } from '../app/coverage.ts'
+import { API_AUTHOR, readiness } from './shared.ts'
+import { severityZh, type Cascade } from '../spine/cascade.ts'
+import { casesOf } from '../features/cases/cases.ts'
+import { coverageOf } from '../features/coverage/coverage.ts'
 import type { Announcement, Relay, RelayState } from '../domain/announcement.ts'
 import { ACTIVE_STATES, caseStateZh, closeDeadline, KIND_VERB, takeDeadline, type Case } from '../domain/cases.ts'
 import { missingHouseholds, type CoverageNode, type Counts } from '../domain/households.ts'
 import { dateAndClock, stateZh, totals, type StatusNode } from '../domain/status.ts'
-import { RumorStore } from '../store/rumors.ts'
+import { RumorStore } from '../features/rumors/store.ts'
 import type { AuditEvent } from '../store/store.ts'
 import { diffChars } from './diff.ts'
 import { html, raw, type Html } from './html.ts'

@@ -11,10 +11,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BotHealth } from '../../src/app/bot-health.ts'
-import { createHttpApp } from '../../src/app/http.ts'
-import type { Logger } from '../../src/app/log.ts'
-import { createScraper } from '../../src/app/metrics.ts'
+import { BotHealth } from '../../src/infra/bot-health.ts'
+import { createHttpApp } from '../../src/web/api.ts'
+import type { Logger } from '../../src/infra/log.ts'
+import { createScraper } from '../../src/infra/metrics.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { dm, publicTopics, ROOT, startDistrict, waitFor } from '../helpers.ts'
 
@@ -214,7 +214,7 @@ describe('command centre in chromium', () => {
     expect(await dm(d, 'chen-xiuying', `已通知 ${a.code} 张国富户`)).toContain('张国富户')
     d.world.sayInGroup(villagers[1], topic, '举报 村口有人倾倒建筑垃圾')
     d.world.sayInGroup(villagers[2], topic, '求助 家里老人行动不便需要送药')
-    const desk = (await import('../../src/app/cases.ts')).casesOf(d.app)!
+    const desk = (await import('../../src/features/cases/cases.ts')).casesOf(d.app)!
     await waitFor('two cases', async () => (await desk.store.all()).length >= 2)
     const reporterNames = (await desk.store.all()).map(c => c.reporter.name)
 

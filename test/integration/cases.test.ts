@@ -3,8 +3,8 @@
  * escalated at the SLA, verified, and refused to anyone not responsible.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { casesOf, provideGridWorkers, type CaseDesk } from '../../src/app/cases.ts'
-import { coverageOf } from '../../src/app/coverage.ts'
+import { casesOf, provideGridWorkers, type CaseDesk } from '../../src/features/cases/cases.ts'
+import { coverageOf } from '../../src/features/coverage/coverage.ts'
 import type { CascadeConfig } from '../../src/config/types.ts'
 import type { Case } from '../../src/domain/cases.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'

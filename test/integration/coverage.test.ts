@@ -4,9 +4,9 @@
  * the coverage tree and the CSV export. Real Redis, BullMQ timers, bots on the mock puppet.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
-import { coverageOf, DEADLINE_TIMER, type Coverage } from '../../src/app/coverage.ts'
-import { EXPORT_COLUMNS, toCsv } from '../../src/cli/coverage.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
+import { coverageOf, DEADLINE_TIMER, type Coverage } from '../../src/features/coverage/coverage.ts'
+import { EXPORT_COLUMNS, toCsv } from '../../src/features/coverage/cli.ts'
 import type { Household } from '../../src/domain/households.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { personContactId } from '../../src/sim/world.ts'

@@ -3,8 +3,8 @@
  * drills, scheduling and the audit log — real Redis, BullMQ and Wechaty on the mock puppet.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
-import { cancel, correct } from '../../src/app/curation.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
+import { cancel, correct } from '../../src/features/curation/curation.ts'
 import type { ApprovalPolicy } from '../../src/config/policies.ts'
 import type { CascadeConfig } from '../../src/config/types.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'

@@ -2,7 +2,7 @@
  * Sends are idempotent and survive a restart; acknowledgments count each member once.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import { idPart } from '../../src/queue/outbox.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { startDistrict, waitFor } from '../helpers.ts'

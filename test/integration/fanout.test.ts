@@ -4,7 +4,7 @@
  * sends faster than its pacing.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import { PRIORITY } from '../../src/queue/outbox.ts'
 import { botContactId } from '../../src/sim/world.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'

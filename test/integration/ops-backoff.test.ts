@@ -3,8 +3,8 @@
  * outbox (exponentially, capped) while the refused message waits — neither lost nor doubled.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { BotHealth } from '../../src/app/bot-health.ts'
-import { metricsOf, METRICS } from '../../src/app/metrics.ts'
+import { BotHealth } from '../../src/infra/bot-health.ts'
+import { metricsOf, METRICS } from '../../src/infra/metrics.ts'
 import { backoffDelay, isTooFrequent } from '../../src/chat/too-frequent.ts'
 import { PRIORITY } from '../../src/queue/outbox.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'

@@ -1,9 +1,9 @@
 /** Helpers for the ops tests: a bot runtime with test-only options, and the HTTP app on a free port. */
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
-import { createHttpApp } from '../../src/app/http.ts'
-import { silentLogger } from '../../src/app/log.ts'
-import { createScraper } from '../../src/app/metrics.ts'
+import { createHttpApp } from '../../src/web/api.ts'
+import { silentLogger } from '../../src/infra/log.ts'
+import { createScraper } from '../../src/infra/metrics.ts'
 import type { BotRuntime, BotRuntimeOptions } from '../../src/chat/bot-runtime.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 

@@ -3,7 +3,7 @@
  * and failover of a logged-out account's posts to the other account in shared groups.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { postsByBot, publicTopics as topicsOf, startDistrict, waitFor } from '../helpers.ts'
 import { metricValue, startApi, startRuntime, type Api } from './ops-helpers.ts'
@@ -83,7 +83,7 @@ describe('readiness and logout', () => {
 
     const noQr = await fetch(`${api.url}/api/bots/bot-south/qrcode`, { headers: auth })
     expect(noQr.status).toBe(404)
-    const { BotHealth } = await import('../../src/app/bot-health.ts')
+    const { BotHealth } = await import('../../src/infra/bot-health.ts')
     await new BotHealth(d.store).recordQr('bot-south', 'https://login.weixin.qq.com/l/test', 2, Date.now())
     const qr = await fetch(`${api.url}/api/bots/bot-south/qrcode`, { headers: auth })
     expect(qr.status).toBe(200)

@@ -3,7 +3,7 @@
  * the same groups takes its waiting posts (each posted once), and ops are told once.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { publicTopics, startDistrict, waitFor } from '../helpers.ts'
 

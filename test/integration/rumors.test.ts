@@ -3,13 +3,13 @@
  */
 import { PassThrough, Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
-import { rumorCommand } from '../../src/cli/rumor.ts'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
-import { silentLogger } from '../../src/app/log.ts'
-import { LiveRumorLibrary } from '../../src/app/rumors.ts'
+import { rumorCommand } from '../../src/features/rumors/cli.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
+import { silentLogger } from '../../src/infra/log.ts'
+import { LiveRumorLibrary } from '../../src/features/rumors/rumors.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { personContactId } from '../../src/sim/world.ts'
-import { RumorStore } from '../../src/store/rumors.ts'
+import { RumorStore } from '../../src/features/rumors/store.ts'
 import { demoConfig, dm, REDIS_URL, startDistrict, waitFor } from '../helpers.ts'
 
 let d: SimDistrict | undefined

@@ -4,7 +4,7 @@
  * own message was seen in the group, otherwise posted again marked 【补发】 — once.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI_AUTHOR } from '../../src/app/cascade.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import { echoKey } from '../../src/chat/echo.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { startDistrict, waitFor } from '../helpers.ts'

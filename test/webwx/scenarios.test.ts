@@ -4,8 +4,8 @@
  * Each scenario of the real-client issue is one named test.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { readiness } from '../../src/app/http.ts'
-import { createLogger } from '../../src/app/log.ts'
+import { readiness } from '../../src/web/api.ts'
+import { createLogger } from '../../src/infra/log.ts'
 import type { CascadeConfig } from '../../src/config/types.ts'
 import { WebWxDistrict, type WebWxDistrictOptions } from '../../src/sim/webwx-district.ts'
 import { demoConfig, REDIS_URL, waitFor } from '../helpers.ts'

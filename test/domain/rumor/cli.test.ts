@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { PassThrough, Readable } from 'node:stream';
-import { formatRumorList, matchLine, rumorCommand } from '../../../src/cli/rumor.ts';
+import { formatRumorList, matchLine, rumorCommand } from '../../../src/features/rumors/cli.ts';
 import { RumorMatcher } from '../../../src/domain/rumor/matcher.ts';
 import type { RumorEntry } from '../../../src/domain/rumor/library.ts';
 

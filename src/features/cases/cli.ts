@@ -3,14 +3,14 @@
  * `cascade case C3F9 [--json]` prints one case with its history.
  */
 import { parseArgs } from 'node:util'
-import { casesOf, type CaseDesk } from '../app/cases.ts'
-import { compose } from '../app/compose.ts'
-import { silentLogger } from '../app/log.ts'
-import { DEFAULT_REDIS_URL } from '../app/redis.ts'
-import { descendants, loadConfig } from '../config/load.ts'
-import type { CascadeConfig } from '../config/types.ts'
-import { dateAndClock } from '../domain/status.ts'
-import { ACTIVE_STATES, CASE_CODE_RE, caseStateZh, durationZh, KIND_VERB, type Case, type CaseEvent } from '../domain/cases.ts'
+import { casesOf, type CaseDesk } from './cases.ts'
+import { compose } from '../../app/compose.ts'
+import { silentLogger } from '../../infra/log.ts'
+import { DEFAULT_REDIS_URL } from '../../infra/redis.ts'
+import { descendants, loadConfig } from '../../config/load.ts'
+import type { CascadeConfig } from '../../config/types.ts'
+import { dateAndClock } from '../../domain/status.ts'
+import { ACTIVE_STATES, CASE_CODE_RE, caseStateZh, durationZh, KIND_VERB, type Case, type CaseEvent } from '../../domain/cases.ts'
 
 export const CASES_USAGE = `  cascade cases [--open] [--node <id>] [--json]  cases (举报/求助) with their age and state
   cascade case <CODE> [--json]              one case with its history`

@@ -17,19 +17,21 @@
  * group nickname (the group's member list, written by `recordGroupMembers`);
  * `followup:<person>` the code of the last deadline DM; `ackdeadline:<code>` minutes override.
  */
-import { provideGridWorkers } from './cases.ts'
-import type { NodeConfig } from '../config/types.ts'
-import { ANNOUNCEMENT_CODE_RE, type Announcement } from '../domain/announcement.ts'
+import type { NodeConfig } from '../../config/types.ts'
+import { ANNOUNCEMENT_CODE_RE, type Announcement } from '../../domain/announcement.ts'
 import {
   addCounts, buildCoverage, emptyCounts, HouseholdIndex, householdKey, missingHouseholds, missingOf, renderCoverage, villageCoverage,
   type CoverageNode, type CoverHow, type GridCoverage, type Household, type HouseholdMark, type HouseholdsConfig,
   type UnassignedMember, type VillageCoverage,
-} from '../domain/households.ts'
-import { clock } from '../domain/status.ts'
-import { normalizeChat, stripMentions } from '../domain/text.ts'
-import { PRIORITY } from '../queue/outbox.ts'
-import { RECORD_ACK } from '../store/scripts.ts'
-import type { Cascade, InboundContext } from './cascade.ts'
+} from '../../domain/households.ts'
+import { clock } from '../../domain/status.ts'
+import { normalizeChat, stripMentions } from '../../domain/text.ts'
+import { PRIORITY } from '../../queue/outbox.ts'
+import { RECORD_ACK } from '../../store/scripts.ts'
+import type { Cascade } from '../../spine/cascade.ts'
+
+/** What of the spine coverage uses. */
+export type CoverageHost = Pick<Cascade, 'addHelp' | 'approvesFor' | 'cfg' | 'children' | 'events' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'rolesOf' | 'router' | 'store' | 't' | 'timers' | 'use'>
 
 /** The timer kind of the acknowledgment deadline of one announcement in one village. */
 export const DEADLINE_TIMER = 'ack-deadline'
@@ -37,10 +39,6 @@ export const DEADLINE_TIMER = 'ack-deadline'
 const FOLLOWUP_TTL_S = 7 * 24 * 3600
 /** Households listed in one chat message at most (the rest as “等 N 户”). */
 const LIST_MAX = 40
-const NAME_SEPARATORS = /[\s,，、;；]+/
-
-const NOTIFIED = /^已通知[\s:：]*([\s\S]*)$/
-const COVERAGE_ASK = /^覆盖[\s:：]*([A-Za-z0-9]{4})$/
 
 interface MarkCommand { coverMark(hash: string, counts: string, field: string, rec: string, counter: string): Promise<number> }
 
@@ -52,7 +50,7 @@ export class Coverage {
   private readonly villageOfTopic = new Map<string, string>()
   private readonly lua: MarkCommand
 
-  constructor(readonly app: Cascade, cfg: HouseholdsConfig) {
+  constructor(readonly app: CoverageHost, cfg: HouseholdsConfig) {
     this.idx = new HouseholdIndex(cfg)
     for (const n of app.cfg.nodes.values()) {
       if (n.level === 'village') for (const g of n.groups) if (g.kind === 'public') this.villageOfTopic.set(g.topic, n.id)
@@ -62,7 +60,7 @@ export class Coverage {
     this.lua = app.store.redis as unknown as MarkCommand
   }
 
-  private key(...parts: string[]): string { return `${this.app.store.keys.base}${parts.join(':')}` }
+  key(...parts: string[]): string { return `${this.app.store.keys.base}${parts.join(':')}` }
   private marksKey(code: string, village: string) { return this.key('hh', code, village) }
   private countsKey(code: string) { return this.key('hhn', code) }
   private unassignedKey(code: string) { return this.key('hhu', code) }
@@ -103,7 +101,7 @@ export class Coverage {
 
   // ── reading ───────────────────────────────────────────────────────────────
 
-  private async marks(code: string, village: string): Promise<Map<string, HouseholdMark>> {
+  async marks(code: string, village: string): Promise<Map<string, HouseholdMark>> {
     const all = await this.app.store.redis.hgetall(this.marksKey(code, village))
     return new Map(Object.entries(all).map(([k, raw]) => [k, JSON.parse(raw) as HouseholdMark]))
   }
@@ -113,7 +111,7 @@ export class Coverage {
     return all.map(raw => JSON.parse(raw) as UnassignedMember & { village: string })
   }
 
-  private publicTopics(village: string): string[] {
+  publicTopics(village: string): string[] {
     return (this.app.cfg.nodes.get(village)?.groups ?? []).filter(g => g.kind === 'public').map(g => g.topic)
   }
 
@@ -224,7 +222,7 @@ export class Coverage {
     return rows
   }
 
-  private byName(m: HouseholdMark): string { return m.how === 'notified' ? this.app.personName(m.by) : m.by }
+  byName(m: HouseholdMark): string { return m.how === 'notified' ? this.app.personName(m.by) : m.by }
 
   // ── deadline ──────────────────────────────────────────────────────────────
 
@@ -299,103 +297,6 @@ export class Coverage {
     await this.app.outboxes.enqueue(bot, { idem, target: { kind: 'person', person }, text }, PRIORITY.reply)
     return true
   }
-
-  // ── chat ──────────────────────────────────────────────────────────────────
-
-  /** `已通知 …` and `覆盖 A7K2` in a DM; anything else passes on. */
-  async handle({ msg, person }: InboundContext): Promise<string[] | undefined> {
-    if (msg.topic) return undefined
-    const text = stripMentions(normalizeChat(msg.text))
-    const notified = NOTIFIED.exec(text)
-    const ask = COVERAGE_ASK.exec(text)
-    if (!notified && !ask) return undefined
-    if (!person) return [this.app.t('not_bound')]
-    if (ask) return [await this.coverageText(person, ask[1].toUpperCase())]
-    return [await this.notified(person, notified![1])]
-  }
-
-  /** Villages a person may record 已通知 in, with the grids (undefined: all grids, as curator). */
-  private scopeOf(person: string): Map<string, string[] | undefined> {
-    const scope = new Map<string, string[] | undefined>()
-    for (const node of this.app.approvesFor(person)) if (this.idx.village(node)) scope.set(node, undefined)
-    for (const { village, grid } of this.idx.gridsOf(person)) {
-      if (scope.has(village) && scope.get(village) === undefined) continue
-      scope.set(village, [...(scope.get(village) ?? []), grid.id])
-    }
-    return scope
-  }
-
-  private async notified(person: string, args: string): Promise<string> {
-    const scope = this.scopeOf(person)
-    if (scope.size === 0) return this.app.t('notified_not_worker')
-    const words = args.split(NAME_SEPARATORS).filter(Boolean)
-    const named = words[0] && ANNOUNCEMENT_CODE_RE.test(words[0].toUpperCase()) && words.length > 1 ? words.shift()!.toUpperCase() : undefined
-    if (words.length === 0) return this.app.t('notified_usage')
-    const code = named ?? await this.followupCode(person, [...scope.keys()])
-    if (!code || !await this.app.store.announcement(code)) return this.app.t('notified_no_code')
-
-    const recorded: string[] = []
-    const notes: string[] = []
-    const touched = new Map<string, VillageCoverage>()
-    for (const word of words) {
-      const found: { village: string; household: Household; cov: VillageCoverage }[] = []
-      for (const [village, grids] of scope) {
-        const cov = touched.get(village) ?? await this.village(code, village)
-        touched.set(village, cov)
-        const known = cov.grids.flatMap(g => g.households.map(h => h.household))
-        for (const household of this.idx.findHouseholds(village, word, known, grids)) found.push({ village, household, cov })
-      }
-      if (found.length === 0) { notes.push(this.app.t('notified_unknown', { name: word })); continue }
-      if (found.length > 1) { notes.push(this.app.t('notified_ambiguous', { name: word, households: found.map(f => f.household.name).join('、') })); continue }
-      const { village, household } = found[0]
-      const at = this.app.now()
-      if (await this.mark(code, village, household, { grid: household.grid, household: household.name, how: 'notified', by: person, at })) {
-        recorded.push(household.name)
-        await this.app.store.audit(code, { kind: 'household-notified', node: village, actor: person, at, household: household.name, grid: household.grid })
-      } else {
-        const m = (await this.marks(code, village)).get(household.key)
-        notes.push(this.app.t('notified_already', { household: household.name, by: m ? this.byName(m) : '他人', how: m?.how === 'notified' ? '登记已通知' : '回复收到', time: m ? clock(m.at) : '' }))
-      }
-    }
-    for (const village of touched.keys()) notes.push(...await this.remainingLines(code, village, scope.get(village)))
-    const head = recorded.length ? this.app.t('notified_ok', { code, households: recorded.join('、') }) : ''
-    return (head + notes.join('')).trim()
-  }
-
-  private async remainingLines(code: string, village: string, grids: string[] | undefined): Promise<string[]> {
-    const cov = await this.village(code, village)
-    return cov.grids.filter(g => !grids || grids.includes(g.grid.id)).map(g => {
-      const missing = missingHouseholds(g)
-      const grid = `${this.app.nodeName(village)}${g.grid.name}`
-      return missing.length ? this.app.t('notified_remaining', { grid, count: missing.length, households: listText(missing.map(h => h.name)) }) : this.app.t('notified_all_done', { grid })
-    })
-  }
-
-  /** The code a bare `已通知` refers to: the last deadline DM, else the newest notice in the villages. */
-  private async followupCode(person: string, villages: string[]): Promise<string | undefined> {
-    const last = await this.app.store.redis.get(this.key('followup', person))
-    if (last) return last
-    let newest: { code: string; createdAt: number } | undefined
-    for (const v of villages) {
-      for (const topic of this.publicTopics(v)) {
-        const l = await this.app.store.latestInGroup(topic)
-        if (l && (!newest || l.createdAt > newest.createdAt)) newest = l
-      }
-    }
-    return newest?.code
-  }
-
-  private async coverageText(person: string, code: string): Promise<string> {
-    if (!await this.app.store.announcement(code)) return this.app.t('unknown_code', { code })
-    const roles = this.app.rolesOf(person)
-    const nodes = [...new Set([...roles.publisher, ...roles.curator, ...roles.backup, ...roles.gridWorker])]
-    const trees: string[] = []
-    for (const node of nodes) {
-      const t = await this.tree(code, node)
-      if (t) trees.push(renderCoverage(t, id => this.app.personName(id)))
-    }
-    return this.app.t('coverage_chat', { code, tree: trees.join('\n') || '（无）' })
-  }
 }
 
 /** Whether `id` lies below `root` in the node tree. */
@@ -404,34 +305,17 @@ function inScopeOf(nodes: Map<string, NodeConfig>, id: string, root: string): bo
   return false
 }
 
+
+const INSTANCES = new WeakMap<object, Coverage>()
+
 /** `a、b、c` — at most LIST_MAX names, then “等 N 户”. */
-function listText(names: string[]): string {
+export function listText(names: string[]): string {
   if (names.length <= LIST_MAX) return names.join('、')
   return `${names.slice(0, LIST_MAX).join('、')} 等 ${names.length} 户`
 }
 
-const INSTANCES = new WeakMap<Cascade, Coverage>()
-
 /** The coverage feature of an app (undefined when no households are configured). */
-export function coverageOf(app: Cascade): Coverage | undefined { return INSTANCES.get(app) }
+export function coverageOf(app: object): Coverage | undefined { return INSTANCES.get(app) }
 
-/** Installs the feature (a `Feature` of compose.ts); does nothing without config/households.yaml. */
-export function installCoverage(app: Cascade): void {
-  const cfg = app.cfg.households
-  if (!cfg) return
-  const c = new Coverage(app, cfg)
-  INSTANCES.set(app, c)
-  app.events.on('ack', e => c.onAck(e))
-  app.events.on('sent', e => c.onSent(e))
-  app.timers.handle(DEADLINE_TIMER, data => c.onDeadline(data))
-  app.use(ctx => c.handle(ctx))
-  // Cases (tips, help requests) also go to the reporter's grid worker, found by their nickname.
-  provideGridWorkers(app, {
-    gridWorkersOf: (village, reporter) => {
-      const place = c.idx.locate(village, reporter.name)
-      return place.kind === 'household' ? c.idx.grid(village, place.grid)?.workers ?? [] : []
-    },
-  })
-  app.addHelp('grid-worker', '已通知 <户名>（电话/上门告知后登记，多户用空格隔开）')
-  app.addHelp('anyone-bound', '覆盖 <编号>（各村、各网格到户情况）')
-}
+/** Records the app's coverage feature (install.ts). */
+export function setCoverageOf(app: object, c: Coverage): void { INSTANCES.set(app, c) }

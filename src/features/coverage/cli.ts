@@ -7,13 +7,13 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import type { Cascade } from '../app/cascade.ts'
-import { compose } from '../app/compose.ts'
-import { coverageOf, type Coverage, type CoverageRow } from '../app/coverage.ts'
-import { createLogger } from '../app/log.ts'
-import { DEFAULT_REDIS_URL } from '../app/redis.ts'
-import { loadConfig } from '../config/load.ts'
-import { renderCoverage } from '../domain/households.ts'
+import type { Cascade } from '../../spine/cascade.ts'
+import { compose } from '../../app/compose.ts'
+import { coverageOf, type Coverage, type CoverageRow } from './coverage.ts'
+import { createLogger } from '../../infra/log.ts'
+import { DEFAULT_REDIS_URL } from '../../infra/redis.ts'
+import { loadConfig } from '../../config/load.ts'
+import { renderCoverage } from '../../domain/households.ts'
 
 export const COVERAGE_USAGE = `usage:
   cascade coverage <CODE> [--node id] [--json]

@@ -14,9 +14,9 @@
  */
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import type { Case, CaseEvent, CaseState } from '../domain/cases.ts'
-import { PATCH_IF_STATE } from './scripts.ts'
-import type { Store } from './store.ts'
+import type { Case, CaseEvent, CaseState } from '../../domain/cases.ts'
+import { PATCH_IF_STATE } from '../../store/scripts.ts'
+import type { Store } from '../../store/store.ts'
 
 /**
  * openCase — stores a new case unless the same report is recent.

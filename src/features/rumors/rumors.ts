@@ -7,17 +7,20 @@
  * entries in Redis; a version counter in Redis tells a process that another one added an entry.
  * All sends go through the outboxes (handler replies via the runtime, the rest via `enqueue`).
  */
-import { METRICS, metricsOf } from './metrics.ts'
+import { METRICS, metricsOf } from '../../infra/metrics.ts'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { CascadeConfig } from '../config/types.ts'
-import { looksLikeCheck, parseRumorCommand, quoteStart, RUMOR_USAGE, wordLength, type RumorCommand } from '../domain/rumor/chat.ts'
-import { loadRumorLibrary, type RumorEntry } from '../domain/rumor/library.ts'
-import { RumorMatcher, type RumorMatch } from '../domain/rumor/matcher.ts'
-import { PRIORITY } from '../queue/outbox.ts'
-import { RumorStore, type RumorSuggestion, type StoredRumor, type SuggestionState } from '../store/rumors.ts'
-import type { Cascade, Inbound, InboundContext } from './cascade.ts'
-import type { Logger } from './log.ts'
+import type { CascadeConfig } from '../../config/types.ts'
+import { looksLikeCheck, parseRumorCommand, quoteStart, RUMOR_USAGE, wordLength, type RumorCommand } from '../../domain/rumor/chat.ts'
+import { loadRumorLibrary, type RumorEntry } from '../../domain/rumor/library.ts'
+import { RumorMatcher, type RumorMatch } from '../../domain/rumor/matcher.ts'
+import { PRIORITY } from '../../queue/outbox.ts'
+import { RumorStore, type RumorSuggestion, type StoredRumor, type SuggestionState } from './store.ts'
+import type { Cascade, Inbound, InboundContext } from '../../spine/cascade.ts'
+import type { Logger } from '../../infra/log.ts'
+
+/** What of the spine the rumor desk uses. */
+export type RumorsHost = Pick<Cascade, 'addHelp' | 'approvesFor' | 'botContacts' | 'cfg' | 'groupOf' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'publish' | 'rolesOf' | 'router' | 'store' | 't' | 'use'>
 
 /** A rumor is answered at most once per group within this time, unless config says otherwise. */
 export const DEFAULT_COOLDOWN_S = 6 * 3600
@@ -40,7 +43,7 @@ const NOT_FOR_CURATORS = new Set(['refutation cue', 'official notice', 'negated 
 const STATE_ZH: Record<SuggestionState, string> = { open: '待处理', confirmed: '确认是谣言', rebutted: '新建了辟谣', ignored: '忽略' }
 
 /** Installs the feature (see FEATURES in compose.ts). */
-export function installRumors(app: Cascade): void {
+export function installRumors(app: RumorsHost): void {
   const feature = new RumorFeature(app)
   app.use(ctx => feature.handle(ctx))
   app.addHelp('approver', `${RUMOR_USAGE.confirm} / ${RUMOR_USAGE.rebut} / ${RUMOR_USAGE.dismiss}（处理疑似谣言）`)
@@ -117,7 +120,7 @@ class RumorFeature {
   private readonly library: LiveRumorLibrary
   private readonly cooldownMs: number
 
-  constructor(private readonly app: Cascade) {
+  constructor(private readonly app: RumorsHost) {
     const cfg: CascadeConfig = app.cfg
     this.rumors = new RumorStore(app.store.redis, app.store.keys.base)
     const file = cfg.rumors?.library ?? path.join(cfg.configDir, 'rumors.yaml')

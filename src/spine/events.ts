@@ -3,7 +3,7 @@
  * Listeners are awaited in order; one that throws is logged and does not stop the others.
  */
 import type { Announcement, Relay } from '../domain/announcement.ts'
-import type { Logger } from './log.ts'
+import type { Logger } from '../infra/log.ts'
 
 export interface CascadeEvents {
   /** A new announcement exists (its origin relay is approved). */

@@ -7,7 +7,8 @@
  * `<series>|<labels JSON>` — incremented where the event happens (`HINCRBY`, one round trip)
  * and read at scrape time. Queue depths and account states are read live at scrape time.
  *
- * Features add to them through `metricsOf(app)`:
+ * The spine's events are counted by src/features/metrics/; features add to them through
+ * `metricsOf(app)`:
  *
  *   metricsOf(app).inc(METRICS.rumorReplies, { verdict: 'rumor' })
  *   metricsOf(app).add(METRICS.openCases, { node }, +1)        // and -1 when a case closes
@@ -19,7 +20,9 @@ import { collectDefaultMetrics, Gauge, Registry, type Metric } from 'prom-client
 import { outboxName } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
 import { BotHealth } from './bot-health.ts'
-import type { Cascade } from './cascade.ts'
+import type { CascadeConfig } from '../config/types.ts'
+import type { Outboxes } from '../queue/outbox.ts'
+import type { Timers } from '../queue/timers.ts'
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram'
 
@@ -142,33 +145,16 @@ export class Metrics {
   }
 }
 
-const perApp = new WeakMap<Cascade, Metrics>()
+const perApp = new WeakMap<object, Metrics>()
 
 /** The metrics writer of an app (one per app, shared by its features). */
-export function metricsOf(app: Cascade): Metrics {
+export function metricsOf(app: { store: Store }): Metrics {
   let m = perApp.get(app)
   if (!m) perApp.set(app, m = new Metrics(app.store))
   return m
 }
 
 const SECOND = 1000
-
-/** Feature: counts the spine's events into Redis. Installed in every process. */
-export function installMetrics(app: Cascade): void {
-  const m = metricsOf(app)
-  const tier = (node: string) => app.cfg.nodes.get(node)?.level ?? 'unknown'
-  app.events.on('send-done', e => m.inc(METRICS.sends, { bot: e.bot, outcome: e.outcome }))
-  app.events.on('sent', async e => {
-    const from = Math.max(e.announcement.createdAt, e.announcement.scheduledAt ?? 0)
-    await m.observe(METRICS.publishToGroup, { tier: tier(e.node) }, Math.max(0, e.at - from) / SECOND)
-  })
-  app.events.on('decided', e => {
-    const r = e.relay
-    if (r.decidedAt === undefined) return
-    return m.observe(METRICS.approvalWait, { tier: tier(r.node), decision: r.state }, Math.max(0, r.decidedAt - r.openedAt) / SECOND)
-  })
-  app.events.on('ack', e => m.inc(METRICS.acks, { tier: tier(app.groupOf(e.topic)?.node ?? '') }))
-}
 
 // ── scraping (in `cascade serve`) ─────────────────────────────────────────────
 
@@ -187,6 +173,9 @@ function redisBacked(def: MetricDef, values: () => Map<string, { labels: Labels;
   } as unknown as Metric
 }
 
+/** What the scraper reads: the accounts of the config, the store, the queues. */
+export interface ScrapeSource { cfg: CascadeConfig; store: Store; outboxes: Outboxes; timers: Timers; now: () => number }
+
 export interface Scraper {
   registry: Registry
   /** Reads Redis and the queues; call before `registry.metrics()`. */
@@ -197,7 +186,7 @@ export interface Scraper {
  * The registry `cascade serve` exposes: the Redis-backed metrics, live queue depths and
  * account states, and this process's own Node.js metrics.
  */
-export function createScraper(app: Cascade): Scraper {
+export function createScraper(app: ScrapeSource): Scraper {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'cascade_serve_' })
   const m = metricsOf(app)

@@ -13,17 +13,20 @@
  *
  * Installed from `FEATURES` (src/app/compose.ts) when the config has `cases`.
  */
-import { METRICS, metricsOf } from './metrics.ts'
-import type { CasesConfig } from '../config/cases.ts'
+import { METRICS, metricsOf } from '../../infra/metrics.ts'
+import type { CasesConfig } from '../../config/cases.ts'
 import {
   ACTIVE_STATES, CASE_STATES, CASE_USAGE, KIND_VERB, WAITING_STATES,
   closeDeadline, durationZh, escalationAt, escalationDue, newCaseCode, normalizeReport, parseCaseCommand,
   type Case, type CaseCommand, type CaseKind, type Reporter,
-} from '../domain/cases.ts'
-import type { TemplateKey } from '../domain/templates.ts'
-import { PRIORITY } from '../queue/outbox.ts'
-import { CaseStore } from '../store/cases.ts'
-import type { Cascade, Inbound, InboundContext } from './cascade.ts'
+} from '../../domain/cases.ts'
+import type { TemplateKey } from '../../domain/templates.ts'
+import { PRIORITY } from '../../queue/outbox.ts'
+import { CaseStore } from './store.ts'
+import type { Cascade, Inbound, InboundContext } from '../../spine/cascade.ts'
+
+/** What of the spine the cases desk uses. */
+export type CasesHost = Pick<Cascade, 'addHelp' | 'cfg' | 'children' | 'groupOf' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'rolesOf' | 'router' | 'store' | 't' | 'timers' | 'use'>
 
 /** Timer kinds of this feature. */
 export const CASE_TIMERS = { escalate: 'case-escalate', closeDue: 'case-close-due' } as const
@@ -39,20 +42,20 @@ export interface GridWorkerResolver {
   gridWorkersOf(node: string, reporter: Reporter): Promise<readonly string[]> | readonly string[]
 }
 
-const desks = new WeakMap<Cascade, CaseDesk>()
-const gridResolvers = new WeakMap<Cascade, GridWorkerResolver>()
+const desks = new WeakMap<object, CaseDesk>()
+const gridResolvers = new WeakMap<object, GridWorkerResolver>()
 
 /** The installed cases feature of an app (undefined when config/cases.yaml is absent). */
-export function casesOf(app: Cascade): CaseDesk | undefined { return desks.get(app) }
+export function casesOf(app: object): CaseDesk | undefined { return desks.get(app) }
 
 /**
  * Makes new cases (and transfers) go also to the reporter's grid worker. Call it from the
  * households feature's install function; the order of FEATURES does not matter.
  */
-export function provideGridWorkers(app: Cascade, resolver: GridWorkerResolver): void { gridResolvers.set(app, resolver) }
+export function provideGridWorkers(app: object, resolver: GridWorkerResolver): void { gridResolvers.set(app, resolver) }
 
 /** The feature's install function (listed in FEATURES). */
-export function installCases(app: Cascade): void {
+export function installCases(app: CasesHost): void {
   const cfg = app.cfg.cases
   if (!cfg || desks.has(app)) return
   const desk = new CaseDesk(app, cfg)
@@ -71,7 +74,7 @@ export interface Route { node: string; note?: string }
 export class CaseDesk {
   readonly store: CaseStore
 
-  constructor(readonly app: Cascade, readonly cfg: CasesConfig) {
+  constructor(readonly app: CasesHost, readonly cfg: CasesConfig) {
     this.store = new CaseStore(app.store)
   }
 

@@ -1,19 +1,29 @@
 /**
- * The curators' workflow over time and the publisher's second thoughts:
- * reminders, escalation and auto-forward by policy; expiry; scheduled publishing; corrections
- * (CAP `update`) that follow the original's path; retraction (CAP `cancel`) that withdraws what
- * is pending and corrects every group that got the original, exactly once; `待办`; `分类`.
+ * The curators' workflow over time and the publisher's second thoughts, built on the relay
+ * use-cases of the spine (src/spine/relays.ts): reminders, escalation and auto-forward by
+ * policy; corrections (CAP `update`) that follow the original's path; retraction (CAP `cancel`)
+ * that withdraws what is pending and corrects every group that got the original, exactly once;
+ * `待办`; `分类`.
+ *
+ * The spine does not know this file: `installCuration` registers its commands
+ * (`app.command`), the way corrections forward (`relays.forwardAs('update', …)`), the policy
+ * timers started when a relay waits for its curators (`relays.onAwaitingDecision`) and their
+ * handlers (`app.timers.handle`).
  */
-import { policyFor } from '../config/policies.ts'
-import type { Announcement, Relay } from '../domain/announcement.ts'
-import { dateAndClock } from '../domain/status.ts'
-import { PRIORITY } from '../queue/outbox.ts'
-import { CLI_AUTHOR, POLICY_ACTOR, severityZh, WEB_AUTHOR, type Cascade } from './cascade.ts'
+import { policyFor } from '../../config/policies.ts'
+import type { Announcement, Relay } from '../../domain/announcement.ts'
+import { USAGE } from '../../domain/commands.ts'
+import { PRIORITY } from '../../queue/outbox.ts'
+import { CLI_AUTHOR, POLICY_ACTOR, severityZh, WEB_AUTHOR, type Cascade } from '../../spine/cascade.ts'
+import { SPINE_TIMER } from '../../spine/relays.ts'
 
-/** Kinds of timers of the relay spine. */
+/** What of the spine the workflow uses. */
+export type CurationHost = Pick<Cascade,
+  'cfg' | 'store' | 'timers' | 'relays' | 'now' | 't' | 'node' | 'nodeName' | 'personName' | 'rolesOf' | 'approvesFor' | 'children'
+  | 'publish' | 'post' | 'openRelay' | 'autoForward' | 'requestApproval' | 'tell' | 'pendingFor' | 'command'>
+
+/** Kinds of timers of the workflow. */
 export const TIMER = {
-  release: 'release',
-  expire: 'expire',
   remind: 'remind',
   escalate: 'escalate',
   autoForward: 'auto-forward',
@@ -26,7 +36,7 @@ const PREVIEW_CHARS = 24
 type Reply = string
 
 /** Starts the policy timers of a newly opened relay (reminder, escalation, auto-forward). */
-export async function schedulePolicyTimers(app: Cascade, a: Announcement, r: Relay): Promise<void> {
+async function schedulePolicyTimers(app: CurationHost, a: Announcement, r: Relay): Promise<void> {
   const p = policyFor(app.cfg.policies, r.node, a.severity)
   const id = `${a.code}-${r.node}`
   const data = { code: a.code, node: r.node }
@@ -35,18 +45,19 @@ export async function schedulePolicyTimers(app: Cascade, a: Announcement, r: Rel
   if (p.autoForwardAfter !== null) await app.timers.schedule(TIMER.autoForward, id, r.openedAt + p.autoForwardAfter * MINUTE, data)
 }
 
-/** Installs the timer handlers and help lines of the workflow. */
-export function installCuration(app: Cascade): void {
+/** Installs the workflow: its commands, the correction's path, its timers. */
+export function installCuration(app: CurationHost): void {
+  app.command('update', async (person, cmd) => [(await correct(app, person, cmd.code, cmd.text)).reply], { audience: 'publisher', usage: USAGE.更正 })
+  app.command('cancel', async (person, cmd) => [(await cancel(app, person, cmd.code, cmd.reason)).reply], { audience: 'publisher', usage: USAGE.撤回 })
+  app.command('classify', async (person, cmd) => [await classify(app, person, cmd.code, cmd.category)], { audience: 'approver', usage: USAGE.分类 })
+  app.command('todo', async person => [await todo(app, person)], { audience: 'approver', usage: USAGE.待办 })
+  app.relays.forwardAs('update', (u, relay) => forwardCorrection(app, u, relay))
+  app.relays.onAwaitingDecision((a, r) => schedulePolicyTimers(app, a, r))
   const pending = async (data: Record<string, unknown>) => {
     const code = String(data.code)
     const [a, relay] = await Promise.all([app.store.announcement(code), app.store.relay(code, String(data.node))])
     return a && relay?.state === 'pending' && !await app.store.cancelledBy(code) ? { a, relay } : undefined
   }
-  app.timers.handle(TIMER.release, async data => {
-    const a = await app.store.announcement(String(data.code))
-    if (a && !a.released) await app.release(a)
-  })
-  app.timers.handle(TIMER.expire, async data => { await expire(app, String(data.code)) })
   app.timers.handle(TIMER.remind, async data => {
     const p = await pending(data)
     if (p) await remind(app, p.a, p.relay)
@@ -61,39 +72,24 @@ export function installCuration(app: Cascade): void {
   })
 }
 
-function waited(app: Cascade, r: Relay): number {
+function waited(app: CurationHost, r: Relay): number {
   return Math.max(0, Math.round((app.now() - r.openedAt) / MINUTE))
 }
 
-async function remind(app: Cascade, a: Announcement, r: Relay): Promise<void> {
+async function remind(app: CurationHost, a: Announcement, r: Relay): Promise<void> {
   if (!await app.store.auditOnce(a.code, `remind-${r.node}`, { kind: 'reminder', node: r.node, actor: POLICY_ACTOR, at: app.now() })) return
   for (const person of app.node(r.node).curators) {
     await app.tell(person, r.node, `${a.code}-remind-${r.node}-${person}`, app.t('reminder', { code: a.code, minutes: waited(app, r), severity: severityZh(a.severity) }), PRIORITY.approval)
   }
 }
 
-async function escalate(app: Cascade, a: Announcement, r: Relay): Promise<void> {
+async function escalate(app: CurationHost, a: Announcement, r: Relay): Promise<void> {
   if (!await app.store.auditOnce(a.code, `escalate-${r.node}`, { kind: 'escalation', node: r.node, actor: POLICY_ACTOR, at: app.now() })) return
   const node = app.node(r.node)
   for (const backup of node.backups) await app.requestApproval(a, r, backup, '-escalated')
   const curators = node.curators.map(p => app.personName(p)).join('、') || '（未配置）'
   for (const person of r.parent ? app.node(r.parent).curators : []) {
     await app.tell(person, r.parent, `${a.code}-escalate-${r.node}-${person}`, app.t('escalation_notice', { code: a.code, node: node.name, curators, minutes: waited(app, r) }), PRIORITY.approval)
-  }
-}
-
-/** At expiry: pending relays close as expired and queued posts are withdrawn. Idempotent. */
-async function expire(app: Cascade, code: string): Promise<void> {
-  const at = app.now()
-  for (const [node, r] of await app.store.relays(code)) {
-    if (r.state !== 'pending') continue
-    const { changed } = await app.store.transitionRelay(code, node, ['pending'], { state: 'expired', decidedBy: POLICY_ACTOR, decidedAt: at })
-    if (changed) await app.store.audit(code, { kind: 'expired', node, actor: POLICY_ACTOR, at })
-  }
-  for (const d of await app.store.deliveries(code)) {
-    if (d.state === 'queued' && await app.store.patchDelivery(code, d.topic, ['queued'], { state: 'withdrawn', error: 'expired' })) {
-      await app.store.audit(code, { kind: 'delivery-withdrawn', node: d.node, at, topic: d.topic, why: 'expired' })
-    }
   }
 }
 
@@ -104,7 +100,7 @@ async function expire(app: Cascade, code: string): Promise<void> {
  * get the correction; children that approved the original are asked to approve the correction
  * (urgent ones may pass by policy); children still deciding on the original see the new text.
  */
-export async function forwardCorrection(app: Cascade, u: Announcement, relay: Relay): Promise<void> {
+async function forwardCorrection(app: CurationHost, u: Announcement, relay: Relay): Promise<void> {
   const original = u.references!
   const text = relay.finalText ?? relay.text
   for (const d of await app.store.deliveries(original)) {
@@ -137,7 +133,7 @@ export interface Amendment { reply: Reply; done: boolean; made?: Announcement }
  * (and ops from the CLI or the web command centre) amend; a retraction or correction notice is not amended again; a
  * retracted announcement is not amended any more.
  */
-async function amendable(app: Cascade, actor: string, code: string, isAmendable: (a: Announcement) => boolean): Promise<Announcement | Amendment> {
+async function amendable(app: CurationHost, actor: string, code: string, isAmendable: (a: Announcement) => boolean): Promise<Announcement | Amendment> {
   const a = await app.store.announcement(code)
   if (!a) return { reply: app.t('unknown_code', { code }), done: false }
   if (actor !== CLI_AUTHOR && actor !== WEB_AUTHOR && !app.rolesOf(actor).publisher.includes(a.originNode)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }), done: false }
@@ -149,7 +145,7 @@ async function amendable(app: Cascade, actor: string, code: string, isAmendable:
 function isAnnouncement(x: Announcement | Amendment): x is Announcement { return 'code' in x }
 
 /** `更正 A7K2 <新正文>`: a correction that follows the original's path. */
-export async function correct(app: Cascade, actor: string, code: string, text: string): Promise<Amendment> {
+export async function correct(app: CurationHost, actor: string, code: string, text: string): Promise<Amendment> {
   const a = await amendable(app, actor, code, x => x.type === 'alert')
   if (!isAnnouncement(a)) return a
   const u = await app.publish({ node: a.originNode, author: actor, text, severity: a.severity, category: a.category, status: a.status, ackRequired: a.ackRequired, type: 'update', references: code })
@@ -161,13 +157,13 @@ export async function correct(app: Cascade, actor: string, code: string, text: s
  * queued post of the original, and posts a correction to every group that got it — once per
  * group. A scheduled announcement that has not gone out is simply called off.
  */
-export async function cancel(app: Cascade, actor: string, code: string, reason: string): Promise<Amendment> {
+export async function cancel(app: CurationHost, actor: string, code: string, reason: string): Promise<Amendment> {
   const a = await amendable(app, actor, code, x => x.type !== 'cancel')
   if (!isAnnouncement(a)) return a
   const at = app.now()
   if (!a.released) {
     if (!await app.store.markCancelled(code, 'schedule')) return { reply: app.t('already_cancelled', { code }), done: false }
-    await app.timers.cancel(TIMER.release, code)
+    await app.timers.cancel(SPINE_TIMER.release, code)
     await app.store.audit(code, { kind: 'cancel', node: a.originNode, actor, at, reason, scheduled: 1 })
     return { reply: app.t('schedule_cancelled', { code }), done: true }
   }
@@ -205,7 +201,7 @@ export async function cancel(app: Cascade, actor: string, code: string, reason: 
 // ── 待办 and 分类 ─────────────────────────────────────────────────────────────
 
 /** `待办`: the relays waiting for this person, oldest first, with their age. */
-export async function todo(app: Cascade, person: string): Promise<Reply> {
+async function todo(app: CurationHost, person: string): Promise<Reply> {
   const items: { a: Announcement; r: Relay }[] = []
   for (const { code, node } of await app.pendingFor(person)) {
     const [a, r] = await Promise.all([app.store.announcement(code), app.store.relay(code, node)])
@@ -221,7 +217,7 @@ export async function todo(app: Cascade, person: string): Promise<Reply> {
 }
 
 /** `分类 A7K2 <类别>`: sets the category that tiers below this node see. */
-export async function classify(app: Cascade, person: string, code: string, category: string): Promise<Reply> {
+async function classify(app: CurationHost, person: string, code: string, category: string): Promise<Reply> {
   if (!app.cfg.categories.includes(category)) return app.t('classify_bad', { categories: app.cfg.categories.join('、') })
   const relays = await app.store.relays(code)
   if (relays.size === 0) return app.t('unknown_code', { code })
@@ -232,9 +228,3 @@ export async function classify(app: Cascade, person: string, code: string, categ
   await app.store.audit(code, { kind: 'classify', node: mine.node, actor: person, at: app.now(), before: mine.category, after: category })
   return app.t('classify_ok', { code, category })
 }
-
-/** `定时 <时间> <正文>` confirmation text. */
-export function scheduledReply(app: Cascade, a: Announcement): Reply {
-  return app.t('schedule_ok', { code: a.code, time: dateAndClock(a.scheduledAt ?? a.createdAt) })
-}
-

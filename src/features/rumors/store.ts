@@ -13,9 +13,9 @@
  * | `rumor:seen:<hash>` | string (TTL) | this group message was already handled (several accounts see it) |
  */
 import type { Redis } from 'ioredis'
-import type { RumorEntry } from '../domain/rumor/library.ts'
-import { idPart } from '../queue/outbox.ts'
-import { PATCH_IF_STATE } from './scripts.ts'
+import type { RumorEntry } from '../../domain/rumor/library.ts'
+import { idPart } from '../../queue/outbox.ts'
+import { PATCH_IF_STATE } from '../../store/scripts.ts'
 
 /** Where a suggestion stands: open until a curator confirms, writes a rebuttal or dismisses it. */
 export type SuggestionState = 'open' | 'confirmed' | 'rebutted' | 'ignored'

@@ -14,12 +14,12 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { loadRumorLibrary, RumorLibraryError, type RumorEntry } from '../domain/rumor/library.ts';
-import { RumorMatcher, type RumorAction, type RumorMatch } from '../domain/rumor/matcher.ts';
-import { contributions, featureVector, type DecisionEvidence, type RumorModel } from '../domain/rumor/model.ts';
-import { DEFAULT_REDIS_URL, redisOptions } from '../app/redis.ts';
-import { Keys } from '../store/keys.ts';
-import { RumorStore } from '../store/rumors.ts';
+import { loadRumorLibrary, RumorLibraryError, type RumorEntry } from '../../domain/rumor/library.ts';
+import { RumorMatcher, type RumorAction, type RumorMatch } from '../../domain/rumor/matcher.ts';
+import { contributions, featureVector, type DecisionEvidence, type RumorModel } from '../../domain/rumor/model.ts';
+import { DEFAULT_REDIS_URL, redisOptions } from '../../infra/redis.ts';
+import { Keys } from '../../store/keys.ts';
+import { RumorStore } from './store.ts';
 import { Redis } from 'ioredis';
 
 /** Library used by `cascade rumor list` when no --library is given. */

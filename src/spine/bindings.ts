@@ -1,0 +1,103 @@
+/**
+ * Who is behind a WeChat contact: one-time invites that bind a person to an account, and the
+ * personal code that binds them again after WeChat gave new ids. Display names are never consulted.
+ */
+import { randomBytes } from 'node:crypto'
+import { newInviteCode, newPersonalCode } from '../domain/announcement.ts'
+import type { Store } from '../store/store.ts'
+import type { Logger } from '../infra/log.ts'
+import type { Deliveries } from './deliveries.ts'
+import type { Directory } from './directory.ts'
+import type { EventBus } from './events.ts'
+import type { Inbound } from './inbound.ts'
+import type { Relays } from './relays.ts'
+import type { Texts } from './texts.ts'
+
+/** Wrong invite or personal codes one contact may send per day; after that they get no answer. */
+const MAX_WRONG_CODES_PER_DAY = 5
+/** Invite codes expire after this long unless `cascade invite --ttl` says otherwise. */
+export const INVITE_TTL_HOURS = 72
+
+export interface BindingsDeps {
+  dir: Directory
+  texts: Texts
+  store: Store
+  events: EventBus
+  relays: Relays
+  deliveries: Deliveries
+  now: () => number
+  random: () => number
+  log: Logger
+}
+
+export class Bindings {
+  constructor(private readonly d: BindingsDeps) {}
+
+  /** A one-time code that binds the person who sends it to a bot in a DM. */
+  async createInvite(person: string, ttlHours = INVITE_TTL_HOURS): Promise<string> {
+    if (!this.d.dir.cfg.people.has(person)) throw new Error(`unknown person "${person}"`)
+    for (;;) {
+      const code = newInviteCode(this.d.random)
+      if (await this.d.store.createInvite(code, person, Math.round(ttlHours * 3600))) return code
+    }
+  }
+
+  /** Wrong codes a contact may send per day before its codes are no longer even checked. */
+  private async tooManyWrongCodes(msg: Inbound, wrong: boolean): Promise<boolean> {
+    const { store } = this.d
+    const key = `${store.keys.base}bindfail:${msg.bot}:${msg.contactId}`
+    if (!wrong) return Number(await store.redis.get(key) ?? 0) >= MAX_WRONG_CODES_PER_DAY
+    const n = await store.redis.incr(key)
+    if (n === 1) await store.redis.expire(key, 24 * 3600)
+    return n > MAX_WRONG_CODES_PER_DAY
+  }
+
+  /** An invite code sent in a DM: binds this contact to the invite's person. */
+  async redeem(msg: Inbound, invite: string): Promise<string[]> {
+    const { store, texts, dir, log } = this.d
+    if (await this.tooManyWrongCodes(msg, false)) return []
+    const person = await store.takeInvite(invite)
+    if (!person) {
+      log.info('invite.rejected', { bot: msg.bot })
+      return await this.tooManyWrongCodes(msg, true) ? [] : [texts.t('bind_bad')]
+    }
+    await store.bind(msg.bot, msg.contactId, person)
+    await store.audit('bindings', { kind: 'bind', actor: person, at: this.d.now(), bot: msg.bot })
+    log.info('invite.redeemed', { bot: msg.bot, person })
+    // The person's own key to their role after WeChat gives new ids (see rebind).
+    const personal = newPersonalCode(randomBytes(12))
+    await store.setPersonalCode(person, personal)
+    return [texts.t('bind_ok', { name: dir.personName(person), roles: dir.rolesText(person) }), texts.t('personal_code', { code: personal }), ...await this.askPending(person)]
+  }
+
+  /** Approval requests that could not reach this person before they were bound go out now. */
+  private async askPending(person: string): Promise<string[]> {
+    const { store } = this.d
+    const pending = await this.d.relays.pendingFor(person)
+    if (!pending.length) return []
+    for (const { code, node } of pending) {
+      const [a, relay] = [await store.announcement(code), await store.relay(code, node)]
+      if (a && relay?.state === 'pending') await this.d.deliveries.requestApproval(a, relay, person)
+    }
+    return [this.d.texts.t('bind_pending', { count: pending.length })]
+  }
+
+  /**
+   * A personal code sent in a DM: binds this contact to the code's person again (after a WeChat
+   * login that gave new contact ids, when the remark was not kept). Names are never consulted.
+   */
+  async rebind(msg: Inbound, code: string): Promise<string[]> {
+    const { store, texts, dir, log } = this.d
+    if (await this.tooManyWrongCodes(msg, false)) return []
+    const person = await store.personOfCode(code)
+    if (!person || !dir.cfg.people.has(person)) {
+      log.info('rebind.rejected', { bot: msg.bot })
+      return await this.tooManyWrongCodes(msg, true) ? [] : [texts.t('rebind_bad')]
+    }
+    await store.bind(msg.bot, msg.contactId, person)
+    await store.audit('bindings', { kind: 'rebind', actor: person, at: this.d.now(), bot: msg.bot })
+    log.info('person.rebound', { bot: msg.bot, person, by: 'personal-code' })
+    await this.d.events.emit('rebound', { bot: msg.bot, person })
+    return [texts.t('rebind_ok', { name: dir.personName(person), roles: dir.rolesText(person) }), ...await this.askPending(person)]
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Everything the spine sends, queued on the accounts' outboxes: a notice's post to a group
+ * (once per group), the worker's take of a post right before `say()`, approval requests and
+ * other DMs to people. Sends themselves happen only in the outbox worker (src/chat/outbox-worker.ts).
+ */
+import type { Announcement, Relay } from '../domain/announcement.ts'
+import { idPart, laneOf, PRIORITY, type Outboxes, type SendJob } from '../queue/outbox.ts'
+import type { Store } from '../store/store.ts'
+import type { Logger } from '../infra/log.ts'
+import { publicGroups, type Directory } from './directory.ts'
+import type { Router } from './router.ts'
+import { severityZh, type Texts } from './texts.ts'
+
+export interface DeliveriesDeps {
+  dir: Directory
+  texts: Texts
+  store: Store
+  outboxes: Outboxes
+  router: Router
+  now: () => number
+  log: Logger
+}
+
+export class Deliveries {
+  constructor(private readonly d: DeliveriesDeps) {}
+
+  /** Urgent notices and retractions overtake queued routine posts. */
+  postPriority(a: Announcement): number {
+    return a.severity === 'urgent' || a.type === 'cancel' ? PRIORITY.urgent : a.severity === 'info' ? PRIORITY.info : PRIORITY.normal
+  }
+
+  /** Queues the post of an announcement to one group (once per group), on the planned account if given. */
+  async post(a: Announcement, relay: Relay, topic: string, text: string, planned?: string): Promise<void> {
+    const { store, outboxes } = this.d
+    const node = this.d.dir.node(relay.node)
+    const bot = planned ?? await this.d.router.botForNode(node.id, laneOf(this.postPriority(a)))
+    const queued = await store.queueDelivery({ code: a.code, node: node.id, topic, state: 'queued', bot, queuedAt: this.d.now() })
+    const owner = queued ? bot : (await store.delivery(a.code, topic))?.bot ?? bot
+    const job: SendJob = {
+      idem: `${a.code}-v${a.version}-${idPart(topic)}`,
+      target: { kind: 'group', topic },
+      text: this.d.texts.postText(a, text, relay),
+      delivery: { code: a.code, topic },
+    }
+    await outboxes.enqueue(owner, job, this.postPriority(a))
+  }
+
+  /**
+   * Asked by the outbox worker right before a post: takes it for sending (queued → sending) and
+   * returns its announcement, or undefined when it must not go out any more — withdrawn,
+   * cancelled, expired, or already taken.
+   */
+  async takePost(code: string, topic: string): Promise<Announcement | undefined> {
+    const a = await this.d.store.announcement(code)
+    if (!a) return undefined
+    return (await this.d.store.beginPost(code, topic, this.d.now(), a.expiresAt)) === 'sending' ? a : undefined
+  }
+
+  /** A post taken for sending did not go out (say() failed): it is queued again for the retry. */
+  async postNotSent(code: string, topic: string): Promise<void> {
+    await this.d.store.patchDelivery(code, topic, ['sending'], { state: 'queued' })
+  }
+
+  /** DMs one curator the text, where it would go and how to answer. */
+  async requestApproval(a: Announcement, relay: Relay, person: string, idemSuffix = ''): Promise<void> {
+    const { dir, texts } = this.d
+    const bot = await this.d.router.botForPerson(person, relay.node)
+    if (!bot) {
+      this.d.log.warn('approval.unreachable', { code: a.code, node: relay.node, person, hint: 'person has not redeemed an invite with any bot' })
+      await this.d.store.audit(a.code, { kind: 'curator-unreachable', node: relay.node, actor: person, at: this.d.now() })
+      return
+    }
+    const node = dir.node(relay.node)
+    const text = texts.t('approval_request', {
+      labels: texts.labels(a), from: relay.parent ? dir.nodeName(relay.parent) : dir.nodeName(a.originNode),
+      code: a.code, severity: severityZh(a.severity), category: relay.category ?? a.category, text: relay.text,
+      groups: publicGroups(node).length, children: dir.children(node.id).length,
+    })
+    await this.d.outboxes.enqueue(bot, { idem: `${a.code}-req-${relay.node}-${person}${idemSuffix}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
+  }
+
+  /** DMs a person through the best account for them (no-op when they are bound to none). */
+  async tell(person: string, node: string | undefined, idem: string, text: string, priority: number = PRIORITY.reply): Promise<boolean> {
+    const bot = await this.d.router.botForPerson(person, node)
+    if (!bot) return false
+    await this.d.outboxes.enqueue(bot, { idem, target: { kind: 'person', person }, text }, priority)
+    return true
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Recovery: the work a decision implies is finished even if the process doing it died.
+ *
+ * A relay that forwards (the origin, approved, edited) records `forwardedAt` once its forward has
+ * run to the end. A pass — at the start of whichever process runs timers, then every minute —
+ * re-runs `forward` for every such relay of a live announcement that has none a minute after its
+ * decision, and queues again every post still `queued` a minute on whose send job is gone (a
+ * crash between writing the delivery and adding the job). Every step is idempotent, so a pass
+ * that runs twice, or beside the original work, posts nothing twice.
+ */
+import type { Announcement } from '../domain/announcement.ts'
+import { forwards } from '../domain/announcement.ts'
+import type { Logger } from '../infra/log.ts'
+import { idPart, type Outboxes } from '../queue/outbox.ts'
+import type { Timers } from '../queue/timers.ts'
+import type { Store } from '../store/store.ts'
+import type { Deliveries } from './deliveries.ts'
+import type { Relays } from './relays.ts'
+
+const TIMER = 'recover'
+/** How often a pass runs. */
+export const RECOVERY_INTERVAL_MS = 60_000
+/** Work younger than this may still be under way in another process: left alone. */
+export const RECOVERY_GRACE_MS = 60_000
+/** Announcements looked at per pass (newest first; older ones have expired). */
+const RECENT = 200
+
+export interface RecoveryDeps {
+  store: Store
+  outboxes: Outboxes
+  timers: Timers
+  relays: Relays
+  deliveries: Deliveries
+  now: () => number
+  log: Logger
+}
+
+export class Recovery {
+  constructor(private readonly d: RecoveryDeps, private readonly intervalMs = RECOVERY_INTERVAL_MS, private readonly graceMs = RECOVERY_GRACE_MS) {
+    d.timers.handle(TIMER, async () => {
+      try {
+        await this.pass()
+      } finally {
+        await this.scheduleNext()
+      }
+    })
+    d.timers.whenStarted(() => { void this.scheduleNext(0).catch(err => d.log.warn('recovery.schedule-failed', { err })) })
+  }
+
+  /** One timer per interval slot: processes that schedule the same slot schedule it once. */
+  private async scheduleNext(delay = this.intervalMs): Promise<void> {
+    const at = this.d.now() + delay
+    await this.d.timers.schedule(TIMER, String(Math.floor(at / this.intervalMs)), at, {})
+  }
+
+  /** Finishes what crashed processes left; returns how many forwards were re-run and posts re-queued. */
+  async pass(): Promise<{ forwards: number; requeued: number }> {
+    const { store } = this.d
+    const now = this.d.now()
+    let forwarded = 0
+    let requeued = 0
+    for (const code of await store.recentCodes(RECENT)) {
+      const a = await store.announcement(code)
+      if (!a || !a.released || (a.expiresAt !== undefined && a.expiresAt <= now) || await store.cancelledBy(code)) continue
+      for (const relay of (await store.relays(code)).values()) {
+        if (!forwards(relay.state) || relay.forwardedAt || (relay.decidedAt ?? relay.openedAt) > now - this.graceMs) continue
+        this.d.log.warn('recovery.forward', { code, node: relay.node })
+        await this.d.relays.forward(a, relay)
+        forwarded++
+      }
+      requeued += await this.requeueLost(a, now)
+    }
+    if (forwarded || requeued) this.d.log.warn('recovery.done', { forwards: forwarded, requeued })
+    return { forwards: forwarded, requeued }
+  }
+
+  /** Posts `queued` for a while whose send job no outbox holds. */
+  private async requeueLost(a: Announcement, now: number): Promise<number> {
+    let n = 0
+    for (const d of await this.d.store.deliveries(a.code)) {
+      if (d.state !== 'queued' || d.queuedAt > now - this.graceMs) continue
+      const jobId = `${a.code}-v${a.version}-${idPart(d.topic)}`
+      const job = await this.d.outboxes.queue(d.bot).getJob(jobId)
+      if (job && !['completed', 'failed'].includes(await job.getState())) continue
+      if (job) await job.remove().catch(() => undefined) // a finished job of the same id would keep the new one out
+      const relay = await this.d.store.relay(a.code, d.node)
+      if (!relay) continue
+      this.d.log.warn('recovery.requeue', { code: a.code, bot: d.bot })
+      await this.d.deliveries.post(a, relay, d.topic, relay.finalText ?? relay.text, d.bot)
+      n++
+    }
+    return n
+  }
+}
