@@ -7,6 +7,7 @@ import { casesOf, type CaseDesk } from '../app/cases.ts'
 import { compose } from '../app/compose.ts'
 import { silentLogger } from '../app/log.ts'
 import { DEFAULT_REDIS_URL } from '../app/redis.ts'
+import { requireRedis } from '../app/redis-reach.ts'
 import { descendants, loadConfig } from '../config/load.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { dateAndClock } from '../domain/status.ts'
@@ -28,6 +29,7 @@ const COMMON = {
 /** Runs `fn` with the cases feature of the app on REDIS_URL / CASCADE_NS. */
 async function withDesk<T>(values: { config?: string; bots?: string }, fn: (desk: CaseDesk, cfg: CascadeConfig) => Promise<T>): Promise<T> {
   const cfg = await loadConfig({ configDir: values.config ?? 'config', botsDir: values.bots ?? 'bots' })
+  await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
   const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: silentLogger })
   try {
     const desk = casesOf(c.app)

@@ -12,6 +12,7 @@ import { compose } from '../app/compose.ts'
 import { coverageOf, type Coverage, type CoverageRow } from '../app/coverage.ts'
 import { createLogger } from '../app/log.ts'
 import { DEFAULT_REDIS_URL } from '../app/redis.ts'
+import { requireRedis } from '../app/redis-reach.ts'
 import { loadConfig } from '../config/load.ts'
 import { renderCoverage } from '../domain/households.ts'
 
@@ -47,6 +48,7 @@ async function withCoverage(values: { config?: unknown; bots?: unknown; node?: u
   if (!code) throw new CoverageUsageError('an announcement code is needed, e.g. A7K2')
   const cfg = await loadConfig({ configDir: String(values.config), botsDir: String(values.bots) })
   if (values.node !== undefined && !cfg.nodes.has(String(values.node))) throw new Error(`unknown node "${values.node}"; nodes: ${[...cfg.nodes.keys()].slice(0, 12).join(', ')}…`)
+  await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
   const composed = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: createLogger({ cmd: 'cli' }) })
   try {
     const c = coverageOf(composed.app)

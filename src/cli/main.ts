@@ -7,6 +7,7 @@ import { CLI_AUTHOR, type Cascade } from '../app/cascade.ts'
 import { compose } from '../app/compose.ts'
 import { createLogger } from '../app/log.ts'
 import { DEFAULT_REDIS_URL } from '../app/redis.ts'
+import { requireRedis } from '../app/redis-reach.ts'
 import { ConfigError, formatProblems, loadConfig } from '../config/load.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { SEVERITIES, type Severity } from '../domain/announcement.ts'
@@ -115,6 +116,7 @@ async function config(values: { config?: string | boolean; bots?: string | boole
 
 /** The app on the Redis of REDIS_URL, for one-shot commands. */
 async function withApp<T>(cfg: CascadeConfig, fn: (app: Cascade) => Promise<T>): Promise<T> {
+  await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
   const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: createLogger({ cmd: 'cli' }) })
   try {
     return await fn(c.app)

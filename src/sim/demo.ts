@@ -8,6 +8,7 @@ import type { CascadeConfig } from '../config/types.ts'
 import type { Relay } from '../domain/announcement.ts'
 import { totals, type StatusNode } from '../domain/status.ts'
 import { ensureRedis } from '../app/redis.ts'
+import { requireRedis } from '../app/redis-reach.ts'
 import { createLogger, silentLogger } from '../app/log.ts'
 import path from 'node:path'
 import { casesOf } from '../app/cases.ts'
@@ -67,6 +68,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const started = Date.now()
   const random = seeded(opts.seed ?? 2020)
   const redis = await ensureRedis()
+  await requireRedis(redis.url) // a REDIS_URL that answers nothing: one sentence, not a hang
   out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}`)
   const district = await SimDistrict.start({
     cfg: demoSpeed(cfg), redisUrl: redis.url, world: { seed: opts.seed ?? 2020 },
