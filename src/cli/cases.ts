@@ -13,8 +13,7 @@ import type { CascadeConfig } from '../config/types.ts'
 import { dateAndClock } from '../domain/status.ts'
 import { ACTIVE_STATES, CASE_CODE_RE, caseStateZh, durationZh, KIND_VERB, type Case, type CaseEvent } from '../domain/cases.ts'
 
-export const CASES_USAGE = `  cascade cases [--open] [--node <id>] [--json]  cases (举报/求助) with their age and state
-  cascade case <CODE> [--json]              one case with its history`
+export { CASES_USAGE } from './usage.ts'
 
 const MINUTE_MS = 60_000
 /** Characters of a case's text shown in the list. */
