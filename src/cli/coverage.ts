@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import type { Cascade } from '../app/cascade.ts'
 import { compose } from '../app/compose.ts'
 import { coverageOf, type Coverage, type CoverageRow } from '../app/coverage.ts'
-import { createLogger } from '../app/log.ts'
+import { cliLogger } from './human-log.ts'
 import { DEFAULT_REDIS_URL } from '../app/redis.ts'
 import { requireRedis } from '../app/redis-reach.ts'
 import { loadConfig } from '../config/load.ts'
@@ -49,7 +49,7 @@ async function withCoverage(values: { config?: unknown; bots?: unknown; node?: u
   const cfg = await loadConfig({ configDir: String(values.config), botsDir: String(values.bots) })
   if (values.node !== undefined && !cfg.nodes.has(String(values.node))) throw new Error(`unknown node "${values.node}"; nodes: ${[...cfg.nodes.keys()].slice(0, 12).join(', ')}…`)
   await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
-  const composed = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: createLogger({ cmd: 'cli' }) })
+  const composed = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: await cliLogger() })
   try {
     const c = coverageOf(composed.app)
     if (!c) throw new Error(`no households configured: add ${cfg.configDir}/households.yaml (see docs/COVERAGE.md)`)

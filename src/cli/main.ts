@@ -81,13 +81,17 @@ async function config(values: { config?: string | boolean; bots?: string | boole
 
 /** The app on the Redis of REDIS_URL, for one-shot commands. */
 async function withApp<T>(cfg: CascadeConfig, fn: (app: Cascade) => Promise<T>): Promise<T> {
-  const [{ DEFAULT_REDIS_URL }, { requireRedis }, { compose }, { createLogger }] = await Promise.all([
-    import('../app/redis.ts'), import('../app/redis-reach.ts'), import('../app/compose.ts'), import('../app/log.ts'),
+  const [{ DEFAULT_REDIS_URL }, { requireRedis }, { compose }, { cliLogger }] = await Promise.all([
+    import('../app/redis.ts'), import('../app/redis-reach.ts'), import('../app/compose.ts'), import('./human-log.ts'),
   ])
   await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
-  const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: createLogger({ cmd: 'cli' }) })
+  const log = await cliLogger()
+  const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log })
   try {
-    return await fn(c.app)
+    const result = await fn(c.app)
+    // What went wrong along the way, in sentences after the answer (no JSON among it).
+    for (const line of log.summary(cfg)) console.error(line)
+    return result
   } finally {
     await c.close()
   }
@@ -154,14 +158,16 @@ async function publishCommand(argv: string[]): Promise<number> {
   if (category && !cfg.categories.includes(category)) throw new UsageError(`--category must be one of: ${cfg.categories.join(', ')}`)
   const at = values.at === undefined ? undefined : parseWhen(String(values.at), Date.now())
   if (values.at !== undefined && at === undefined) throw new UsageError('--at must be a Beijing time like "20:30", "明天 08:00" or "2026-12-01 08:00"')
-  const a = await withApp(cfg, app => app.publish({
-    node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category,
-    ackRequired: !values['no-ack'], status: values.exercise ? 'exercise' : 'actual', at,
-  }))
-  console.log(a.code)
-  if (a.scheduledAt) console.error(`Scheduled for ${dateAndClock(a.scheduledAt)} (Beijing time); call it off with: cascade cancel ${a.code} --reason …`)
-  else console.error(`Published ${a.code} at ${cfg.nodes.get(a.originNode)?.name}; the bots post it and ask the next tier. Follow it with: cascade status ${a.code}`)
-  return 0
+  return withApp(cfg, async app => {
+    const a = await app.publish({
+      node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category,
+      ackRequired: !values['no-ack'], status: values.exercise ? 'exercise' : 'actual', at,
+    })
+    console.log(a.code)
+    if (a.scheduledAt) console.error(`Scheduled for ${dateAndClock(a.scheduledAt)} (Beijing time); call it off with: cascade cancel ${a.code} --reason …`)
+    else console.error(`Published ${a.code} at ${cfg.nodes.get(a.originNode)?.name}; the bots post it and ask the next tier. Follow it with: cascade status ${a.code}`)
+    return 0
+  })
 }
 
 /** `cascade <command> <CODE> [--json]`: the code, whether JSON is wanted, and the app. */

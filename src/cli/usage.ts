@@ -32,5 +32,6 @@ ${CASES_USAGE}
 environment:
   REDIS_URL   default redis://127.0.0.1:6379
   CASCADE_NS  key namespace in Redis (default "cascade"); all keys are under {<ns>}:
-  LOG_LEVEL   debug | info | warn | error | silent`
+  LOG_LEVEL   debug | info | warn | error | silent: JSON logs of serve and run (default info);
+              one-shot commands print sentences, and JSON logs too only when it is set`
 
