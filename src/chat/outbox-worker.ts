@@ -10,6 +10,7 @@
  *   delivery stays `queued` with the reason, and is tried again later; it never fails for that.
  */
 import { Worker, DelayedError, RateLimitError, type ConnectionOptions, type Job } from 'bullmq'
+import { isConnectionError } from '../infra/redis-reach.ts'
 import type { BotConfig } from '../config/types.ts'
 import { sendInterval } from '../domain/fanout.ts'
 import { outboxName, type SendJob, type SendTarget } from '../queue/outbox.ts'
@@ -89,7 +90,7 @@ export class OutboxWorker {
     })
     worker.on('failed', (job, err) => { void this.onFailed(job, err) })
     worker.on('drained', () => this.opts.onDrained?.())
-    worker.on('error', err => this.acc.log.error('outbox.error', { err }))
+    worker.on('error', err => { if (!isConnectionError(err)) this.acc.log.error('outbox.error', { err }) })
     this.worker = worker
   }
 

@@ -1,55 +1,16 @@
 /**
  * The `cascade` command: one entry for ops, the demo and the bots.
+ *
+ * Starts fast: only this file and the usage text load at start; each command imports what it
+ * needs (Redis, BullMQ, Wechaty, Express …) when it runs (npm run bench:cli measures it).
  */
-import path from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { CLI_AUTHOR, type Cascade } from '../spine/cascade.ts'
-import { compose } from '../app/compose.ts'
-import { createLogger } from '../infra/log.ts'
-import { DEFAULT_REDIS_URL } from '../infra/redis.ts'
-import { ConfigError, formatProblems, loadConfig } from '../config/load.ts'
+import type { Cascade } from '../spine/cascade.ts'
 import type { CascadeConfig } from '../config/types.ts'
-import { SEVERITIES, type Severity } from '../domain/announcement.ts'
-import { parseWhen } from '../domain/commands.ts'
-import { dateAndClock } from '../domain/status.ts'
-import { cancel, correct } from '../features/curation/curation.ts'
-import { runCoverageCli } from '../features/coverage/cli.ts'
-import { rumorCommand } from '../features/rumors/cli.ts'
-import { runBot } from './run.ts'
-import { serve } from './serve.ts'
-import { validateCommand } from './validate.ts'
-import { caseCommand, casesCommand, CASES_USAGE } from '../features/cases/cli.ts'
+import type { Severity } from '../domain/announcement.ts'
+import { USAGE } from './usage.ts'
 
-export const USAGE = `cascade — relay a district's notices down its WeChat groups
-
-usage:
-  cascade demo [--json] [--seed N] [--webwx]
-                                            the whole demo district, simulated on the mock puppet;
-                                            --webwx: over a simulated web-WeChat server with the
-                                            real client (wechaty-puppet-wechat4u), slower
-  cascade validate [--config DIR] [--bots DIR]
-  cascade run bots/<id>.yaml [--config DIR] [--timers]
-                                            one WeChat account (scan the QR code to log in);
-                                            --timers also runs reminders/deadlines here
-  cascade serve [--config DIR] [--bots DIR] timers, HTTP API, /healthz /readyz /metrics, queue
-                                            dashboard (PORT, default 8080; CASCADE_API_TOKEN)
-  cascade invite --person <id> [--ttl HOURS] a one-time code that binds a person to their role
-  cascade publish --node <id> --text <text> [--severity urgent|normal|info] [--category C] [--no-ack]
-                  [--exercise] [--at "2026-12-01 08:00"|"20:30"]   (a drill; publish later)
-  cascade status <CODE> [--json]            the relay tree of one announcement
-  cascade coverage <CODE> [--node id] [--json]  households/grids covered (docs/COVERAGE.md)
-  cascade acks export <CODE> --format csv [--out FILE]   one row per household
-  cascade acks deadline <CODE> --minutes N  when grid workers get the households not reached
-${CASES_USAGE}
-  cascade update <CODE> --text <text>       a correction that follows the original's path
-  cascade cancel <CODE> --reason <text>     retract: withdraw what is pending, correct every group
-  cascade audit <CODE> [--json]             every state change of an announcement, in order
-  cascade rumor match|eval|list …           the rumor matcher (see docs/RUMORS.md)
-
-environment:
-  REDIS_URL   default ${DEFAULT_REDIS_URL}
-  CASCADE_NS  key namespace in Redis (default "cascade"); all keys are under {<ns>}:
-  LOG_LEVEL   debug | info | warn | error | silent`
+export { USAGE }
 
 /** Options every command that reads the network understands. */
 const CONFIG_OPTIONS = {
@@ -61,17 +22,17 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
-      case 'validate': return await validateCommand(rest)
-      case 'rumor': return await rumorCommand(rest)
+      case 'validate': return await (await import('./validate.ts')).validateCommand(rest)
+      case 'rumor': return await (await import('../features/rumors/cli.ts')).rumorCommand(rest)
       case 'demo': return await demoCommand(rest)
       case 'run': return await runCommand(rest)
       case 'serve': return await serveCommand(rest)
       case 'invite': return await inviteCommand(rest)
       case 'publish': return await publishCommand(rest)
       case 'status': return await statusCommand(rest)
-      case 'coverage': case 'acks': return await runCoverageCli(command, rest)
-      case 'cases': return await casesCommand(rest)
-      case 'case': return await caseCommand(rest)
+      case 'coverage': case 'acks': return await (await import('../features/coverage/cli.ts')).runCoverageCli(command, rest)
+      case 'cases': return await (await import('../features/cases/cli.ts')).casesCommand(rest)
+      case 'case': return await (await import('../features/cases/cli.ts')).caseCommand(rest)
       case 'update': return await amendCommand(rest, 'update')
       case 'cancel': return await amendCommand(rest, 'cancel')
       case 'audit': return await auditCommand(rest)
@@ -83,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2
     }
   } catch (err) {
+    const { ConfigError, formatProblems } = await import('../config/load.ts')
     if (err instanceof ConfigError) {
       console.error(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration:\n${formatProblems(err.problems)}`)
       return 1
@@ -113,14 +75,23 @@ function args<O extends Options>(argv: string[], options: O, positionals = false
 }
 
 async function config(values: { config?: string | boolean; bots?: string | boolean }): Promise<CascadeConfig> {
+  const { loadConfig } = await import('../config/load.ts')
   return loadConfig({ configDir: String(values.config ?? 'config'), botsDir: String(values.bots ?? 'bots') })
 }
 
 /** The app on the Redis of REDIS_URL, for one-shot commands. */
 async function withApp<T>(cfg: CascadeConfig, fn: (app: Cascade) => Promise<T>): Promise<T> {
-  const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: createLogger({ cmd: 'cli' }) })
+  const [{ DEFAULT_REDIS_URL }, { requireRedis }, { compose }, { cliLogger }] = await Promise.all([
+    import('../infra/redis.ts'), import('../infra/redis-reach.ts'), import('../app/compose.ts'), import('./human-log.ts'),
+  ])
+  await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
+  const log = await cliLogger()
+  const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log })
   try {
-    return await fn(c.app)
+    const result = await fn(c.app)
+    // What went wrong along the way, in sentences after the answer (no JSON among it).
+    for (const line of log.summary(cfg)) console.error(line)
+    return result
   } finally {
     await c.close()
   }
@@ -140,17 +111,19 @@ async function demoCommand(argv: string[]): Promise<number> {
 
 async function serveCommand(argv: string[]): Promise<number> {
   const { values } = args(argv, CONFIG_OPTIONS)
-  return serve(await config(values))
+  const cfg = await config(values)
+  return (await import('./serve.ts')).serve(cfg)
 }
 
 async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = args(argv, { config: CONFIG_OPTIONS.config, timers: { type: 'boolean', default: false } }, true)
   const file = positionals[0]
   if (!file || positionals.length > 1) throw new UsageError('cascade run needs exactly one bot file, e.g. cascade run bots/bot-north.yaml')
+  const [path, { loadConfig }] = await Promise.all([import('node:path'), import('../config/load.ts')])
   const cfg = await loadConfig({ configDir: String(values.config), botsDir: path.dirname(file) })
   const bot = [...cfg.bots.values()].find(b => path.resolve(b.file) === path.resolve(file))
   if (!bot) throw new Error(`${file}: not a bot file in ${path.dirname(file)} (bots there: ${[...cfg.bots.values()].map(b => b.file).join(', ')})`)
-  return runBot(cfg, bot, values.timers === true)
+  return (await import('./run.ts')).runBot(cfg, bot, values.timers === true)
 }
 
 async function inviteCommand(argv: string[]): Promise<number> {
@@ -174,6 +147,9 @@ async function publishCommand(argv: string[]): Promise<number> {
     exercise: { type: 'boolean', default: false }, at: { type: 'string' },
   })
   if (!values.node || !values.text) throw new UsageError('cascade publish needs --node <id> and --text <text>')
+  const [{ SEVERITIES }, { parseWhen }, { dateAndClock }, { CLI_AUTHOR }] = await Promise.all([
+    import('../domain/announcement.ts'), import('../domain/commands.ts'), import('../domain/status.ts'), import('../spine/cascade.ts'),
+  ])
   const severity = String(values.severity) as Severity
   if (!SEVERITIES.includes(severity)) throw new UsageError(`--severity must be one of: ${SEVERITIES.join(', ')}`)
   const cfg = await config(values)
@@ -182,14 +158,16 @@ async function publishCommand(argv: string[]): Promise<number> {
   if (category && !cfg.categories.includes(category)) throw new UsageError(`--category must be one of: ${cfg.categories.join(', ')}`)
   const at = values.at === undefined ? undefined : parseWhen(String(values.at), Date.now())
   if (values.at !== undefined && at === undefined) throw new UsageError('--at must be a Beijing time like "20:30", "明天 08:00" or "2026-12-01 08:00"')
-  const a = await withApp(cfg, app => app.publish({
-    node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category,
-    ackRequired: !values['no-ack'], status: values.exercise ? 'exercise' : 'actual', at,
-  }))
-  console.log(a.code)
-  if (a.scheduledAt) console.error(`Scheduled for ${dateAndClock(a.scheduledAt)} (Beijing time); call it off with: cascade cancel ${a.code} --reason …`)
-  else console.error(`Published ${a.code} at ${cfg.nodes.get(a.originNode)?.name}; the bots post it and ask the next tier. Follow it with: cascade status ${a.code}`)
-  return 0
+  return withApp(cfg, async app => {
+    const a = await app.publish({
+      node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category,
+      ackRequired: !values['no-ack'], status: values.exercise ? 'exercise' : 'actual', at,
+    })
+    console.log(a.code)
+    if (a.scheduledAt) console.error(`Scheduled for ${dateAndClock(a.scheduledAt)} (Beijing time); call it off with: cascade cancel ${a.code} --reason …`)
+    else console.error(`Published ${a.code} at ${cfg.nodes.get(a.originNode)?.name}; the bots post it and ask the next tier. Follow it with: cascade status ${a.code}`)
+    return 0
+  })
 }
 
 /** `cascade <command> <CODE> [--json]`: the code, whether JSON is wanted, and the app. */
@@ -219,15 +197,17 @@ async function amendCommand(argv: string[], kind: 'update' | 'cancel'): Promise<
   const text = kind === 'update' ? values.text : values.reason
   if (!code || !text) throw new UsageError(kind === 'update' ? 'cascade update needs a code and --text <new text>' : 'cascade cancel needs a code and --reason <why>')
   const cfg = await config(values)
+  const [{ cancel, correct }, { CLI_AUTHOR }] = await Promise.all([import('../features/curation/curation.ts'), import('../spine/cascade.ts')])
   return withApp(cfg, async app => {
     const result = kind === 'update' ? await correct(app, CLI_AUTHOR, code, String(text)) : await cancel(app, CLI_AUTHOR, code, String(text))
-    if (result.made) console.log(result.made.code)
+    if (result.done && result.made) console.log(result.made.code)
     console.error(result.reply)
     return result.done ? 0 : 1
   })
 }
 
 async function auditCommand(argv: string[]): Promise<number> {
+  const { dateAndClock } = await import('../domain/status.ts')
   return withCode(argv, 'audit', async (app, code, json) => {
     const events = await app.store.auditLog(code)
     if (events.length === 0) {

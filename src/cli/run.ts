@@ -9,24 +9,41 @@
  *
  * With PORT set it also answers GET /healthz there (the Docker image's HEALTHCHECK).
  * SIGTERM / SIGINT: stop taking jobs, finish the send in flight, close everything, exit 0.
+ * Redis unreachable at start: said once, tried again with back-off (1, 2, 4 … 30 s).
  */
 import type { Server } from 'node:http'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Puppet } from 'wechaty-puppet'
 import { BotHealth } from '../infra/bot-health.ts'
-import { compose } from '../app/compose.ts'
+import { compose, type Composed } from '../app/compose.ts'
 import { createHealthApp } from '../web/api.ts'
 import { createLogger, type Logger } from '../infra/log.ts'
 import { bullConnection, DEFAULT_REDIS_URL } from '../infra/redis.ts'
+import { waitForRedis, watchRedis } from '../infra/redis-reach.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
-import { closeServer, listen, untilSignal } from './shutdown.ts'
+import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
 
 export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false, env = process.env): Promise<number> {
   const log = createLogger({ bot: bot.id })
   const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
-  const composed = compose({ cfg, redisUrl: url, ns: env.CASCADE_NS, log })
+  let server: Server | undefined
+  if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? '0.0.0.0')
+  const aborted = new AbortController()
+  let composed: Composed | undefined
+  let runtime: BotRuntime | undefined
+  const stopped = untilSignal(log, async () => {
+    aborted.abort()
+    await closeServer(server)
+    await runtime?.stop()
+    await closeComposed(composed, log)
+  })
+  // Redis unreachable: said once, tried again with back-off; a signal meanwhile stops at once.
+  if (!await waitForRedis(url, log, aborted.signal)) return stopped
+
+  composed = compose({ cfg, redisUrl: url, ns: env.CASCADE_NS, log })
+  watchRedis(composed.redis, url, log)
   const { app } = composed
   if (withTimers) app.timers.start()
   await mkdir(path.dirname(path.resolve(bot.session)), { recursive: true })
@@ -37,18 +54,12 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   rt = new BotRuntime({ app, bot, puppet, connection: bullConnection(url), log })
   keepAliveOnClientFaults(health, bot.id, log)
   rt.wechaty.on('scan', (qrcode, status) => { void showQr(qrcode, status, bot, log) })
-  let server: Server | undefined
-  if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? '0.0.0.0')
+  if (aborted.signal.aborted) return stopped
+  runtime = rt
   await rt.start()
   loginMock?.()
   log.info('bot.started', { puppet: bot.puppet, session: bot.session })
-
-  const runtime = rt
-  return untilSignal(log, async () => {
-    await closeServer(server)
-    await runtime.stop()
-    await composed.close()
-  })
+  return stopped
 }
 
 /** Messages older than this many hours are not replayed after a restart, however long it was down. */

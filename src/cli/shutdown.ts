@@ -59,3 +59,16 @@ export async function closeServer(server: Server | undefined): Promise<void> {
   server.closeIdleConnections()
   await closed
 }
+
+/**
+ * Closes the app's queues and Redis connection. With Redis down there is nothing left to write
+ * and a polite close would wait for a reconnect: drop the connections and give the queues a
+ * moment, so the stop still ends in time (and exits 0).
+ */
+export async function closeComposed(composed: { redis: { status: string; disconnect(): void }; close(): Promise<void> } | undefined, log: Logger, graceMs = 1_000): Promise<void> {
+  if (!composed) return
+  if (composed.redis.status === 'ready') return composed.close()
+  log.warn('process.stopping-without-redis', { hint: 'Redis is unreachable: connections are dropped, nothing is lost (it is all in Redis)' })
+  composed.redis.disconnect()
+  await Promise.race([composed.close().catch(() => undefined), new Promise(r => setTimeout(r, graceMs).unref())])
+}

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml'
+import { decodeConfigFile } from './encoding.ts'
 
 /** One thing wrong with the config: where (file, line, path inside the file) and what is allowed. */
 export interface ConfigProblem {
@@ -60,14 +61,20 @@ export class Problems {
 /** Reads and parses one YAML file; reports a missing file or syntax errors and returns undefined. */
 export async function readSource(file: string, problems: Problems, hint: string): Promise<Source | undefined> {
   problems.reading(file)
-  let text: string
+  let bytes: Buffer
   try {
-    text = await readFile(file, 'utf8')
+    bytes = await readFile(file)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     problems.whole(file, code === 'ENOENT' ? `file not found; it should contain ${hint}` : `cannot read: ${(err as Error).message}`)
     return undefined
   }
+  const decoded = decodeConfigFile(bytes, file)
+  if (!decoded.ok) {
+    problems.whole(file, decoded.problem)
+    return undefined
+  }
+  const text = decoded.text
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {

@@ -52,6 +52,9 @@ export class Outboxes {
     let q = this.queues.get(bot)
     if (!q) {
       q = new Queue<SendJob>(outboxName(bot), { connection: this.connection, prefix: this.prefix })
+      // Connection errors are reported once per outage by the process (watchRedis); a failed
+      // command still rejects where it was called. Unlistened, BullMQ prints each one.
+      q.on('error', () => undefined)
       this.queues.set(bot, q)
     }
     return q

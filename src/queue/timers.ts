@@ -9,6 +9,7 @@
  */
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq'
 import type { Logger } from '../infra/log.ts'
+import { isConnectionError } from '../infra/redis-reach.ts'
 
 export interface TimerJob { kind: string; data: Record<string, unknown> }
 export type TimerHandler = (data: Record<string, unknown>) => Promise<void>
@@ -23,6 +24,7 @@ export class Timers {
 
   constructor(private readonly connection: ConnectionOptions, private readonly prefix: string, private readonly log: Logger, private readonly now: () => number = Date.now) {
     this.queue = new Queue<TimerJob>(TIMERS_QUEUE, { connection, prefix })
+    this.queue.on('error', () => undefined) // see Outboxes.queue
   }
 
   /** Registers what a kind of timer does when it fires. */
@@ -63,7 +65,7 @@ export class Timers {
       await fn(job.data.data)
     }, { connection: this.connection, prefix: this.prefix, concurrency: 4 })
     this.worker.on('failed', (job, err) => this.log.warn('timer.failed', { kind: job?.data.kind, id: job?.id, err: err.message }))
-    this.worker.on('error', err => this.log.error('timers.error', { err }))
+    this.worker.on('error', err => { if (!isConnectionError(err)) this.log.error('timers.error', { err }) })
   }
 
   async close(): Promise<void> {

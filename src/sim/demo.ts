@@ -9,6 +9,7 @@ import type { CascadeConfig } from '../config/types.ts'
 import type { Relay } from '../domain/announcement.ts'
 import { totals, type StatusNode } from '../domain/status.ts'
 import { ensureRedis } from '../infra/redis.ts'
+import { requireRedis } from '../infra/redis-reach.ts'
 import { createLogger, silentLogger } from '../infra/log.ts'
 import path from 'node:path'
 import { casesOf } from '../features/cases/cases.ts'
@@ -70,6 +71,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const started = Date.now()
   const random = seeded(opts.seed ?? 2020)
   const redis = await ensureRedis()
+  await requireRedis(redis.url) // a REDIS_URL that answers nothing: one sentence, not a hang
   out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}`)
   const kind = opts.world ?? 'mock'
   const district = await startDemoDistrict(kind, {

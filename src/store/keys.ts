@@ -44,6 +44,8 @@ export class Keys {
   audit(code: string) { return `${this.base}audit:${code}` }
   /** Exists once an announcement is cancelled (checked atomically before every post). */
   cancelled(code: string) { return `${this.base}cancelled:${code}` }
+  /** Codes of the corrections (CAP `update`) of an announcement: a retraction withdraws them too. */
+  corrections(code: string) { return `${this.base}corrections:${code}` }
   /** Marks a timer-driven audit event as recorded (timers may fire twice). */
   auditOnce(code: string, what: string) { return `${this.base}auditonce:${code}:${what}` }
   /** Everything in this namespace (for tests and the demo to clean up). */

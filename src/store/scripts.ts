@@ -100,3 +100,24 @@ rec.state = 'sending'
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
 return 'sending'
 `
+
+/**
+ * createAnnouncement — stores a new announcement once; a correction is also listed under its
+ * original and, when the original is already retracted, is born retracted by the same cancel.
+ * KEYS[1] ann:<code>; KEYS[2] anns; KEYS[3] corrections:<original>; KEYS[4] cancelled:<original>;
+ * KEYS[5] cancelled:<code>
+ * ARGV[1] the announcement (JSON); ARGV[2] createdAt (ms); ARGV[3] code; ARGV[4] '1' for a correction
+ * Returns 1 when stored, 0 when the code is taken.
+ * Atomic with `cancel`, which sets the original's flag before it reads the corrections: a
+ * correction is either listed before the flag (the cancel withdraws it) or sees the flag here.
+ */
+export const CREATE_ANNOUNCEMENT = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+if ARGV[4] == '1' then
+  redis.call('SADD', KEYS[3], ARGV[3])
+  local by = redis.call('GET', KEYS[4])
+  if by then redis.call('SET', KEYS[5], by, 'NX') end
+end
+return 1
+`

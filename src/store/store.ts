@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
-import { BEGIN_POST, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, REPLACE_IF_VALUE, SET_LATEST_IF_NEWER } from './scripts.ts'
+import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, REPLACE_IF_VALUE, SET_LATEST_IF_NEWER } from './scripts.ts'
 
 /** How long the group a contact last spoke in is remembered. */
 const SPOKE_IN_TTL_S = 30 * 24 * 3600
@@ -36,6 +36,7 @@ interface ScriptCommands {
   beginPost(deliveries: string, cancelled: string, topic: string, now: string, expiresAt: string): Promise<string>
   deleteIfOwner(key: string, owner: string): Promise<number>
   replaceIfValue(key: string, expected: string, value: string, ttlSeconds: string): Promise<number>
+  createAnnouncement(ann: string, anns: string, corrections: string, originalCancelled: string, cancelled: string, json: string, createdAt: number, code: string, isCorrection: string): Promise<number>
 }
 
 export class Store {
@@ -50,16 +51,29 @@ export class Store {
     redis.defineCommand('beginPost', { numberOfKeys: 2, lua: BEGIN_POST })
     redis.defineCommand('deleteIfOwner', { numberOfKeys: 1, lua: DELETE_IF_OWNER })
     redis.defineCommand('replaceIfValue', { numberOfKeys: 1, lua: REPLACE_IF_VALUE })
+    redis.defineCommand('createAnnouncement', { numberOfKeys: 5, lua: CREATE_ANNOUNCEMENT })
     this.lua = redis as unknown as ScriptCommands
   }
 
   // ── announcements ─────────────────────────────────────────────────────────
 
-  /** Stores a new announcement; false when the code is taken. */
+  /**
+   * Stores a new announcement; false when the code is taken. A correction is listed under its
+   * original, and is born retracted when the original already is (see CREATE_ANNOUNCEMENT).
+   */
   async createAnnouncement(a: Announcement): Promise<boolean> {
-    const ok = await this.redis.set(this.keys.announcement(a.code), JSON.stringify(a), 'NX')
-    if (ok) await this.redis.zadd(this.keys.announcements(), a.createdAt, a.code)
-    return ok === 'OK'
+    const correction = a.type === 'update' && a.references !== undefined
+    const original = correction ? a.references! : a.code
+    const k = this.keys
+    return (await this.lua.createAnnouncement(
+      k.announcement(a.code), k.announcements(), k.corrections(original), k.cancelled(original), k.cancelled(a.code),
+      JSON.stringify(a), a.createdAt, a.code, correction ? '1' : '0',
+    )) === 1
+  }
+
+  /** The codes of the corrections made of an announcement. */
+  async corrections(code: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.corrections(code))
   }
 
   async announcement(code: string): Promise<Announcement | undefined> {

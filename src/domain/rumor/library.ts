@@ -14,6 +14,7 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
+import { decodeConfigFile } from '../../config/encoding.ts';
 import { load as parseYaml, YAMLException } from 'js-yaml';
 
 /** One known rumor and its rebuttal. */
@@ -179,13 +180,15 @@ export async function loadRumorLibrary(file: string): Promise<RumorEntry[]> {
 
 /** Read, parse and validate a library file with its settings. */
 export async function loadRumorFile(file: string): Promise<{ entries: RumorEntry[]; settings: RumorSettings }> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     throw new RumorLibraryError(`${file}: cannot read library: ${(err as Error).message}`);
   }
-  return parseRumorFile(text, file);
+  const decoded = decodeConfigFile(bytes, file);
+  if (!decoded.ok) throw new RumorLibraryError(`${file}: ${decoded.problem}`);
+  return parseRumorFile(decoded.text, file);
 }
 
 /** Lookup of entries by id. */

@@ -7,13 +7,13 @@ import { casesOf, type CaseDesk } from './cases.ts'
 import { compose } from '../../app/compose.ts'
 import { silentLogger } from '../../infra/log.ts'
 import { DEFAULT_REDIS_URL } from '../../infra/redis.ts'
+import { requireRedis } from '../../infra/redis-reach.ts'
 import { descendants, loadConfig } from '../../config/load.ts'
 import type { CascadeConfig } from '../../config/types.ts'
 import { dateAndClock } from '../../domain/status.ts'
 import { ACTIVE_STATES, CASE_CODE_RE, caseStateZh, durationZh, KIND_VERB, type Case, type CaseEvent } from '../../domain/cases.ts'
 
-export const CASES_USAGE = `  cascade cases [--open] [--node <id>] [--json]  cases (举报/求助) with their age and state
-  cascade case <CODE> [--json]              one case with its history`
+export { CASES_USAGE } from '../../cli/usage.ts'
 
 const MINUTE_MS = 60_000
 /** Characters of a case's text shown in the list. */
@@ -28,6 +28,7 @@ const COMMON = {
 /** Runs `fn` with the cases feature of the app on REDIS_URL / CASCADE_NS. */
 async function withDesk<T>(values: { config?: string; bots?: string }, fn: (desk: CaseDesk, cfg: CascadeConfig) => Promise<T>): Promise<T> {
   const cfg = await loadConfig({ configDir: values.config ?? 'config', botsDir: values.bots ?? 'bots' })
+  await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
   const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: silentLogger })
   try {
     const desk = casesOf(c.app)

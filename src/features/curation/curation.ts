@@ -149,13 +149,16 @@ export async function correct(app: CurationHost, actor: string, code: string, te
   const a = await amendable(app, actor, code, x => x.type === 'alert')
   if (!isAnnouncement(a)) return a
   const u = await app.publish({ node: a.originNode, author: actor, text, severity: a.severity, category: a.category, status: a.status, ackRequired: a.ackRequired, type: 'update', references: code })
+  // Retracted while this correction was being made: it was born retracted and goes nowhere.
+  if (await app.store.cancelledBy(u.code)) return { reply: app.t('already_cancelled', { code }), done: false }
   return { reply: app.t('update_ok', { code: u.code, ref: code }), done: true, made: u }
 }
 
 /**
  * `撤回 A7K2 <理由>`: no approval below the origin. Withdraws every pending relay and every
- * queued post of the original, and posts a correction to every group that got it — once per
- * group. A scheduled announcement that has not gone out is simply called off.
+ * queued post of the original and of its corrections, and posts a retraction notice to every
+ * group that got the original or a correction — once per group. A scheduled announcement that
+ * has not gone out is simply called off.
  */
 export async function cancel(app: CurationHost, actor: string, code: string, reason: string): Promise<Amendment> {
   const a = await amendable(app, actor, code, x => x.type !== 'cancel')
@@ -164,6 +167,7 @@ export async function cancel(app: CurationHost, actor: string, code: string, rea
   if (!a.released) {
     if (!await app.store.markCancelled(code, 'schedule')) return { reply: app.t('already_cancelled', { code }), done: false }
     await app.timers.cancel(SPINE_TIMER.release, code)
+    for (const u of await app.store.corrections(code)) await app.store.markCancelled(u, 'schedule')
     await app.store.audit(code, { kind: 'cancel', node: a.originNode, actor, at, reason, scheduled: 1 })
     return { reply: app.t('schedule_cancelled', { code }), done: true }
   }
@@ -175,27 +179,35 @@ export async function cancel(app: CurationHost, actor: string, code: string, rea
   // correction) or withdrawn by the worker that finds the flag (it gets neither).
   if (!await app.store.markCancelled(code, c.code)) return { reply: app.t('already_cancelled', { code }), done: false }
   await app.store.audit(code, { kind: 'cancel', node: a.originNode, actor, at, reason, by: c.code })
+  // The original's corrections are retracted with it, each flagged before its own sweep. A
+  // correction made from now on is born retracted (store.createAnnouncement), so none is missed.
+  const corrections = await app.store.corrections(code)
+  for (const u of corrections) {
+    if (await app.store.markCancelled(u, c.code)) await app.store.audit(u, { kind: 'cancel', node: a.originNode, actor, at, reason, by: c.code })
+  }
   let withdrawn = 0
-  for (const [node, r] of await app.store.relays(code)) {
-    if (r.state !== 'pending') continue
-    const { changed } = await app.store.transitionRelay(code, node, ['pending'], { state: 'withdrawn', decidedBy: actor, decidedAt: at, reason })
-    if (!changed) continue
-    withdrawn++
-    for (const person of [...app.node(node).curators, ...app.node(node).backups]) {
-      await app.tell(person, node, `${c.code}-withdrawn-${node}-${person}`, app.t('withdrawn_notice', { code, reason }))
+  /** The groups that saw the original or a correction, with the node and account that posted there. */
+  const seen = new Map<string, { node: string; bot: string }>()
+  for (const x of [code, ...corrections]) {
+    for (const [node, r] of await app.store.relays(x)) {
+      if (r.state !== 'pending') continue
+      const { changed } = await app.store.transitionRelay(x, node, ['pending'], { state: 'withdrawn', decidedBy: actor, decidedAt: at, reason })
+      if (!changed) continue
+      withdrawn++
+      for (const person of [...app.node(node).curators, ...app.node(node).backups]) {
+        await app.tell(person, node, `${c.code}-withdrawn-${x}-${node}-${person}`, app.t('withdrawn_notice', { code: x, reason }))
+      }
+    }
+    for (const d of await app.store.deliveries(x)) {
+      if (d.state === 'queued' && await app.store.patchDelivery(x, d.topic, ['queued'], { state: 'withdrawn', error: `cancelled by ${c.code}` })) continue
+      const now = await app.store.delivery(x, d.topic)
+      if (now && ['sending', 'sent', 'confirmed'].includes(now.state)) seen.set(d.topic, { node: d.node, bot: now.bot })
     }
   }
-  let corrected = 0
+  // On the account that posted there: a post still being sent goes out before its retraction.
   const origin: Relay = { code: c.code, node: a.originNode, state: 'approved', text: c.text, openedAt: at }
-  for (const d of await app.store.deliveries(code)) {
-    if (d.state === 'queued' && await app.store.patchDelivery(code, d.topic, ['queued'], { state: 'withdrawn', error: `cancelled by ${c.code}` })) continue
-    const now = await app.store.delivery(code, d.topic)
-    if (now && ['sending', 'sent', 'confirmed'].includes(now.state)) {
-      await app.post(c, { ...origin, node: d.node }, d.topic, c.text)
-      corrected++
-    }
-  }
-  return { reply: app.t('cancel_ok', { code, groups: corrected, pending: withdrawn }), done: true, made: c }
+  for (const [topic, { node, bot }] of seen) await app.post(c, { ...origin, node }, topic, c.text, bot)
+  return { reply: app.t('cancel_ok', { code, groups: seen.size, pending: withdrawn }), done: true, made: c }
 }
 
 // ── 待办 and 分类 ─────────────────────────────────────────────────────────────

@@ -1,0 +1,121 @@
+/**
+ * Redis unreachable: one-shot commands give up within a few seconds with one sentence (which
+ * URL, what to check) and exit 1; `serve` and `run` say so once, answer /readyz 503 with the
+ * reason, start once Redis answers, and stop at once on SIGTERM. The real `cascade` command,
+ * from the TypeScript sources, against a port where nothing listens (then a redis-server).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { describeRedisError, probeRedis, redactUrl, RedisUnreachable } from '../../src/infra/redis-reach.ts'
+import { ROOT, waitFor } from '../helpers.ts'
+
+const BIN = path.join(ROOT, 'bin', 'cascade.mjs')
+const children: ChildProcess[] = []
+afterEach(() => { for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL') })
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address()
+      s.close(() => typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')))
+    })
+  })
+}
+
+interface Run { child: ChildProcess; out: () => string; err: () => string; exited: Promise<{ code: number | null; ms: number }> }
+
+function cascade(args: string[], env: Record<string, string>): Run {
+  const started = Date.now()
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT, env: { ...process.env, CASCADE_FROM_SOURCE: '1', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString() })
+  const exited = new Promise<{ code: number | null; ms: number }>(resolve => child.once('exit', code => resolve({ code, ms: Date.now() - started })))
+  return { child, out: () => out, err: () => err, exited }
+}
+
+/** The JSON log lines of a process's stderr, by event. */
+function events(err: string): string[] {
+  return err.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l).event as string)
+}
+
+async function getJson(url: string): Promise<{ status: number; body: any } | undefined> {
+  try {
+    const r = await fetch(url)
+    return { status: r.status, body: await r.json() }
+  } catch {
+    return undefined
+  }
+}
+
+describe('Redis unreachable', () => {
+  it('says what went wrong in words, never with the password', async () => {
+    expect(redactUrl('redis://:s3cret@redis:6379/2')).toBe('redis://:***@redis:6379/2')
+    expect(new RedisUnreachable('redis://:s3cret@redis:6379', 'x').message).not.toContain('s3cret')
+    expect(describeRedisError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 1000)).toBe('nothing listens there (connection refused)')
+    expect(describeRedisError(new Error('WRONGPASS invalid username-password pair'), 1000)).toMatch(/refused the password/)
+    expect(await probeRedis(`redis://127.0.0.1:${await freePort()}`)).toBe('nothing listens there (connection refused)')
+    expect(await probeRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')).toBeUndefined()
+  })
+
+  it('one-shot commands give up within seconds with one sentence and exit 1', async () => {
+    const url = `redis://:pw@127.0.0.1:${await freePort()}`
+    const runs = [['status', 'A7K2'], ['publish', '--node', 'chaotian', '--text', '测试'], ['demo']].map(args => cascade(args, { REDIS_URL: url }))
+    for (const r of runs) {
+      const { code, ms } = await r.exited
+      expect(code, r.err()).toBe(1)
+      const lines = r.err().trim().split('\n')
+      expect(lines, r.err()).toHaveLength(1)
+      expect(lines[0]).toMatch(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: nothing listens there \(connection refused\)\. Check that Redis runs there and that REDIS_URL names it/)
+      // The 3 s of tries, plus a start from the TypeScript sources on a busy machine.
+      expect(ms).toBeLessThan(25_000)
+    }
+  }, 60_000)
+
+  it('serve says so once, answers /readyz 503 with the reason, starts when Redis comes, stops at once', async () => {
+    const [redisPort, port] = [await freePort(), await freePort()]
+    const serve = cascade(['serve'], { REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(port), HOST: '127.0.0.1', CASCADE_NS: `test-unreach-${Date.now().toString(36)}`, CASCADE_API_TOKEN: 't' })
+    const ready = await waitFor('/readyz', () => getJson(`http://127.0.0.1:${port}/readyz`), 20_000)
+    expect(ready.status).toBe(503)
+    expect(ready.body).toMatchObject({ ready: false, redis: false })
+    expect(ready.body.reason).toContain(`Redis at redis://127.0.0.1:${redisPort} unreachable`)
+    expect((await getJson(`http://127.0.0.1:${port}/healthz`))?.status).toBe(200)
+    expect((await getJson(`http://127.0.0.1:${port}/api/announcements/A7K2`))?.status).toBe(503)
+    await new Promise(r => setTimeout(r, 3_500)) // two more tries (1 s, 2 s): still said once
+    expect(events(serve.err()).filter(e => e === 'redis.unreachable')).toHaveLength(1)
+    expect(events(serve.err())).not.toContain('serve.started')
+    expect(serve.err()).not.toMatch(/ECONNREFUSED|\n\s+at /)
+
+    const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    children.push(redis)
+    await waitFor('serve started', () => events(serve.err()).includes('serve.started'), 20_000)
+    expect(events(serve.err())).toContain('redis.reachable')
+    const after = await getJson(`http://127.0.0.1:${port}/readyz`)
+    expect(after?.body).toMatchObject({ redis: true })
+
+    serve.child.kill('SIGTERM')
+    const { code } = await serve.exited
+    expect(code).toBe(0)
+    redis.kill('SIGTERM')
+  }, 60_000)
+
+  it('run says so once and stops at once on SIGTERM while it waits', async () => {
+    const bot = cascade(['run', 'bots/bot-north.yaml'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` })
+    await waitFor('redis.unreachable', () => events(bot.err()).includes('redis.unreachable'), 20_000)
+    await new Promise(r => setTimeout(r, 1_500))
+    const t0 = Date.now()
+    bot.child.kill('SIGTERM')
+    const { code } = await bot.exited
+    expect(code).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(3_000)
+    expect(events(bot.err()).filter(e => e === 'redis.unreachable')).toHaveLength(1)
+    expect(bot.err()).not.toMatch(/ECONNREFUSED|\n\s+at /)
+  }, 40_000)
+})
