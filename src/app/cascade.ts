@@ -24,6 +24,7 @@ import { silentLogger, type Logger } from './log.ts'
 import { Router } from './router.ts'
 import { cancel, classify, correct, forwardCorrection, installCuration, schedulePolicyTimers, scheduledReply, TIMER, todo } from './curation.ts'
 import { parseWhen } from '../domain/commands.ts'
+import { answerStrangerOnce, staffCommandInGroup } from './guards.ts'
 
 /** An acknowledgment counts for the latest notice of a group within this window. */
 export const ACK_WINDOW_MS = 72 * 3600 * 1000
@@ -287,15 +288,13 @@ export class Cascade {
     const person = await this.store.personOf(msg.bot, msg.contactId)
     if (cmd && cmd.kind !== 'bind') {
       if (person) {
-        // In groups, usage help goes only to people with a role; others may just be chatting.
-        if (msg.topic && cmd.kind === 'malformed' && !this.hasRole(person)) return []
-        // A group that two accounts sit in reaches both: the first to claim the command answers it.
-        if (msg.topic && !await this.firstToHandle(msg, person)) return []
+        // Staff commands act only in a private chat: a group may hold villagers (see guards.ts).
+        if (msg.topic) return staffCommandInGroup(this, msg, person)
         return this.execute(person, cmd)
       }
       if (msg.topic) return [] // an unbound member's command in a group is ignored without a word
       this.log.info('command.unbound', { bot: msg.bot, command: cmd.kind })
-      return [this.t('not_bound')]
+      return answerStrangerOnce(this, msg, this.t('not_bound'))
     }
     for (const handler of this.handlers) {
       const replies = await handler({ msg, person })
@@ -306,7 +305,7 @@ export class Cascade {
       if (ack.ack && await this.firstToHandle(msg, msg.contactName)) await this.recordAck({ ...msg, topic: msg.topic }, ack.code)
       return []
     }
-    return person ? [this.helpText(person)] : [this.t('not_bound')]
+    return person ? [this.helpText(person)] : answerStrangerOnce(this, msg, this.t('not_bound'))
   }
 
   /**

@@ -24,6 +24,7 @@ import type { TemplateKey } from '../domain/templates.ts'
 import { PRIORITY } from '../queue/outbox.ts'
 import { CaseStore } from '../store/cases.ts'
 import type { Cascade, Inbound, InboundContext } from './cascade.ts'
+import { answerStrangerOnce, staffCommandInGroup } from './guards.ts'
 
 /** Timer kinds of this feature. */
 export const CASE_TIMERS = { escalate: 'case-escalate', closeDue: 'case-close-due' } as const
@@ -85,7 +86,8 @@ export class CaseDesk {
     if (!cmd) return undefined
     if (cmd.kind === 'report') return this.report(msg, cmd.caseKind, cmd.text)
     if (cmd.kind === 'malformed' && (cmd.verb === '举报' || cmd.verb === '求助')) return [this.t('case_empty', { usage: CASE_USAGE[cmd.verb] })]
-    if (!person) return msg.topic ? [] : [this.t('case_staff_only')]
+    if (!person) return msg.topic ? [] : answerStrangerOnce(this.app, msg, this.t('case_staff_only'))
+    if (msg.topic) return staffCommandInGroup(this.app, msg, person)
     if (cmd.kind === 'malformed') return [this.t('malformed', { usage: CASE_USAGE[cmd.verb] })]
     return [await this.staffCommand(person, cmd, msg)]
   }
@@ -188,7 +190,7 @@ export class CaseDesk {
 
   /** A DM to the reporter, through the account they wrote to. */
   private async tellReporter(c: Case, idem: string, text: string): Promise<void> {
-    await this.app.outboxes.enqueue(c.reporter.bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'contact', contactId: c.reporter.contactId }, text }, PRIORITY.reply)
+    await this.app.outboxes.enqueue(c.reporter.bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'contact', contactId: c.reporter.contactId }, text, chat: true }, PRIORITY.reply)
   }
 
   /** A DM to a staff member through an account they are bound to; recorded when they cannot be reached. */
@@ -199,7 +201,8 @@ export class CaseDesk {
       await this.store.log(c.code, { kind: 'unreachable', at: this.app.now(), actor: person })
       return
     }
-    await this.app.outboxes.enqueue(bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
+    // Chat, ranked below urgent posts: a flood of cases never holds up a notice.
+    await this.app.outboxes.enqueue(bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'person', person }, text, chat: true }, PRIORITY.reply)
   }
 
   // ── timers ────────────────────────────────────────────────────────────────

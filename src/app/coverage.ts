@@ -30,6 +30,7 @@ import { normalizeChat, stripMentions } from '../domain/text.ts'
 import { PRIORITY } from '../queue/outbox.ts'
 import { RECORD_ACK } from '../store/scripts.ts'
 import type { Cascade, InboundContext } from './cascade.ts'
+import { answerStrangerOnce } from './guards.ts'
 
 /** The timer kind of the acknowledgment deadline of one announcement in one village. */
 export const DEADLINE_TIMER = 'ack-deadline'
@@ -309,7 +310,7 @@ export class Coverage {
     const notified = NOTIFIED.exec(text)
     const ask = COVERAGE_ASK.exec(text)
     if (!notified && !ask) return undefined
-    if (!person) return [this.app.t('not_bound')]
+    if (!person) return answerStrangerOnce(this.app, msg, this.app.t('not_bound'))
     if (ask) return [await this.coverageText(person, ask[1].toUpperCase())]
     return [await this.notified(person, notified![1])]
   }

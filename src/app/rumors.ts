@@ -18,6 +18,7 @@ import { PRIORITY } from '../queue/outbox.ts'
 import { RumorStore, type RumorSuggestion, type StoredRumor, type SuggestionState } from '../store/rumors.ts'
 import type { Cascade, Inbound, InboundContext } from './cascade.ts'
 import type { Logger } from './log.ts'
+import { answerStrangerOnce, staffCommandInGroup } from './guards.ts'
 
 /** A rumor is answered at most once per group within this time, unless config says otherwise. */
 export const DEFAULT_COOLDOWN_S = 6 * 3600
@@ -128,8 +129,8 @@ class RumorFeature {
   async handle({ msg, person }: InboundContext): Promise<string[] | undefined> {
     const cmd = parseRumorCommand(msg.text)
     if (cmd && cmd.kind !== 'check') {
-      if (person) return this.command(person, cmd)
-      return msg.topic ? [] : [this.app.t('not_bound')]
+      if (person) return msg.topic ? staffCommandInGroup(this.app, msg, person) : this.command(person, cmd)
+      return msg.topic ? [] : answerStrangerOnce(this.app, msg, this.app.t('not_bound'))
     }
     if (msg.topic) return this.groupMessage({ ...msg, topic: msg.topic })
     return this.dmCheck(msg, person, cmd?.text)
@@ -218,7 +219,7 @@ class RumorFeature {
       for (const person of people) {
         const bot = await this.app.router.botForPerson(person, s.node)
         if (!bot) continue
-        await this.app.outboxes.enqueue(bot, { idem: `rumor-${s.code}-ask-${person}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
+        await this.app.outboxes.enqueue(bot, { idem: `rumor-${s.code}-ask-${person}`, target: { kind: 'person', person }, text, chat: true }, PRIORITY.reply)
         asked++
       }
       if (asked) return asked
@@ -283,7 +284,7 @@ class RumorFeature {
     if (s.topic) {
       // The group may just have had this rebuttal (another message, another account): once is enough.
       if (await this.rumors.claimCooldown(s.topic, entry.id, this.cooldownMs)) {
-        await this.app.outboxes.enqueue(s.bot, { idem: `rumor-${s.code}-group`, target: { kind: 'group', topic: s.topic }, text: this.rumorText('rumor_reply', s.text, entry) }, PRIORITY.reply)
+        await this.app.outboxes.enqueue(s.bot, { idem: `rumor-${s.code}-group`, target: { kind: 'group', topic: s.topic }, text: this.rumorText('rumor_reply', s.text, entry), chat: true }, PRIORITY.reply)
         await metricsOf(this.app).inc(METRICS.rumorReplies, { verdict: 'curator' })
       }
     }
@@ -296,7 +297,7 @@ class RumorFeature {
     const text = entry
       ? this.rumorText('rumor_dm_answered', s.text, entry, s.code)
       : this.app.t('rumor_dm_dismissed', { quote: quoteStart(s.text), code: s.code })
-    await this.app.outboxes.enqueue(s.asker.bot, { idem: `rumor-${s.code}-asker`, target: { kind: 'contact', contactId: s.asker.contactId }, text }, PRIORITY.reply)
+    await this.app.outboxes.enqueue(s.asker.bot, { idem: `rumor-${s.code}-asker`, target: { kind: 'contact', contactId: s.asker.contactId }, text, chat: true }, PRIORITY.reply)
   }
 
   private rumorText(key: 'rumor_reply' | 'rumor_dm_reply' | 'rumor_dm_answered', message: string, entry: RumorEntry, code?: string): string {

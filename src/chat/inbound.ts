@@ -60,8 +60,10 @@ export class Inbound {
       }
     }
     const target: SendTarget = topic ? { kind: 'group', topic } : { kind: 'contact', contactId: talker.id }
+    // Answers to people who are not bound are chat: sent on the account's smaller chat budget.
+    const chat = replies.length > 0 && !await this.app.store.personOf(this.acc.id, talker.id)
     for (const [i, reply] of replies.entries()) {
-      await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-${i}`, target, text: reply }, PRIORITY.reply)
+      await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-${i}`, target, text: reply, ...(chat ? { chat } : {}) }, PRIORITY.reply)
     }
   }
 
@@ -81,7 +83,7 @@ export class Inbound {
     this.acc.log.error('message.failed', { err })
     try {
       if (msg.room() || msg.self()) return
-      await this.app.outboxes.enqueue(this.acc.id, { idem: `error-${msg.id}`, target: { kind: 'contact', contactId: msg.talker().id }, text: this.app.t('internal_error') }, PRIORITY.reply)
+      await this.app.outboxes.enqueue(this.acc.id, { idem: `error-${msg.id}`, target: { kind: 'contact', contactId: msg.talker().id }, text: this.app.t('internal_error'), chat: true }, PRIORITY.reply)
     } catch (e) {
       this.acc.log.error('message.apology-failed', { err: e })
     }

@@ -28,6 +28,8 @@ export const TEMPLATE_KEYS = {
   malformed: ['usage'],
   help: ['commands'],
   internal_error: [],
+  // ── abuse resistance (src/app/guards.ts) ──
+  command_private_only: ['topic'],
   // ── curators' workflow: policies, corrections, retraction, drills, scheduling (src/app/curation.ts) ──
   label_exercise: [],
   label_update: ['ref'],
