@@ -3,8 +3,8 @@
  * bots do. The spine and the features call these at a few hooks; the limits are in
  * src/domain/limits.ts.
  */
-import { STRANGER_ANSWER_TTL_S } from '../domain/limits.ts'
-import { idPart } from '../queue/outbox.ts'
+import { MAX_OPEN_CASES_PER_REPORTER, STRANGER_ANSWER_TTL_S } from '../domain/limits.ts'
+import { idPart, PRIORITY } from '../queue/outbox.ts'
 import type { Cascade, Inbound } from './cascade.ts'
 
 /** Every account in a group sees a message; the first to see it acts, for this long. */
@@ -33,4 +33,33 @@ export async function staffCommandInGroup(app: Cascade, msg: Inbound & { topic?:
   app.log.info('command.in-group', { bot: msg.bot, person })
   if (app.hasRole(person)) await app.tell(person, app.groupOf(topic)?.node, `private-only-${msg.bot}-${msg.messageId}`, app.t('command_private_only', { topic }))
   return []
+}
+
+/** Timer kind that moves a closed case to the archive (src/app/cases.ts schedules it at 办结). */
+export const CASE_ARCHIVE_TIMER = 'case-archive'
+/** A reporter over the open-case limit is told so at most once in this time. */
+const CASE_FLOOD_ANSWER_TTL_S = 3600
+
+/** In a DM the text itself; in a group nothing there, the text by DM (chat) to the sender. */
+async function toSender(app: Cascade, msg: Inbound, idem: string, text: string): Promise<string[]> {
+  if (!msg.topic) return [text]
+  await app.outboxes.enqueue(msg.bot, { idem, target: { kind: 'contact', contactId: msg.contactId }, text, chat: true }, PRIORITY.reply)
+  return []
+}
+
+/**
+ * A reporter who already has the most open cases: a polite refusal (by DM), at most once an hour;
+ * nothing is opened and nobody else is told.
+ */
+export async function refuseCaseFlood(app: Cascade, msg: Inbound): Promise<string[]> {
+  const key = `${app.store.keys.base}caseflood:${msg.bot}:${msg.contactId}`
+  app.log.info('case.refused-flood', { bot: msg.bot, limit: MAX_OPEN_CASES_PER_REPORTER })
+  if ((await app.store.redis.set(key, '1', 'EX', CASE_FLOOD_ANSWER_TTL_S, 'NX')) !== 'OK') return []
+  return toSender(app, msg, `case-flood-${msg.bot}-${msg.messageId}`, app.t('case_too_many', { limit: MAX_OPEN_CASES_PER_REPORTER }))
+}
+
+/** Opening a case failed (Redis, a bug): the reporter is told plainly to try again; the error is logged without the text. */
+export async function caseNotOpened(app: Cascade, msg: Inbound, err: unknown): Promise<string[]> {
+  app.log.error('case.open-failed', { bot: msg.bot, err: err instanceof Error ? err.message : String(err) })
+  return toSender(app, msg, `case-failed-${msg.bot}-${msg.messageId}`, app.t('case_failed'))
 }

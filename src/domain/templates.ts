@@ -30,6 +30,8 @@ export const TEMPLATE_KEYS = {
   internal_error: [],
   // ── abuse resistance (src/app/guards.ts) ──
   command_private_only: ['topic'],
+  case_too_many: ['limit'],
+  case_failed: [],
   // ── curators' workflow: policies, corrections, retraction, drills, scheduling (src/app/curation.ts) ──
   label_exercise: [],
   label_update: ['ref'],
@@ -76,7 +78,6 @@ export const TEMPLATE_KEYS = {
   case_already_verified: ['code', 'actor'],
   case_not_tip: ['code'],
   case_unknown: ['code'],
-  case_not_responsible: ['code'],
   case_staff_only: [],
   case_photo_added: ['code'],
   case_photo_staff: ['code', 'count'],
