@@ -19,6 +19,7 @@ import { RumorStore, type RumorSuggestion, type StoredRumor, type SuggestionStat
 import type { Cascade, Inbound, InboundContext } from './cascade.ts'
 import type { Logger } from './log.ts'
 import { answerStrangerOnce, staffCommandInGroup } from './guards.ts'
+import { RumorScopes } from './rumor-scope.ts'
 
 /** A rumor is answered at most once per group within this time, unless config says otherwise. */
 export const DEFAULT_COOLDOWN_S = 6 * 3600
@@ -43,7 +44,10 @@ const STATE_ZH: Record<SuggestionState, string> = { open: '待处理', confirmed
 /** Installs the feature (see FEATURES in compose.ts). */
 export function installRumors(app: Cascade): void {
   const feature = new RumorFeature(app)
+  const scopes = new RumorScopes(app)
+  app.use(ctx => scopes.handle(ctx))
   app.use(ctx => feature.handle(ctx))
+  app.addHelp('approver', '推广 <R编号>（把下级审核员写的辟谣用到本级及以下各群）')
   app.addHelp('approver', `${RUMOR_USAGE.confirm} / ${RUMOR_USAGE.rebut} / ${RUMOR_USAGE.dismiss}（处理疑似谣言）`)
   app.addHelp('publisher', `${RUMOR_USAGE.broadcast}（把辟谣作为通知逐级下发）`)
   app.addHelp('anyone-bound', `${RUMOR_USAGE.check}（查一条消息是不是谣言）`)
@@ -117,8 +121,11 @@ class RumorFeature {
   private readonly rumors: RumorStore
   private readonly library: LiveRumorLibrary
   private readonly cooldownMs: number
+  /** Where curator-written entries may answer by themselves (rumor-scope.ts). */
+  private readonly scopes: RumorScopes
 
   constructor(private readonly app: Cascade) {
+    this.scopes = new RumorScopes(app)
     const cfg: CascadeConfig = app.cfg
     this.rumors = new RumorStore(app.store.redis, app.store.keys.base)
     const file = cfg.rumors?.library ?? path.join(cfg.configDir, 'rumors.yaml')
@@ -143,7 +150,7 @@ class RumorFeature {
     if (group?.kind !== 'public' || (await this.app.botContacts()).has(msg.contactId)) return undefined
     const node = group.node
     if (wordLength(msg.text) < MIN_GROUP_MESSAGE_CHARS) return undefined
-    const m = await this.match(msg.text)
+    const m = await this.match(msg.text, node)
     if (m.action === 'ignore' || !m.rumor) return undefined
     if (m.action === 'reply') {
       if (!await this.rumors.claimCooldown(msg.topic, m.rumor.id, this.cooldownMs)) return []
@@ -158,8 +165,10 @@ class RumorFeature {
     return []
   }
 
-  private async match(text: string): Promise<RumorMatch> {
-    return (await this.library.matcher()).match(text)
+  private async match(text: string, node: string): Promise<RumorMatch> {
+    const m = (await this.library.matcher()).match(text)
+    // A curator-written rebuttal answers by itself only within its scope; elsewhere a curator decides.
+    return m.action === 'reply' && m.rumor && !await this.scopes.covers(m.rumor.id, node) ? { ...m, action: 'suggest' } : m
   }
 
   // ── DM checks ─────────────────────────────────────────────────────────────
@@ -168,7 +177,7 @@ class RumorFeature {
   private async dmCheck(msg: Inbound, person: string | undefined, explicit?: string): Promise<string[] | undefined> {
     const text = explicit ?? msg.text
     if (wordLength(text) < MIN_GROUP_MESSAGE_CHARS) return explicit === undefined ? undefined : [this.app.t('rumor_check_usage')]
-    const m = await this.match(text)
+    const m = await this.match(text, await this.nodeForDm(msg, person))
     if (m.action === 'reply' && m.rumor) return [this.rumorText('rumor_dm_reply', text, m.rumor)]
     if (m.action === 'ignore' && explicit === undefined && !looksLikeCheck(text)) return undefined
     const node = await this.nodeForDm(msg, person)
@@ -263,16 +272,18 @@ class RumorFeature {
     await this.answer(decided, entry)
     return cmd.kind === 'confirm'
       ? this.app.t('rumor_confirm_ok', { code, id: entry.id, claim: entry.claim })
-      : this.app.t('rumor_rebut_ok', { code, id: entry.id })
+      : this.app.t('rumor_rebut_ok', { code, id: entry.id, node: this.app.nodeName(s.node) })
   }
 
   /** A new library entry from the suggested message and the curator's rebuttal. */
   private async addRebuttal(s: RumorSuggestion, person: string, rebuttal: string): Promise<RumorEntry> {
-    return this.library.add({
+    const entry = await this.library.add({
       claim: quoteStart(s.text, CLAIM_CHARS), rebuttal, examples: [s.text], urls: [],
       category: CURATOR_CATEGORY, source: `${this.app.nodeName(s.node)}${this.app.personName(person)}核实`,
       addedBy: person, addedAt: this.app.now(), fromSuggestion: s.code,
     })
+    await this.scopes.limit(entry.id, s.node, person) // until someone above widens it
+    return entry
   }
 
   private alreadyDecided(s: RumorSuggestion): string {
@@ -320,6 +331,7 @@ class RumorFeature {
     const text = this.app.t('rumor_broadcast_text', { claim: entry.claim, rebuttal: entry.rebuttal, source: entry.source || UNKNOWN_SOURCE, id: entry.id })
     const a = await this.app.publish({ node: origin, author: person, text, category: RUMOR_CATEGORY, severity: 'normal', ackRequired: false })
     this.app.log.info('rumor.broadcast', { id: entry.id, code: a.code, actor: person })
+    await this.scopes.widen(entry.id, origin, person) // a publisher's or district curator's explicit word
     return this.app.t('rumor_broadcast_ok', { id: entry.id, code: a.code })
   }
 }
