@@ -24,7 +24,8 @@ import { silentLogger, type Logger } from './log.ts'
 import { Router } from './router.ts'
 import { cancel, classify, correct, forwardCorrection, installCuration, schedulePolicyTimers, scheduledReply, TIMER, todo } from './curation.ts'
 import { parseWhen } from '../domain/commands.ts'
-import { answerStrangerOnce, staffCommandInGroup } from './guards.ts'
+import { answerStrangerOnce, staffCommandInGroup, tooLongInbound } from './guards.ts'
+import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 
 /** An acknowledgment counts for the latest notice of a group within this window. */
 export const ACK_WINDOW_MS = 72 * 3600 * 1000
@@ -271,6 +272,8 @@ export class Cascade {
    * back where it came from. Never throws for bad input: bad input gets a help text.
    */
   async handleInbound(msg: Inbound): Promise<string[]> {
+    if (msg.text.length > MAX_INBOUND_CHARS) return tooLongInbound(this, msg) // never parsed
+    if (msg.topic && !this.groups.has(msg.topic)) return [] // a group no node lists is not ours to act in
     if (msg.kind === 'image') {
       const person = await this.store.personOf(msg.bot, msg.contactId)
       for (const handler of this.handlers) {

@@ -3,7 +3,7 @@
  * bots do. The spine and the features call these at a few hooks; the limits are in
  * src/domain/limits.ts.
  */
-import { MAX_OPEN_CASES_PER_REPORTER, STRANGER_ANSWER_TTL_S } from '../domain/limits.ts'
+import { MAX_INBOUND_CHARS, MAX_OPEN_CASES_PER_REPORTER, STRANGER_ANSWER_TTL_S } from '../domain/limits.ts'
 import { idPart, PRIORITY } from '../queue/outbox.ts'
 import type { Cascade, Inbound } from './cascade.ts'
 
@@ -62,4 +62,14 @@ export async function refuseCaseFlood(app: Cascade, msg: Inbound): Promise<strin
 export async function caseNotOpened(app: Cascade, msg: Inbound, err: unknown): Promise<string[]> {
   app.log.error('case.open-failed', { bot: msg.bot, err: err instanceof Error ? err.message : String(err) })
   return toSender(app, msg, `case-failed-${msg.bot}-${msg.messageId}`, app.t('case_failed'))
+}
+
+/**
+ * A message longer than MAX_INBOUND_CHARS: never parsed. A bound person in a private chat is told
+ * the limit; anyone else gets nothing (a group, a stranger).
+ */
+export async function tooLongInbound(app: Cascade, msg: Inbound): Promise<string[]> {
+  app.log.info('inbound.too-long', { bot: msg.bot, chars: msg.text.length })
+  if (msg.topic || !await app.store.personOf(msg.bot, msg.contactId)) return []
+  return [app.t('message_too_long', { max: MAX_INBOUND_CHARS - 100 })]
 }

@@ -5,6 +5,7 @@
  */
 import type { MessageInterface, RoomInterface } from 'wechaty/impls'
 import { parseCommand } from '../domain/commands.ts'
+import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 import { PRIORITY, type SendTarget } from '../queue/outbox.ts'
 import type { Account } from './account.ts'
 import { decodeWebText } from './echo.ts'
@@ -53,7 +54,7 @@ export class Inbound {
     const contactName = room ? await nickname(room, talker) : talker.name()
     const replies = await this.app.handleInbound({ bot: this.acc.id, contactId: talker.id, contactName, topic, text: kind === 'text' ? text : '', messageId: msg.id, kind })
     if (!topic) {
-      const cmd = parseCommand(text)?.kind
+      const cmd = text.length <= MAX_INBOUND_CHARS ? parseCommand(text)?.kind : undefined
       if (cmd === 'bind' || cmd === 'rebind') {
         const person = await this.app.store.personOf(this.acc.id, talker.id)
         if (person) await this.identity.markBound(talker, person)

@@ -24,3 +24,10 @@ export const MAX_OPEN_CASES_PER_REPORTER = 5
 
 /** Closed cases are moved to the archive this long after they were closed. */
 export const CASE_ARCHIVE_AFTER_DAYS = 30
+
+/**
+ * Longest chat message that is read at all (UTF-16 units): the API's 2,000 characters of a notice,
+ * plus a command's verb and code. Longer messages are not parsed (a staff member in a private chat
+ * is told so), so no parser ever sees 64k characters.
+ */
+export const MAX_INBOUND_CHARS = 2_100

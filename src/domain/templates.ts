@@ -30,6 +30,7 @@ export const TEMPLATE_KEYS = {
   internal_error: [],
   // ── abuse resistance (src/app/guards.ts) ──
   command_private_only: ['topic'],
+  message_too_long: ['max'],
   case_too_many: ['limit'],
   case_failed: [],
   // ── curators' workflow: policies, corrections, retraction, drills, scheduling (src/app/curation.ts) ──
