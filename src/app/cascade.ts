@@ -24,7 +24,7 @@ import { silentLogger, type Logger } from './log.ts'
 import { Router } from './router.ts'
 import { cancel, classify, correct, forwardCorrection, installCuration, schedulePolicyTimers, scheduledReply, TIMER, todo } from './curation.ts'
 import { parseWhen } from '../domain/commands.ts'
-import { answerStrangerOnce, staffCommandInGroup, tooLongInbound } from './guards.ts'
+import { answerStrangerOnce, staffCommandInGroup, tellDisplaced, tooLongInbound } from './guards.ts'
 import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 
 /** An acknowledgment counts for the latest notice of a group within this window. */
@@ -218,7 +218,8 @@ export class Cascade {
       this.log.info('invite.rejected', { bot: msg.bot })
       return await this.tooManyWrongCodes(msg, true) ? [] : [this.t('bind_bad')]
     }
-    await this.store.bind(msg.bot, msg.contactId, person)
+    const displaced = await this.store.bind(msg.bot, msg.contactId, person)
+    if (displaced) await tellDisplaced(this, displaced, msg.bot) // one contact, one person
     await this.store.audit('bindings', { kind: 'bind', actor: person, at: this.now(), bot: msg.bot })
     this.log.info('invite.redeemed', { bot: msg.bot, person })
     // The person's own key to their role after WeChat gives new ids (see rebind).
@@ -249,7 +250,8 @@ export class Cascade {
       this.log.info('rebind.rejected', { bot: msg.bot })
       return await this.tooManyWrongCodes(msg, true) ? [] : [this.t('rebind_bad')]
     }
-    await this.store.bind(msg.bot, msg.contactId, person)
+    const displaced = await this.store.bind(msg.bot, msg.contactId, person)
+    if (displaced) await tellDisplaced(this, displaced, msg.bot) // one contact, one person
     await this.store.audit('bindings', { kind: 'rebind', actor: person, at: this.now(), bot: msg.bot })
     this.log.info('person.rebound', { bot: msg.bot, person, by: 'personal-code' })
     await this.events.emit('rebound', { bot: msg.bot, person })

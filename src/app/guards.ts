@@ -73,3 +73,25 @@ export async function tooLongInbound(app: Cascade, msg: Inbound): Promise<string
   if (msg.topic || !await app.store.personOf(msg.bot, msg.contactId)) return []
   return [app.t('message_too_long', { max: MAX_INBOUND_CHARS - 100 })]
 }
+
+/**
+ * A contact bound as `person` on `bot` has just bound as someone else: `person` lost that binding
+ * (the store cleared it). Recorded, and they are told to re-bind — by DM through another account
+ * they are bound to, and in the staff groups of their nodes (the contact they had on `bot` is now
+ * someone else's, so it is never used).
+ */
+export async function tellDisplaced(app: Cascade, person: string, bot: string): Promise<void> {
+  const at = app.now()
+  app.log.warn('person.displaced', { bot, person })
+  await app.store.audit('bindings', { kind: 'unbind', actor: person, at, bot, why: 'contact bound as another person' })
+  const vars = { name: app.personName(person), bot: app.cfg.bots.get(bot)?.name ?? bot }
+  await app.tell(person, undefined, `displaced-${bot}-${person}-${at}`, app.t('rebind_displaced', vars))
+  const r = app.rolesOf(person)
+  const nodes = [...new Set([...r.curator, ...r.backup, ...r.publisher])]
+  for (const node of nodes) {
+    const staff = app.cfg.nodes.get(node)?.groups.find(g => g.kind === 'staff')?.topic
+    if (!staff) continue
+    const via = await app.router.botForNode(node, 'urgent')
+    await app.outboxes.enqueue(via, { idem: `displaced-${bot}-${person}-${at}-${idPart(staff)}`, target: { kind: 'group', topic: staff }, text: app.t('rebind_displaced_staff', vars) }, PRIORITY.reply)
+  }
+}

@@ -31,6 +31,8 @@ export const TEMPLATE_KEYS = {
   // ── abuse resistance (src/app/guards.ts) ──
   command_private_only: ['topic'],
   message_too_long: ['max'],
+  rebind_displaced: ['name', 'bot'],
+  rebind_displaced_staff: ['name', 'bot'],
   case_too_many: ['limit'],
   case_failed: [],
   // ── curators' workflow: policies, corrections, retraction, drills, scheduling (src/app/curation.ts) ──
