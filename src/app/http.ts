@@ -6,7 +6,8 @@
  *   GET  /api/bots/:id/qrcode      the account's latest login QR code as PNG (404 when none)        token
  *   GET  /admin/queues             the queue dashboard (bull-board)                                 token
  *   GET  /healthz                  the process is up
- *   GET  /readyz                   Redis answers and every account is logged in (else 503), with details
+ *   GET  /readyz                   Redis answers and every account is logged in (else 503); counts only,
+ *                                  details (missing people and groups, faults) with the token
  *   GET  /metrics                  Prometheus
  *   GET  /cc/…                     the web command centre (src/web/command-centre.ts)          session
  *
@@ -25,6 +26,7 @@ import type { Cascade } from './cascade.ts'
 import type { Logger } from './log.ts'
 import type { Scraper } from './metrics.ts'
 import { createCommandCentre, type CommandCentre } from '../web/command-centre.ts'
+import { answerClientError, publicReadiness } from './http-guards.ts'
 
 /** Author id of announcements published through the API. */
 export const API_AUTHOR = 'ops-api'
@@ -49,7 +51,7 @@ export interface HttpOptions {
 function digest(s: string): Buffer { return createHash('sha256').update(s).digest() }
 
 /** The token a request carries: Bearer, or the password of Basic auth. */
-function presentedToken(req: Request): string | undefined {
+export function presentedToken(req: Request): string | undefined {
   const h = req.get('authorization') ?? ''
   const bearer = /^Bearer\s+(.+)$/i.exec(h)
   if (bearer) return bearer[1].trim()
@@ -145,9 +147,11 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   http.get('/', (_req, res) => { res.redirect(302, '/cc/') })
   http.use('/cc', cc.router)
 
-  http.get('/readyz', async (_req, res) => {
+  http.get('/readyz', async (req, res) => {
     const r = await readiness(app)
-    res.status(r.ready ? 200 : 503).json(r)
+    // Without the token: counts only (no person ids, no group names).
+    const token = presentedToken(req)
+    res.status(r.ready ? 200 : 503).json(opts.token && token !== undefined && timingSafeEqual(digest(token), digest(opts.token)) ? r : publicReadiness(r))
   })
 
   http.get('/metrics', async (_req, res) => {
@@ -198,7 +202,8 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   http.use(DASHBOARD_PATH, requireToken(opts.token, { browser: true }), board.getRouter())
 
   http.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
-    log.error('http.failed', { err })
+    if (answerClientError(err, res, log)) return // 413 / 400, the body never logged
+    log.error('http.failed', { err: err.message })
     res.status(500).json({ error: 'internal error' })
   })
   return http

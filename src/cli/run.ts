@@ -22,6 +22,7 @@ import { bullConnection, DEFAULT_REDIS_URL } from '../app/redis.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import { closeServer, listen, untilSignal } from './shutdown.ts'
+import { DEFAULT_HOST } from '../app/http-guards.ts'
 
 export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false, env = process.env): Promise<number> {
   const log = createLogger({ bot: bot.id })
@@ -38,7 +39,7 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   keepAliveOnClientFaults(health, bot.id, log)
   rt.wechaty.on('scan', (qrcode, status) => { void showQr(qrcode, status, bot, log) })
   let server: Server | undefined
-  if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? '0.0.0.0')
+  if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? DEFAULT_HOST)
   await rt.start()
   loginMock?.()
   log.info('bot.started', { puppet: bot.puppet, session: bot.session })
