@@ -4,7 +4,7 @@
  *   POST /api/announcements        publish (JSON {node, text, severity?, category?, ackRequired?})  token
  *   GET  /api/announcements/:code  the status tree as JSON                                          token
  *   GET  /api/bots/:id/qrcode      the account's latest login QR code as PNG (404 when none)        token
- *   GET  /admin/queues             the queue dashboard (bull-board)                                 token
+ *   GET  /admin/queues             the queue dashboard (bull-board), read-only                      token
  *   GET  /healthz                  the process is up
  *   GET  /readyz                   Redis answers and every account is logged in (else 503); counts only,
  *                                  details (missing people and groups, faults) with the token
@@ -198,7 +198,9 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   const board = new ExpressAdapter()
   board.setBasePath(DASHBOARD_PATH)
   const queues = [...[...app.cfg.bots.keys()].map(b => app.outboxes.queue(b)), app.timers.queue]
-  createBullBoard({ queues: queues.map(q => new BullMQAdapter(q as never)), serverAdapter: board })
+  // Read-only (issue 13, item 12): with the token, the dashboard could add an arbitrary 【紧急通知】
+  // to a group's outbox with no announcement and no audit. Sends come only from the app.
+  createBullBoard({ queues: queues.map(q => new BullMQAdapter(q as never, { readOnlyMode: true })), serverAdapter: board })
   http.use(DASHBOARD_PATH, requireToken(opts.token, { browser: true }), board.getRouter())
 
   http.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {

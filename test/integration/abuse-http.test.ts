@@ -69,6 +69,27 @@ describe('the HTTP side', () => {
     await urgentPostsOf(d, (await res.json() as { code: string }).code, 'zhongzi-xicun')
   })
 
+  it('keeps the queue dashboard read-only: adding, retrying or cleaning jobs is refused', async () => {
+    d = await startDistrict()
+    const http = createHttpApp({ app: d.app, token: TOKEN, log: recordingLogger([]), scraper: createScraper(d.app) })
+    server = await new Promise<Server>(resolve => { const s = http.listen(0, '127.0.0.1', () => resolve(s)) })
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/queues`
+    const basic = { authorization: `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`, 'content-type': 'application/json' }
+    const queue = 'outbox-bot-north'
+    const before = await d.outboxes.backlog('bot-north')
+    const forged = { name: 'send', data: { idem: 'forged', target: { kind: 'group', topic: '西村村民群' }, text: '【紧急通知】伪造的通知' }, options: {} }
+    expect((await fetch(`${url}/api/queues/${queue}/add`, { method: 'POST', headers: basic, body: JSON.stringify(forged) })).status).toBe(405)
+    expect((await fetch(`${url}/api/queues/${queue}/clean/completed`, { method: 'PUT', headers: basic })).status).toBe(405)
+    expect((await fetch(`${url}/api/queues/${queue}/retry/failed`, { method: 'PUT', headers: basic })).status).toBe(405)
+    expect(await d.outboxes.backlog('bot-north')).toBe(before)
+    expect((await fetch(`${url}/api/queues`, { headers: basic })).status).toBe(200)
+    expect((await fetch(`${url}/api/queues/${queue}/add`, { method: 'POST', body: JSON.stringify(forged) })).status).toBe(401)
+    await d.idle()
+    expect(d.world.postsIn('西村村民群', '伪造')).toHaveLength(0)
+    const code = (await d.app.publish({ node: 'zhongzi-xicun', author: 'ops-cli', text: '紧急：今晚停水', severity: 'urgent' })).code
+    await urgentPostsOf(d, code, 'zhongzi-xicun')
+  })
+
   it('refuses the example token and short ones, and listens on 127.0.0.1 by default', async () => {
     expect(tokenProblem('change-me')).toContain('example')
     expect(tokenProblem('short-but-random-Zq81')).toContain('at least 32')
