@@ -11,6 +11,7 @@
  */
 import { normalizeChat, stripMentions } from './text.ts'
 import { ACK_SEPARATOR, splitQuoteReply } from './quote.ts'
+import { MAX_INBOUND_CHARS } from './limits.ts'
 
 export type AckParse = { ack: false } | { ack: true; code?: string }
 
@@ -30,6 +31,7 @@ const QUOTED_NAME = /^[^：:」]*[：:]/
 const POSTED_CODE = /编号\s*([A-Za-z][A-Za-z0-9]{3})(?![A-Za-z0-9])/
 
 export function parseAck(raw: string): AckParse {
+  if (raw.length > MAX_INBOUND_CHARS) return { ack: false } // too long to be an acknowledgment
   const split = splitQuoteReply(raw, ACK_SEPARATOR, true)
   const named = split && QUOTED_NAME.exec(split.quoted)
   const quote = split && named && [raw, '', split.quoted.slice(named[0].length), split.reply]

@@ -7,6 +7,7 @@
 import { ANNOUNCEMENT_CODE_RE, INVITE_CODE_RE, PERSONAL_CODE_RE, type Severity } from './announcement.ts'
 import { normalizeChat, stripMentions } from './text.ts'
 import { COMMAND_SEPARATOR, splitQuoteReply } from './quote.ts'
+import { MAX_INBOUND_CHARS } from './limits.ts'
 
 export type Command =
   | { kind: 'publish'; text: string; severity?: Severity }
@@ -66,6 +67,7 @@ function codeAndRest(args: string): { code?: string; rest: string } {
  * (ordinary chat, an acknowledgment, …).
  */
 export function parseCommand(raw: string): Command | undefined {
+  if (raw.length > MAX_INBOUND_CHARS) return undefined // too long to be a command (the app never passes one)
   const quote = splitQuoteReply(raw.trim(), COMMAND_SEPARATOR)
   if (quote) return parseQuoteReply(quote.quoted, quote.reply)
   const head = stripMentions(normalizeChat(raw))

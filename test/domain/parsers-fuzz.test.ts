@@ -2,8 +2,8 @@
  * Issue 13: the chat parsers against random and adversarial strings — lone surrogates, zero-width
  * and RTL marks, full-width forms, template placeholders, newlines, quote replies, 64k characters.
  * Nothing throws, and each parse takes under 5 ms. Texts longer than MAX_INBOUND_CHARS are never
- * handed to the parsers (src/app/guards.ts), but the parsers themselves stay linear (quote.ts),
- * so they are also run on the long ones.
+ * handed to the parsers (src/app/guards.ts; parseCommand and parseAck also refuse them at once),
+ * and the parsers themselves are linear (quote.ts), so they are also run on the long ones.
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
@@ -12,6 +12,7 @@ import { parseAck } from '../../src/domain/ack.ts'
 import { normalizeReport, parseCaseCommand } from '../../src/domain/cases.ts'
 import { parseCommand, parseWhen } from '../../src/domain/commands.ts'
 import { MAX_INBOUND_CHARS } from '../../src/domain/limits.ts'
+import { ACK_SEPARATOR, COMMAND_SEPARATOR, splitQuoteReply } from '../../src/domain/quote.ts'
 import { looksLikeCheck, parseRumorCommand, quoteStart, wordLength } from '../../src/domain/rumor/chat.ts'
 import { parseRumorLibrary } from '../../src/domain/rumor/library.ts'
 import { RumorMatcher } from '../../src/domain/rumor/matcher.ts'
@@ -27,8 +28,10 @@ const PARSERS: Record<string, (text: string) => unknown> = {
  * Linear too, but ~25 ms at 64k characters.
  */
 const CAPPED: Record<string, (text: string) => unknown> = {
-  normalizeReport, looksLikeCheck, wordLength, quoteStart: t => quoteStart(t), match: t => matcher.match(t),
+  normalizeReport, looksLikeCheck, wordLength, quoteStart: t => quoteStart(t),
 }
+/** The rumor matcher is no parser but scores the text against the library: its own, looser bound. */
+const MATCH_BOUND_MS = 50
 
 const PIECES = [
   '发布', '发布 紧急', '通过', '驳回', '修改', '进度', '待办', '帮助', '绑定', '更正', '撤回', '定时', '演练', '分类',
@@ -84,8 +87,9 @@ describe('chat parsers under fuzz', () => {
     const r = rng(13)
     const inputs = [...ADVERSARIAL, ...Array.from({ length: 3000 }, () => randomText(r))]
     // Warm up the JIT once, so the first input is not charged for compiling.
-    for (const fn of [...Object.values(PARSERS), ...Object.values(CAPPED)]) fn('发布 紧急 「a：b」\n- - - -\n收到 A7K2 板蓝根能防新冠，转给家人')
+    for (const fn of [...Object.values(PARSERS), ...Object.values(CAPPED), (t: string) => matcher.match(t)]) fn('发布 紧急 「a：b」\n- - - -\n收到 A7K2 板蓝根能防新冠，转给家人')
     let worst = { ms: 0, parser: '', input: '' }
+    let worstMatch = 0
     let parses = 0
     for (const input of inputs) {
       const parsers = Object.entries(PARSERS)
@@ -96,15 +100,22 @@ describe('chat parsers under fuzz', () => {
         parses++
         if (ms > worst.ms) worst = { ms, parser: name, input: JSON.stringify(input.slice(0, 24)) + `… (${input.length} chars)` }
       }
+      if (input.length <= MAX_INBOUND_CHARS) worstMatch = Math.max(worstMatch, Math.min(timed(() => matcher.match(input)), timed(() => matcher.match(input))))
     }
-    console.log(`fuzz: ${inputs.length} inputs, ${parses} parses; worst ${worst.ms.toFixed(2)} ms (${worst.parser} on ${worst.input})`)
+    console.log(`fuzz: ${inputs.length} inputs, ${parses} parses; worst ${worst.ms.toFixed(2)} ms (${worst.parser} on ${worst.input}); rumor matcher worst ${worstMatch.toFixed(2)} ms`)
     expect(worst.ms, `${worst.parser} on ${worst.input}`).toBeLessThan(5)
+    expect(worstMatch).toBeLessThan(MATCH_BOUND_MS)
   })
 
   it('reads the same quote replies as before, now in linear time', () => {
     expect(parseCommand('「李红：【待审核】编号 A7K2：…」\n- - - - - - - - - - - - - - -\n通过')).toEqual({ kind: 'approve', code: 'A7K2' })
     expect(parseCommand('「李红：编号 A7K2」\n\n - - - - - - - - \n驳回 与本村无关')).toEqual({ kind: 'reject', code: 'A7K2', reason: '与本村无关' })
     expect(parseAck(' 「朝天区：停水通知 —— 朝天区 · 编号 B8M3」\n---------------\n收到')).toEqual({ ack: true, code: 'B8M3' })
-    expect(parseCommand('「」' + '\n'.repeat(32_000) + 'x')).toBeUndefined()
+    expect(parseCommand('「」' + '\n'.repeat(MAX_INBOUND_CHARS - 3) + 'x')).toBeUndefined()
+    // The splitting itself is linear: 64k characters of the worst shapes in well under 5 ms.
+    for (const text of ['「」' + '\n'.repeat(K64) + 'x', '「a：b」' + ' \n'.repeat(K64 / 2) + 'x', '「a：' + '」\n- - - -\n'.repeat(K64 / 11)]) {
+      const ms = Math.min(timed(() => splitQuoteReply(text, COMMAND_SEPARATOR)), timed(() => splitQuoteReply(text, ACK_SEPARATOR, true)))
+      expect(ms).toBeLessThan(5)
+    }
   })
 })
