@@ -5,6 +5,7 @@
  */
 import type { MessageInterface, RoomInterface } from 'wechaty/impls'
 import { parseCommand } from '../domain/commands.ts'
+import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 import { PRIORITY, type SendTarget } from '../queue/outbox.ts'
 import type { Account } from './account.ts'
 import { decodeWebText } from './echo.ts'
@@ -53,15 +54,17 @@ export class Inbound {
     const contactName = room ? await nickname(room, talker) : talker.name()
     const replies = await this.app.handleInbound({ bot: this.acc.id, contactId: talker.id, contactName, topic, text: kind === 'text' ? text : '', messageId: msg.id, kind })
     if (!topic) {
-      const cmd = parseCommand(text)?.kind
+      const cmd = text.length <= MAX_INBOUND_CHARS ? parseCommand(text)?.kind : undefined
       if (cmd === 'bind' || cmd === 'rebind') {
         const person = await this.app.store.personOf(this.acc.id, talker.id)
         if (person) await this.identity.markBound(talker, person)
       }
     }
     const target: SendTarget = topic ? { kind: 'group', topic } : { kind: 'contact', contactId: talker.id }
+    // Answers to people who are not bound are chat: sent on the account's smaller chat budget.
+    const chat = replies.length > 0 && !await this.app.store.personOf(this.acc.id, talker.id)
     for (const [i, reply] of replies.entries()) {
-      await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-${i}`, target, text: reply }, PRIORITY.reply)
+      await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-${i}`, target, text: reply, ...(chat ? { chat } : {}) }, PRIORITY.reply)
     }
   }
 
@@ -81,7 +84,7 @@ export class Inbound {
     this.acc.log.error('message.failed', { err })
     try {
       if (msg.room() || msg.self()) return
-      await this.app.outboxes.enqueue(this.acc.id, { idem: `error-${msg.id}`, target: { kind: 'contact', contactId: msg.talker().id }, text: this.app.t('internal_error') }, PRIORITY.reply)
+      await this.app.outboxes.enqueue(this.acc.id, { idem: `error-${msg.id}`, target: { kind: 'contact', contactId: msg.talker().id }, text: this.app.t('internal_error'), chat: true }, PRIORITY.reply)
     } catch (e) {
       this.acc.log.error('message.apology-failed', { err: e })
     }

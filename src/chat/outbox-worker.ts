@@ -17,6 +17,8 @@ import { outboxName, type SendJob, type SendTarget } from '../queue/outbox.ts'
 import { loadedContacts, sleep, type Account } from './account.ts'
 import { echoConfirms, echoKey, echoTarget, EchoWaits } from './echo.ts'
 import type { AccountGroups } from './groups.ts'
+import { nextBeijingMidnight, takeBudget } from './budget.ts'
+import { chatBudgetOf } from '../domain/limits.ts'
 import { backoffDelay, DEFAULT_BACKOFF, isTooFrequent, type BackoffPolicy } from './too-frequent.ts'
 
 /** How long a post for a group this account cannot see waits before it is tried again. */
@@ -145,7 +147,7 @@ export class OutboxWorker {
     if (data.target.kind === 'group' && !this.groups.has(data.target.topic) && !await this.groups.refind(data.target.topic)) {
       return this.waitForGroup(job, data.target.topic, token)
     }
-    if (!await this.withinDailyBudget(pacing.dailyBudget)) {
+    if (!await this.withinDailyBudget(pacing, data.chat === true)) {
       await job.moveToDelayed(nextBeijingMidnight(), token)
       throw new DelayedError()
     }
@@ -321,25 +323,14 @@ export class OutboxWorker {
     }
   }
 
-  private async withinDailyBudget(budget: number): Promise<boolean> {
-    const key = `${this.app.store.keys.base}budget:${this.acc.id}:${beijingDay()}`
-    const n = await this.app.store.redis.incr(key)
-    if (n === 1) await this.app.store.redis.expire(key, 2 * 24 * 3600)
-    if (n > budget) {
-      await this.app.store.redis.decr(key)
-      this.acc.log.warn('send.budget-exhausted', { budget })
-      return false
-    }
-    return true
+  /** Takes one send of today's budget (chat on its own smaller share: see budget.ts). */
+  private async withinDailyBudget(pacing: BotConfig['pacing'], chat: boolean): Promise<boolean> {
+    const spent = await takeBudget(this.app.store.redis, this.app.store.keys.base, this.acc.id, pacing, chat)
+    if (spent !== 'ok') this.acc.log.warn('send.budget-exhausted', { budget: spent === 'chat' ? chatBudgetOf(pacing) : pacing.dailyBudget, chat })
+    return spent === 'ok'
   }
 }
 
-const BEIJING_OFFSET_MS = 8 * 3600 * 1000
-function beijingDay(now = Date.now()): string { return new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 10) }
-function nextBeijingMidnight(now = Date.now()): number {
-  const day = 24 * 3600 * 1000
-  return Math.floor((now + BEIJING_OFFSET_MS) / day) * day + day - BEIJING_OFFSET_MS
-}
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined

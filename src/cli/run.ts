@@ -24,12 +24,13 @@ import { waitForRedis, watchRedis } from '../infra/redis-reach.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
+import { DEFAULT_HOST } from '../web/http-guards.ts'
 
 export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false, env = process.env): Promise<number> {
   const log = createLogger({ bot: bot.id })
   const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
   let server: Server | undefined
-  if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? '0.0.0.0')
+  if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? DEFAULT_HOST)
   const aborted = new AbortController()
   let composed: Composed | undefined
   let runtime: BotRuntime | undefined

@@ -2,7 +2,8 @@
  * `cascade serve`: the timers worker (reminders, escalations, deadlines) and the HTTP API,
  * health checks, Prometheus metrics and the queue dashboard (see src/web/api.ts).
  *
- * Environment: PORT (default 8080), HOST (default 0.0.0.0), CASCADE_API_TOKEN, REDIS_URL,
+ * Environment: PORT (default 8080), HOST (default 127.0.0.1; docker-compose sets 0.0.0.0),
+ * CASCADE_API_TOKEN (at least 32 characters, never the example; unset: the API answers 503), REDIS_URL,
  * CASCADE_NS, CASCADE_SESSION_HOURS (command centre sign-in, default 8). SIGTERM / SIGINT: stop accepting requests and timers, finish what runs, exit 0.
  *
  * Redis unreachable at start: the port answers at once (/healthz 200, /readyz 503 saying why,
@@ -18,6 +19,7 @@ import { DEFAULT_REDIS_URL } from '../infra/redis.ts'
 import { redactUrl, waitForRedis, watchRedis } from '../infra/redis-reach.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
+import { DEFAULT_HOST, tokenProblem } from '../web/http-guards.ts'
 
 export const DEFAULT_PORT = 8080
 
@@ -41,9 +43,11 @@ export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = p
   const log = createLogger({ role: 'serve' })
   const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
   const token = env.CASCADE_API_TOKEN || undefined
+  const weak = tokenProblem(token)
+  if (weak) throw new Error(weak)
   if (!token) log.warn('api.no-token', { hint: 'set CASCADE_API_TOKEN: the API and dashboard answer 503 until then' })
   const port = opts.port ?? Number(env.PORT ?? DEFAULT_PORT)
-  const host = opts.host ?? env.HOST ?? '0.0.0.0'
+  const host = opts.host ?? env.HOST ?? DEFAULT_HOST
   const redisState: { why?: string; since: number } = { since: Date.now() }
   let handler: Handler = waitingForRedis(url, redisState)
   const server = await listen(createServer((req, res) => handler(req, res)), port, host)

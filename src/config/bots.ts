@@ -36,6 +36,7 @@ const PACING_FIELDS: Fields = {
   perMinute: { required: true, hint: 'messages per minute, an integer ≥ 1' },
   jitterMs: { hint: 'random extra delay in ms, an integer ≥ 0, default 0' },
   dailyBudget: { hint: `messages per day, an integer ≥ 1, default ${DEFAULT_DAILY_BUDGET}` },
+  chatBudget: { hint: 'of those, the most for chat (replies to strangers, case DMs, rumor answers), default 20 % of dailyBudget' },
 }
 
 export interface ParsedBot {
@@ -86,6 +87,7 @@ function parsePacing(r: Reader, obj: Obj): BotConfig['pacing'] {
     perMinute: r.integer(pacing, at, 'perMinute', 1) ?? 1,
     jitterMs: r.integer(pacing, at, 'jitterMs', 0, 0) ?? 0,
     dailyBudget: r.integer(pacing, at, 'dailyBudget', 1, DEFAULT_DAILY_BUDGET) ?? DEFAULT_DAILY_BUDGET,
+    ...(pacing.chatBudget == null ? {} : { chatBudget: r.integer(pacing, at, 'chatBudget', 1) }),
   }
 }
 

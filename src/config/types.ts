@@ -60,6 +60,8 @@ export interface PacingConfig {
   jitterMs: number
   /** Messages this account may send per day; beyond it sends wait for the next day. */
   dailyBudget: number
+  /** Of those, the most that chat may use (replies to strangers, case DMs, rumor answers); default 20 %. */
+  chatBudget?: number
 }
 
 export interface BotConfig {

@@ -10,6 +10,8 @@
  * part, and acknowledges the notice whose code (`编号 A7K2`) is in the quoted text.
  */
 import { normalizeChat, stripMentions } from './text.ts'
+import { ACK_SEPARATOR, splitQuoteReply } from './quote.ts'
+import { MAX_INBOUND_CHARS } from './limits.ts'
 
 export type AckParse = { ack: false } | { ack: true; code?: string }
 
@@ -23,13 +25,16 @@ const QUESTION = /[?？吗嘛么没不]/
 const TRAILING = /[\s!！。.~～,，、:：👌👍🙏✅]+$/u
 const CODE_ANYWHERE = /(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{3}(?![A-Za-z0-9])/
 
-/** A quoted message as wechaty 1.x renders it: `「name：quoted」`, a dashed line, the reply. */
-const QUOTE = /^\s*「([^：:」]*)[：:]([\s\S]*)」\s*\n\s*(?:-\s*){3,}\n([\s\S]*)$/
+/** The name in a quoted message as wechaty 1.x renders it: `「name：quoted」`, a dashed line, the reply (quote.ts). */
+const QUOTED_NAME = /^[^：:」]*[：:]/
 /** The code line of a posted notice (`—— 朝天区 · 编号 A7K2`). */
 const POSTED_CODE = /编号\s*([A-Za-z][A-Za-z0-9]{3})(?![A-Za-z0-9])/
 
 export function parseAck(raw: string): AckParse {
-  const quote = QUOTE.exec(raw)
+  if (raw.length > MAX_INBOUND_CHARS) return { ack: false } // too long to be an acknowledgment
+  const split = splitQuoteReply(raw, ACK_SEPARATOR, true)
+  const named = split && QUOTED_NAME.exec(split.quoted)
+  const quote = split && named && [raw, '', split.quoted.slice(named[0].length), split.reply]
   if (quote) {
     const reply = parseAck(quote[3])
     if (!reply.ack || reply.code) return reply

@@ -30,7 +30,7 @@ export interface Reporter {
 }
 
 export interface Case {
-  /** e.g. `C3F9`: `C` and three characters of the unambiguous alphabet. */
+  /** e.g. `C3F9KX`: `C` and five characters of the unambiguous alphabet (`C3F9` before issue 13). */
   code: string
   kind: CaseKind
   text: string
@@ -75,12 +75,17 @@ export interface CaseEvent {
 // ── codes ───────────────────────────────────────────────────────────────────
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789' // no I, O, 0, 1
-/** A case code: `C` then three characters of the unambiguous alphabet. */
-export const CASE_CODE_RE = /^C[A-HJ-NP-Z2-9]{3}$/
+/**
+ * A case code: `C` then five characters of the unambiguous alphabet (32⁵ ≈ 33 million, so the
+ * space never fills and codes are not guessed); codes of three, given before, are still read.
+ */
+export const CASE_CODE_RE = /^C(?:[A-HJ-NP-Z2-9]{5}|[A-HJ-NP-Z2-9]{3})$/
+/** Characters after the `C` of a new code. */
+export const CASE_CODE_CHARS = 5
 
 export function newCaseCode(random: () => number = Math.random): string {
   let code = 'C'
-  for (let i = 0; i < 3; i++) code += CODE_ALPHABET[Math.floor(random() * CODE_ALPHABET.length)]
+  for (let i = 0; i < CASE_CODE_CHARS; i++) code += CODE_ALPHABET[Math.floor(random() * CODE_ALPHABET.length)]
   return code
 }
 
@@ -127,7 +132,7 @@ export function parseCaseCommand(raw: string): CaseCommand | undefined {
   if (!verb) return undefined
   const next = text.charAt(verb.length)
   if (next && !/[\s:：A-Za-z0-9Ａ-Ｚａ-ｚ０-９]/.test(next)) return undefined
-  const m = /^[\s:：]*([A-Za-z0-9Ａ-Ｚａ-ｚ０-９]{4})(?=[\s:：,，]|$)[\s:：,，]*([\s\S]*)$/.exec(text.slice(verb.length))
+  const m = /^[\s:：]*([A-Za-z0-9Ａ-Ｚａ-ｚ０-９]{6}|[A-Za-z0-9Ａ-Ｚａ-ｚ０-９]{4})(?=[\s:：,，]|$)[\s:：,，]*([\s\S]*)$/.exec(text.slice(verb.length))
   const code = m?.[1].normalize('NFKC').toUpperCase()
   if (!m || !code || !CASE_CODE_RE.test(code)) return { kind: 'malformed', verb }
   const rest = m[2].trim()

@@ -6,6 +6,8 @@
  */
 import { ANNOUNCEMENT_CODE_RE, INVITE_CODE_RE, PERSONAL_CODE_RE, type Severity } from './announcement.ts'
 import { normalizeChat, stripMentions } from './text.ts'
+import { COMMAND_SEPARATOR, splitQuoteReply } from './quote.ts'
+import { MAX_INBOUND_CHARS } from './limits.ts'
 
 export type Command =
   | { kind: 'publish'; text: string; severity?: Severity }
@@ -65,8 +67,9 @@ function codeAndRest(args: string): { code?: string; rest: string } {
  * (ordinary chat, an acknowledgment, …).
  */
 export function parseCommand(raw: string): Command | undefined {
-  const quote = QUOTE.exec(raw.trim())
-  if (quote) return parseQuoteReply(quote[1], quote[2])
+  if (raw.length > MAX_INBOUND_CHARS) return undefined // too long to be a command (the app never passes one)
+  const quote = splitQuoteReply(raw.trim(), COMMAND_SEPARATOR)
+  if (quote) return parseQuoteReply(quote.quoted, quote.reply)
   const head = stripMentions(normalizeChat(raw))
   if (INVITE_CODE_RE.test(head.toUpperCase())) return { kind: 'bind', invite: normalizeInvite(head) }
   if (PERSONAL_CODE_RE.test(head.toUpperCase())) return { kind: 'rebind', personal: normalizePersonalCode(head) }
@@ -127,7 +130,6 @@ export function normalizeInvite(text: string): string {
  * A quote reply as WeChat (web) renders it: `「名字：被引用的消息」`, a dashed line, the reply.
  * Replying `通过` (or `驳回 理由`, …) to an approval request takes the code from the quoted request.
  */
-const QUOTE = /^「([\s\S]*)」\s*\n\s*(?:- ){3,}-?\s*\n([\s\S]*)$/
 const QUOTED_CODE = /编号\s*([A-Z][A-Z0-9]{3})/
 
 function parseQuoteReply(quoted: string, reply: string): Command | undefined {

@@ -20,6 +20,11 @@ export interface SendJob {
   text: string
   /** Set for announcement posts: the delivery record this send fulfils. */
   delivery?: { code: string; topic: string }
+  /**
+   * Chat, not a notice: a reply to someone not bound, a case DM, a rumor answer. Counted on the
+   * account's smaller chat budget (pacing.chatBudget), so it never takes what notices need.
+   */
+  chat?: boolean
 }
 
 /** Lower runs first: approval requests and urgent alerts before routine posts. */

@@ -267,7 +267,7 @@ function actAsStaff(m: WorldMessage, person: string, district: DemoDistrict, lat
   const bot = district.homeBot(person)
   if (!bot) return
   const say = (text: string) => later(300 + random() * 700, () => district.world.sayToBot(m.to!, bot, text))
-  const caseCode = /^【(?:求助|举报)待接单】事项 (C[A-Z0-9]{3})/.exec(m.text)?.[1]
+  const caseCode = /^【(?:求助|举报)待接单】事项 (C[A-Z0-9]{5}|C[A-Z0-9]{3})/.exec(m.text)?.[1]
   if (caseCode && district.app.cfg.nodes.get(district.app.approvesFor(person)[0] ?? '')?.level === 'village') {
     say(`接单 ${caseCode}`)
     later(1500, () => district.world.sayToBot(m.to!, bot, `办结 ${caseCode} 已联系县城母婴店，六罐奶粉明天一早送到家中`))

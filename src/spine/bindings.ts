@@ -2,6 +2,7 @@
  * Who is behind a WeChat contact: one-time invites that bind a person to an account, and the
  * personal code that binds them again after WeChat gave new ids. Display names are never consulted.
  */
+import { tellDisplaced, type GuardHost } from './guards.ts'
 import { randomBytes } from 'node:crypto'
 import { newInviteCode, newPersonalCode } from '../domain/announcement.ts'
 import type { Store } from '../store/store.ts'
@@ -28,6 +29,8 @@ export interface BindingsDeps {
   now: () => number
   random: () => number
   log: Logger
+  /** The app as the abuse guards use it (guards.ts). */
+  guards: GuardHost
 }
 
 export class Bindings {
@@ -61,7 +64,8 @@ export class Bindings {
       log.info('invite.rejected', { bot: msg.bot })
       return await this.tooManyWrongCodes(msg, true) ? [] : [texts.t('bind_bad')]
     }
-    await store.bind(msg.bot, msg.contactId, person)
+    const displaced = await store.bind(msg.bot, msg.contactId, person)
+    if (displaced) await tellDisplaced(this.d.guards, displaced, msg.bot) // one contact, one person
     await store.audit('bindings', { kind: 'bind', actor: person, at: this.d.now(), bot: msg.bot })
     log.info('invite.redeemed', { bot: msg.bot, person })
     // The person's own key to their role after WeChat gives new ids (see rebind).
@@ -94,7 +98,8 @@ export class Bindings {
       log.info('rebind.rejected', { bot: msg.bot })
       return await this.tooManyWrongCodes(msg, true) ? [] : [texts.t('rebind_bad')]
     }
-    await store.bind(msg.bot, msg.contactId, person)
+    const displaced = await store.bind(msg.bot, msg.contactId, person)
+    if (displaced) await tellDisplaced(this.d.guards, displaced, msg.bot) // one contact, one person
     await store.audit('bindings', { kind: 'rebind', actor: person, at: this.d.now(), bot: msg.bot })
     log.info('person.rebound', { bot: msg.bot, person, by: 'personal-code' })
     await this.d.events.emit('rebound', { bot: msg.bot, person })

@@ -89,8 +89,8 @@ export class Cascade {
     const relays = this.relays = new Relays({ cfg, dir, texts, store, timers, events, router, deliveries, now, random, log })
     const acks = this.acks = new Acks({ store, events, now, log })
     const progress = this.progress = new Progress({ dir, store, now })
-    const bindings = this.bindings = new Bindings({ dir, texts, store, events, relays, deliveries, now, random, log })
-    this.front = new ChatFront({ dir, texts, store, relays, bindings, acks, progress, now, log })
+    const bindings = this.bindings = new Bindings({ dir, texts, store, events, relays, deliveries, now, random, log, guards: this })
+    this.front = new ChatFront({ dir, texts, store, relays, bindings, acks, progress, now, log, guards: this })
     this.recovery = new Recovery({ store, outboxes, timers, relays, deliveries, now, log })
   }
 

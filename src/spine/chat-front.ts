@@ -6,6 +6,8 @@
  *
  * Chat handlers return reply texts, which the caller sends through the outbox like everything else.
  */
+import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
+import { answerStrangerOnce, staffCommandInGroup, tooLongInbound, type GuardHost } from './guards.ts'
 import { parseAck } from '../domain/ack.ts'
 import type { Decision, Relay } from '../domain/announcement.ts'
 import { parseCommand, parseWhen, USAGE, type Command } from '../domain/commands.ts'
@@ -37,6 +39,8 @@ export interface ChatFrontDeps {
   progress: Progress
   now: () => number
   log: Logger
+  /** The app as the abuse guards use it (guards.ts). */
+  guards: GuardHost
 }
 
 export class ChatFront {
@@ -69,6 +73,8 @@ export class ChatFront {
    */
   async handleInbound(msg: Inbound): Promise<string[]> {
     const { store, texts } = this.d
+    if (msg.text.length > MAX_INBOUND_CHARS) return tooLongInbound(this.d.guards, msg) // never parsed
+    if (msg.topic && !this.d.dir.groupOf(msg.topic)) return [] // a group no node lists is not ours to act in
     if (msg.kind === 'image') {
       const person = await store.personOf(msg.bot, msg.contactId)
       for (const handler of this.handlers) {
@@ -86,15 +92,13 @@ export class ChatFront {
     const person = await store.personOf(msg.bot, msg.contactId)
     if (cmd && cmd.kind !== 'bind') {
       if (person) {
-        // In groups, usage help goes only to people with a role; others may just be chatting.
-        if (msg.topic && cmd.kind === 'malformed' && !this.d.dir.hasRole(person)) return []
-        // A group that two accounts sit in reaches both: the first to claim the command answers it.
-        if (msg.topic && !await this.firstToHandle(msg, person)) return []
+        // Staff commands act only in a private chat: a group may hold villagers (see guards.ts).
+        if (msg.topic) return staffCommandInGroup(this.d.guards, msg, person)
         return this.execute(person, cmd)
       }
       if (msg.topic) return [] // an unbound member's command in a group is ignored without a word
       this.d.log.info('command.unbound', { bot: msg.bot, command: cmd.kind })
-      return [texts.t('not_bound')]
+      return answerStrangerOnce(this.d.guards, msg, texts.t('not_bound'))
     }
     for (const handler of this.handlers) {
       const replies = await handler({ msg, person })
@@ -105,7 +109,7 @@ export class ChatFront {
       if (ack.ack && await this.firstToHandle(msg, msg.contactName)) await this.d.acks.recordAck({ ...msg, topic: msg.topic }, ack.code)
       return []
     }
-    return person ? [this.helpText(person)] : [texts.t('not_bound')]
+    return person ? [this.helpText(person)] : answerStrangerOnce(this.d.guards, msg, texts.t('not_bound'))
   }
 
   /**

@@ -261,13 +261,21 @@ export class Store {
   }
 
   /** Binds a contact of a bot account to a person, replacing that person's earlier contact on that bot. */
-  async bind(bot: string, contactId: string, person: string): Promise<void> {
-    const previous = await this.redis.hget(this.keys.personBindings(person), bot)
+  /**
+   * Binds a contact of an account to a person. One contact, one person: when the contact was
+   * another person's, that person's binding on this account is cleared too, and their id is
+   * returned (they must re-bind; issue 13, item 13).
+   */
+  async bind(bot: string, contactId: string, person: string): Promise<string | undefined> {
+    const [previous, before] = await Promise.all([this.redis.hget(this.keys.personBindings(person), bot), this.redis.get(this.keys.contactBinding(bot, contactId))])
+    const displaced = before && before !== person && await this.redis.hget(this.keys.personBindings(before), bot) === contactId ? before : undefined
     const tx = this.redis.multi()
     if (previous && previous !== contactId) tx.del(this.keys.contactBinding(bot, previous))
+    if (displaced) tx.hdel(this.keys.personBindings(displaced), bot)
     tx.set(this.keys.contactBinding(bot, contactId), person)
     tx.hset(this.keys.personBindings(person), bot, contactId)
     await tx.exec()
+    return displaced
   }
 
   async personOf(bot: string, contactId: string): Promise<string | undefined> {

@@ -4,9 +4,10 @@
  *   POST /api/announcements        publish (JSON {node, text, severity?, category?, ackRequired?})  token
  *   GET  /api/announcements/:code  the status tree as JSON                                          token
  *   GET  /api/bots/:id/qrcode      the account's latest login QR code as PNG (404 when none)        token
- *   GET  /admin/queues             the queue dashboard (bull-board)                                 token
+ *   GET  /admin/queues             the queue dashboard (bull-board), read-only                      token
  *   GET  /healthz                  the process is up
- *   GET  /readyz                   Redis answers and every account is logged in (else 503), with details
+ *   GET  /readyz                   Redis answers and every account is logged in (else 503); counts only,
+ *                                  details (missing people and groups, faults) with the token
  *   GET  /metrics                  Prometheus
  *   GET  /cc/…                     the web command centre (src/web/command-centre.ts)          session
  *
@@ -26,6 +27,7 @@ import type { Logger } from '../infra/log.ts'
 import type { Scraper } from '../infra/metrics.ts'
 import { createCommandCentre, type CommandCentre } from './command-centre.ts'
 import { publishProblems, readiness, API_AUTHOR } from './shared.ts'
+import { answerClientError, publicReadiness } from './http-guards.ts'
 
 export { API_AUTHOR, MAX_TEXT_CHARS, publishProblems, readiness } from './shared.ts'
 
@@ -46,7 +48,7 @@ export interface HttpOptions {
 function digest(s: string): Buffer { return createHash('sha256').update(s).digest() }
 
 /** The token a request carries: Bearer, or the password of Basic auth. */
-function presentedToken(req: Request): string | undefined {
+export function presentedToken(req: Request): string | undefined {
   const h = req.get('authorization') ?? ''
   const bearer = /^Bearer\s+(.+)$/i.exec(h)
   if (bearer) return bearer[1].trim()
@@ -88,9 +90,11 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   http.get('/', (_req, res) => { res.redirect(302, '/cc/') })
   http.use('/cc', cc.router)
 
-  http.get('/readyz', async (_req, res) => {
+  http.get('/readyz', async (req, res) => {
     const r = await readiness(app)
-    res.status(r.ready ? 200 : 503).json(r)
+    // Without the token: counts only (no person ids, no group names).
+    const token = presentedToken(req)
+    res.status(r.ready ? 200 : 503).json(opts.token && token !== undefined && timingSafeEqual(digest(token), digest(opts.token)) ? r : publicReadiness(r))
   })
 
   http.get('/metrics', async (_req, res) => {
@@ -137,11 +141,14 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   const board = new ExpressAdapter()
   board.setBasePath(DASHBOARD_PATH)
   const queues = [...[...app.cfg.bots.keys()].map(b => app.outboxes.queue(b)), app.timers.queue]
-  createBullBoard({ queues: queues.map(q => new BullMQAdapter(q as never)), serverAdapter: board })
+  // Read-only (issue 13, item 12): with the token, the dashboard could add an arbitrary 【紧急通知】
+  // to a group's outbox with no announcement and no audit. Sends come only from the app.
+  createBullBoard({ queues: queues.map(q => new BullMQAdapter(q as never, { readOnlyMode: true })), serverAdapter: board })
   http.use(DASHBOARD_PATH, requireToken(opts.token, { browser: true }), board.getRouter())
 
   http.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
-    log.error('http.failed', { err })
+    if (answerClientError(err, res, log)) return // 413 / 400, the body never logged
+    log.error('http.failed', { err: err.message })
     res.status(500).json({ error: 'internal error' })
   })
   return http

@@ -44,6 +44,16 @@ describe('codes and normalization', () => {
     expect(CASE_CODE_RE.test('C1O0')).toBe(false)
   })
 
+  it('makes codes of five characters after the C and still reads the old three (issue 13)', () => {
+    expect(newCaseCode()).toMatch(/^C[A-Z2-9]{5}$/)
+    expect(parseCaseCommand('接单 C3F9KX')).toEqual({ kind: 'take', code: 'C3F9KX' })
+    expect(parseCaseCommand('办结：ｃ３ｆ９ｋｘ 已送到')).toEqual({ kind: 'close', code: 'C3F9KX', result: '已送到' })
+    expect(parseCaseCommand('接单 C3F9')).toEqual({ kind: 'take', code: 'C3F9' })
+    expect(parseCaseCommand('接单 C3F9K')).toEqual({ kind: 'malformed', verb: '接单' })
+    expect(CASE_CODE_RE.test('C3F9KX')).toBe(true)
+    expect(CASE_CODE_RE.test('C3F9KXY')).toBe(false)
+  })
+
   it('treats spacing, width and punctuation as the same report', () => {
     expect(normalizeReport('村口 有人聚集！！')).toBe(normalizeReport('村口有人聚集'))
     expect(normalizeReport('ＡＢＣ 车')).toBe(normalizeReport('abc车'))

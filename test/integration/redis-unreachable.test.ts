@@ -81,7 +81,7 @@ describe('Redis unreachable', () => {
 
   it('serve says so once, answers /readyz 503 with the reason, starts when Redis comes, stops at once', async () => {
     const [redisPort, port] = [await freePort(), await freePort()]
-    const serve = cascade(['serve'], { REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(port), HOST: '127.0.0.1', CASCADE_NS: `test-unreach-${Date.now().toString(36)}`, CASCADE_API_TOKEN: 't' })
+    const serve = cascade(['serve'], { REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(port), HOST: '127.0.0.1', CASCADE_NS: `test-unreach-${Date.now().toString(36)}`, CASCADE_API_TOKEN: 'x'.repeat(40) })
     const ready = await waitFor('/readyz', () => getJson(`http://127.0.0.1:${port}/readyz`), 20_000)
     expect(ready.status).toBe(503)
     expect(ready.body).toMatchObject({ ready: false, redis: false })

@@ -110,11 +110,14 @@ describe('a group that two accounts sit in', () => {
     await waitFor('the second binding', async () => Object.keys(await d.store.bindingsOf('wang-jun')).length === 2)
     const staffGroup = d.cfg.nodes.get('chaotian')!.groups.find(g => g.kind === 'staff')!.topic
     const before = d.world.transcript.length
+    // Staff commands act only in a private chat: the group gets nothing, the curator one private note.
     d.world.sayInGroup(personContactId('wang-jun'), staffGroup, `进度 ${code}`)
-    await waitFor('the progress reply', () => d.world.transcript.slice(before).some(m => m.room === staffGroup && m.from.startsWith('wxid_bot_')))
+    const privately = () => d.world.dmsTo(personContactId('wang-jun')).filter(m => m.text.includes('只在私聊中有效'))
+    await waitFor('the private note', () => privately().length > 0)
     await new Promise(r => setTimeout(r, 300))
     await d.idle()
-    expect(d.world.transcript.slice(before).filter(m => m.room === staffGroup && m.from.startsWith('wxid_bot_'))).toHaveLength(1)
+    expect(privately()).toHaveLength(1)
+    expect(d.world.transcript.slice(before).filter(m => m.room === staffGroup && m.from.startsWith('wxid_bot_'))).toHaveLength(0)
 
     const topic = groupsOf('chaotian')[0]
     await waitFor('the district post', () => d.world.postsIn(topic, code).length === 1)

@@ -24,9 +24,11 @@ import type { TemplateKey } from '../../domain/templates.ts'
 import { PRIORITY } from '../../queue/outbox.ts'
 import { CaseStore } from './store.ts'
 import type { Cascade, Inbound, InboundContext } from '../../spine/cascade.ts'
+import { answerStrangerOnce, CASE_ARCHIVE_TIMER, caseNotOpened, refuseCaseFlood, staffCommandInGroup } from '../../spine/guards.ts'
+import { CASE_ARCHIVE_AFTER_DAYS, MAX_OPEN_CASES_PER_REPORTER } from '../../domain/limits.ts'
 
 /** What of the spine the cases desk uses. */
-export type CasesHost = Pick<Cascade, 'addHelp' | 'cfg' | 'children' | 'groupOf' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'rolesOf' | 'router' | 'store' | 't' | 'timers' | 'use'>
+export type CasesHost = Pick<Cascade, 'addHelp' | 'cfg' | 'children' | 'groupOf' | 'hasRole' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'rolesOf' | 'router' | 'store' | 't' | 'tell' | 'timers' | 'use'>
 
 /** Timer kinds of this feature. */
 export const CASE_TIMERS = { escalate: 'case-escalate', closeDue: 'case-close-due' } as const
@@ -64,6 +66,7 @@ export function installCases(app: CasesHost): void {
   app.use(ctx => ctx.msg.kind === 'image' ? (ctx.msg.topic ? Promise.resolve(undefined) : desk.attachPhoto(ctx.msg)) : desk.handle(ctx))
   app.timers.handle(CASE_TIMERS.escalate, data => desk.onEscalate(String(data.code), Number(data.generation), Number(data.step)))
   app.timers.handle(CASE_TIMERS.closeDue, data => desk.onCloseDue(String(data.code)))
+  app.timers.handle(CASE_ARCHIVE_TIMER, data => desk.store.archive(String(data.code)).then(() => undefined))
   // Cases go to village curators and backups, grid workers, and township curators on escalation.
   for (const verb of ['接单', '回复', '办结', '转交', '属实'] as const) app.addHelp(['approver', 'grid-worker'], CASE_USAGE[verb])
 }
@@ -86,9 +89,10 @@ export class CaseDesk {
   async handle({ msg, person }: InboundContext): Promise<string[] | undefined> {
     const cmd = parseCaseCommand(msg.text)
     if (!cmd) return undefined
-    if (cmd.kind === 'report') return this.report(msg, cmd.caseKind, cmd.text)
+    if (cmd.kind === 'report') return this.report(msg, cmd.caseKind, cmd.text).catch(err => caseNotOpened(this.app, msg, err))
     if (cmd.kind === 'malformed' && (cmd.verb === '举报' || cmd.verb === '求助')) return [this.t('case_empty', { usage: CASE_USAGE[cmd.verb] })]
-    if (!person) return msg.topic ? [] : [this.t('case_staff_only')]
+    if (!person) return msg.topic ? [] : answerStrangerOnce(this.app, msg, this.t('case_staff_only'))
+    if (msg.topic) return staffCommandInGroup(this.app, msg, person)
     if (cmd.kind === 'malformed') return [this.t('malformed', { usage: CASE_USAGE[cmd.verb] })]
     return [await this.staffCommand(person, cmd, msg)]
   }
@@ -109,8 +113,9 @@ export class CaseDesk {
     const normalized = normalizeReport(text)
     for (let i = 0; i < CODE_ATTEMPTS; i++) {
       const c: Case = { ...base, code: newCaseCode() }
-      const res = await this.store.open(c, normalized, this.cfg.duplicateWindowMinutes * MINUTE_MS, this.cfg.photoWindowMinutes * MINUTE_MS)
+      const res = await this.store.open(c, normalized, this.cfg.duplicateWindowMinutes * MINUTE_MS, this.cfg.photoWindowMinutes * MINUTE_MS, MAX_OPEN_CASES_PER_REPORTER)
       if ('duplicateOf' in res) return this.duplicate(msg, res.duplicateOf)
+      if ('tooMany' in res) return refuseCaseFlood(this.app, msg)
       if (res.opened) return this.opened(msg, res.case)
     }
     throw new Error('no free case code after many attempts')
@@ -191,7 +196,7 @@ export class CaseDesk {
 
   /** A DM to the reporter, through the account they wrote to. */
   private async tellReporter(c: Case, idem: string, text: string): Promise<void> {
-    await this.app.outboxes.enqueue(c.reporter.bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'contact', contactId: c.reporter.contactId }, text }, PRIORITY.reply)
+    await this.app.outboxes.enqueue(c.reporter.bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'contact', contactId: c.reporter.contactId }, text, chat: true }, PRIORITY.reply)
   }
 
   /** A DM to a staff member through an account they are bound to; recorded when they cannot be reached. */
@@ -202,7 +207,8 @@ export class CaseDesk {
       await this.store.log(c.code, { kind: 'unreachable', at: this.app.now(), actor: person })
       return
     }
-    await this.app.outboxes.enqueue(bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
+    // Chat, ranked below urgent posts: a flood of cases never holds up a notice.
+    await this.app.outboxes.enqueue(bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'person', person }, text, chat: true }, PRIORITY.reply)
   }
 
   // ── timers ────────────────────────────────────────────────────────────────
@@ -255,10 +261,10 @@ export class CaseDesk {
   /** 接单 / 回复 / 办结 / 转交 / 属实 from a bound person; returns the answer for them. */
   async staffCommand(person: string, cmd: Exclude<CaseCommand, { kind: 'report' | 'malformed' }>, msg: Pick<Inbound, 'messageId'>): Promise<string> {
     const c = await this.store.get(cmd.code)
-    if (!c) return this.t('case_unknown', { code: cmd.code })
-    if (!c.responsible.includes(person)) {
-      this.app.log.info('case.refused', { code: c.code, person, command: cmd.kind })
-      return this.t('case_not_responsible', { code: c.code })
+    // A code that exists elsewhere and one never given are answered alike: codes are not enumerable.
+    if (!c || !c.responsible.includes(person)) {
+      this.app.log.info('case.refused', { code: cmd.code, person, command: cmd.kind, exists: !!c })
+      return this.t('case_unknown', { code: cmd.code })
     }
     switch (cmd.kind) {
       case 'take': return this.take(c, person)
@@ -301,6 +307,7 @@ export class CaseDesk {
     this.app.log.info('case.closed', { code: c.code, person })
     await metricsOf(this.app).add(METRICS.openCases, { node: res.case?.node ?? c.node }, -1)
     await this.tellReporter(c, 'closed', this.t('case_closed_reporter', { code: c.code, result }))
+    await this.app.timers.schedule(CASE_ARCHIVE_TIMER, c.code, at + CASE_ARCHIVE_AFTER_DAYS * 24 * 60 * MINUTE_MS, { code: c.code })
     return this.t('case_closed_ok', { code: c.code })
   }
 

@@ -64,7 +64,7 @@ export async function casesCommand(argv: string[]): Promise<number> {
 export async function caseCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: COMMON, allowPositionals: true, strict: true })
   const code = positionals[0]?.toUpperCase()
-  if (!code || positionals.length > 1 || !CASE_CODE_RE.test(code)) throw new Error('cascade case needs one case code, e.g. cascade case C3F9')
+  if (!code || positionals.length > 1 || !CASE_CODE_RE.test(code)) throw new Error('cascade case needs one case code, e.g. cascade case C3F9KX')
   return withDesk(values, async (desk, cfg) => {
     const c = await desk.store.get(code)
     if (!c) {

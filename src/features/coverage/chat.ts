@@ -4,6 +4,7 @@ import { missingHouseholds, renderCoverage, type Household, type VillageCoverage
 import { clock } from '../../domain/status.ts'
 import { normalizeChat, stripMentions } from '../../domain/text.ts'
 import type { InboundContext } from '../../spine/cascade.ts'
+import { answerStrangerOnce } from '../../spine/guards.ts'
 import { listText, type Coverage } from './coverage.ts'
 
 const NAME_SEPARATORS = /[\s,，、;；]+/
@@ -21,7 +22,7 @@ export class CoverageChat {
     const notified = NOTIFIED.exec(text)
     const ask = COVERAGE_ASK.exec(text)
     if (!notified && !ask) return undefined
-    if (!person) return [this.c.app.t('not_bound')]
+    if (!person) return answerStrangerOnce(this.c.app, msg, this.c.app.t('not_bound'))
     if (ask) return [await this.coverageText(person, ask[1].toUpperCase())]
     return [await this.notified(person, notified![1])]
   }

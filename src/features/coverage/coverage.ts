@@ -31,7 +31,7 @@ import { RECORD_ACK } from '../../store/scripts.ts'
 import type { Cascade } from '../../spine/cascade.ts'
 
 /** What of the spine coverage uses. */
-export type CoverageHost = Pick<Cascade, 'addHelp' | 'approvesFor' | 'cfg' | 'children' | 'events' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'rolesOf' | 'router' | 'store' | 't' | 'timers' | 'use'>
+export type CoverageHost = Pick<Cascade, 'addHelp' | 'approvesFor' | 'cfg' | 'children' | 'events' | 'groupOf' | 'hasRole' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'rolesOf' | 'router' | 'store' | 't' | 'tell' | 'timers' | 'use'>
 
 /** The timer kind of the acknowledgment deadline of one announcement in one village. */
 export const DEADLINE_TIMER = 'ack-deadline'

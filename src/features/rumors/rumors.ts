@@ -18,9 +18,11 @@ import { PRIORITY } from '../../queue/outbox.ts'
 import { RumorStore, type RumorSuggestion, type StoredRumor, type SuggestionState } from './store.ts'
 import type { Cascade, Inbound, InboundContext } from '../../spine/cascade.ts'
 import type { Logger } from '../../infra/log.ts'
+import { answerStrangerOnce, staffCommandInGroup } from '../../spine/guards.ts'
+import { RumorScopes } from './scope.ts'
 
 /** What of the spine the rumor desk uses. */
-export type RumorsHost = Pick<Cascade, 'addHelp' | 'approvesFor' | 'botContacts' | 'cfg' | 'groupOf' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'publish' | 'rolesOf' | 'router' | 'store' | 't' | 'use'>
+export type RumorsHost = Pick<Cascade, 'addHelp' | 'approvesFor' | 'botContacts' | 'cfg' | 'groupOf' | 'hasRole' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'publish' | 'rolesOf' | 'router' | 'store' | 't' | 'tell' | 'use'>
 
 /** A rumor is answered at most once per group within this time, unless config says otherwise. */
 export const DEFAULT_COOLDOWN_S = 6 * 3600
@@ -45,7 +47,10 @@ const STATE_ZH: Record<SuggestionState, string> = { open: '待处理', confirmed
 /** Installs the feature (see FEATURES in compose.ts). */
 export function installRumors(app: RumorsHost): void {
   const feature = new RumorFeature(app)
+  const scopes = new RumorScopes(app)
+  app.use(ctx => scopes.handle(ctx))
   app.use(ctx => feature.handle(ctx))
+  app.addHelp('approver', '推广 <R编号>（把下级审核员写的辟谣用到本级及以下各群）')
   app.addHelp('approver', `${RUMOR_USAGE.confirm} / ${RUMOR_USAGE.rebut} / ${RUMOR_USAGE.dismiss}（处理疑似谣言）`)
   app.addHelp('publisher', `${RUMOR_USAGE.broadcast}（把辟谣作为通知逐级下发）`)
   app.addHelp('anyone-bound', `${RUMOR_USAGE.check}（查一条消息是不是谣言）`)
@@ -119,8 +124,11 @@ class RumorFeature {
   private readonly rumors: RumorStore
   private readonly library: LiveRumorLibrary
   private readonly cooldownMs: number
+  /** Where curator-written entries may answer by themselves (rumor-scope.ts). */
+  private readonly scopes: RumorScopes
 
   constructor(private readonly app: RumorsHost) {
+    this.scopes = new RumorScopes(app)
     const cfg: CascadeConfig = app.cfg
     this.rumors = new RumorStore(app.store.redis, app.store.keys.base)
     const file = cfg.rumors?.library ?? path.join(cfg.configDir, 'rumors.yaml')
@@ -131,8 +139,8 @@ class RumorFeature {
   async handle({ msg, person }: InboundContext): Promise<string[] | undefined> {
     const cmd = parseRumorCommand(msg.text)
     if (cmd && cmd.kind !== 'check') {
-      if (person) return this.command(person, cmd)
-      return msg.topic ? [] : [this.app.t('not_bound')]
+      if (person) return msg.topic ? staffCommandInGroup(this.app, msg, person) : this.command(person, cmd)
+      return msg.topic ? [] : answerStrangerOnce(this.app, msg, this.app.t('not_bound'))
     }
     if (msg.topic) return this.groupMessage({ ...msg, topic: msg.topic })
     return this.dmCheck(msg, person, cmd?.text)
@@ -145,7 +153,7 @@ class RumorFeature {
     if (group?.kind !== 'public' || (await this.app.botContacts()).has(msg.contactId)) return undefined
     const node = group.node
     if (wordLength(msg.text) < MIN_GROUP_MESSAGE_CHARS) return undefined
-    const m = await this.match(msg.text)
+    const m = await this.match(msg.text, node)
     if (m.action === 'ignore' || !m.rumor) return undefined
     if (m.action === 'reply') {
       if (!await this.rumors.claimCooldown(msg.topic, m.rumor.id, this.cooldownMs)) return []
@@ -160,8 +168,10 @@ class RumorFeature {
     return []
   }
 
-  private async match(text: string): Promise<RumorMatch> {
-    return (await this.library.matcher()).match(text)
+  private async match(text: string, node: string): Promise<RumorMatch> {
+    const m = (await this.library.matcher()).match(text)
+    // A curator-written rebuttal answers by itself only within its scope; elsewhere a curator decides.
+    return m.action === 'reply' && m.rumor && !await this.scopes.covers(m.rumor.id, node) ? { ...m, action: 'suggest' } : m
   }
 
   // ── DM checks ─────────────────────────────────────────────────────────────
@@ -170,7 +180,7 @@ class RumorFeature {
   private async dmCheck(msg: Inbound, person: string | undefined, explicit?: string): Promise<string[] | undefined> {
     const text = explicit ?? msg.text
     if (wordLength(text) < MIN_GROUP_MESSAGE_CHARS) return explicit === undefined ? undefined : [this.app.t('rumor_check_usage')]
-    const m = await this.match(text)
+    const m = await this.match(text, await this.nodeForDm(msg, person))
     if (m.action === 'reply' && m.rumor) return [this.rumorText('rumor_dm_reply', text, m.rumor)]
     if (m.action === 'ignore' && explicit === undefined && !looksLikeCheck(text)) return undefined
     const node = await this.nodeForDm(msg, person)
@@ -221,7 +231,7 @@ class RumorFeature {
       for (const person of people) {
         const bot = await this.app.router.botForPerson(person, s.node)
         if (!bot) continue
-        await this.app.outboxes.enqueue(bot, { idem: `rumor-${s.code}-ask-${person}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
+        await this.app.outboxes.enqueue(bot, { idem: `rumor-${s.code}-ask-${person}`, target: { kind: 'person', person }, text, chat: true }, PRIORITY.reply)
         asked++
       }
       if (asked) return asked
@@ -265,16 +275,18 @@ class RumorFeature {
     await this.answer(decided, entry)
     return cmd.kind === 'confirm'
       ? this.app.t('rumor_confirm_ok', { code, id: entry.id, claim: entry.claim })
-      : this.app.t('rumor_rebut_ok', { code, id: entry.id })
+      : this.app.t('rumor_rebut_ok', { code, id: entry.id, node: this.app.nodeName(s.node) })
   }
 
   /** A new library entry from the suggested message and the curator's rebuttal. */
   private async addRebuttal(s: RumorSuggestion, person: string, rebuttal: string): Promise<RumorEntry> {
-    return this.library.add({
+    const entry = await this.library.add({
       claim: quoteStart(s.text, CLAIM_CHARS), rebuttal, examples: [s.text], urls: [],
       category: CURATOR_CATEGORY, source: `${this.app.nodeName(s.node)}${this.app.personName(person)}核实`,
       addedBy: person, addedAt: this.app.now(), fromSuggestion: s.code,
     })
+    await this.scopes.limit(entry.id, s.node, person) // until someone above widens it
+    return entry
   }
 
   private alreadyDecided(s: RumorSuggestion): string {
@@ -286,7 +298,7 @@ class RumorFeature {
     if (s.topic) {
       // The group may just have had this rebuttal (another message, another account): once is enough.
       if (await this.rumors.claimCooldown(s.topic, entry.id, this.cooldownMs)) {
-        await this.app.outboxes.enqueue(s.bot, { idem: `rumor-${s.code}-group`, target: { kind: 'group', topic: s.topic }, text: this.rumorText('rumor_reply', s.text, entry) }, PRIORITY.reply)
+        await this.app.outboxes.enqueue(s.bot, { idem: `rumor-${s.code}-group`, target: { kind: 'group', topic: s.topic }, text: this.rumorText('rumor_reply', s.text, entry), chat: true }, PRIORITY.reply)
         await metricsOf(this.app).inc(METRICS.rumorReplies, { verdict: 'curator' })
       }
     }
@@ -299,7 +311,7 @@ class RumorFeature {
     const text = entry
       ? this.rumorText('rumor_dm_answered', s.text, entry, s.code)
       : this.app.t('rumor_dm_dismissed', { quote: quoteStart(s.text), code: s.code })
-    await this.app.outboxes.enqueue(s.asker.bot, { idem: `rumor-${s.code}-asker`, target: { kind: 'contact', contactId: s.asker.contactId }, text }, PRIORITY.reply)
+    await this.app.outboxes.enqueue(s.asker.bot, { idem: `rumor-${s.code}-asker`, target: { kind: 'contact', contactId: s.asker.contactId }, text, chat: true }, PRIORITY.reply)
   }
 
   private rumorText(key: 'rumor_reply' | 'rumor_dm_reply' | 'rumor_dm_answered', message: string, entry: RumorEntry, code?: string): string {
@@ -322,6 +334,7 @@ class RumorFeature {
     const text = this.app.t('rumor_broadcast_text', { claim: entry.claim, rebuttal: entry.rebuttal, source: entry.source || UNKNOWN_SOURCE, id: entry.id })
     const a = await this.app.publish({ node: origin, author: person, text, category: RUMOR_CATEGORY, severity: 'normal', ackRequired: false })
     this.app.log.info('rumor.broadcast', { id: entry.id, code: a.code, actor: person })
+    await this.scopes.widen(entry.id, origin, person) // a publisher's or district curator's explicit word
     return this.app.t('rumor_broadcast_ok', { id: entry.id, code: a.code })
   }
 }
