@@ -40,6 +40,7 @@ export const TEMPLATE_KEYS = {
   label_update: ['ref'],
   label_auto: [],
   label_resend: [],
+  edited_mark: ['node'],
   label_no_review: [],
   reminder: ['code', 'minutes', 'severity'],
   escalation_notice: ['code', 'node', 'curators', 'minutes'],

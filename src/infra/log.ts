@@ -20,9 +20,19 @@ function wrap(p: Pino): Logger {
   const at = (lvl: Level) => (event: string, fields: Record<string, unknown> = {}) => {
     if (!p.isLevelEnabled(lvl)) return
     const { err, ...rest } = fields
-    p[lvl]({ event, ...rest, ...(err instanceof Error ? { err } : err !== undefined ? { err } : {}) })
+    p[lvl]({ event, ...rest, ...(err instanceof Error ? { err: lvl === 'debug' ? err : errorLine(err) } : err !== undefined ? { err } : {}) })
   }
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: more => wrap(p.child(more)) }
+}
+
+/**
+ * An error as logged above debug: its type, message, code and stack, nothing else. Libraries hang
+ * what they were doing on their errors (ioredis the command and its arguments — an edit's text,
+ * a phone number; axios the request with its cookies): those stay out of the logs.
+ */
+export function errorLine(err: Error): Record<string, unknown> {
+  const code = (err as { code?: unknown }).code
+  return { type: err.name, message: err.message.slice(0, 500), ...(code !== undefined ? { code } : {}), stack: err.stack }
 }
 
 export function createLogger(base: Record<string, unknown> = {}, level = (process.env.LOG_LEVEL ?? 'info') as Level | 'silent'): Logger {

@@ -6,6 +6,7 @@
  *
  * Chat handlers return reply texts, which the caller sends through the outbox like everything else.
  */
+import { wellFormed } from '../domain/text.ts'
 import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 import { answerStrangerOnce, staffCommandInGroup, tooLongInbound, type GuardHost } from './guards.ts'
 import { parseAck } from '../domain/ack.ts'
@@ -71,8 +72,10 @@ export class ChatFront {
    * Handles one message from a person (never the bot's own). Returns the replies to send
    * back where it came from. Never throws for bad input: bad input gets a help text.
    */
-  async handleInbound(msg: Inbound): Promise<string[]> {
+  async handleInbound(raw: Inbound): Promise<string[]> {
     const { store, texts } = this.d
+    // Every chat feature stores parts of what people write: nothing malformed may reach Redis.
+    const msg = { ...raw, text: wellFormed(raw.text), contactName: wellFormed(raw.contactName) }
     if (msg.text.length > MAX_INBOUND_CHARS) return tooLongInbound(this.d.guards, msg) // never parsed
     if (msg.topic && !this.d.dir.groupOf(msg.topic)) return [] // a group no node lists is not ours to act in
     if (msg.kind === 'image') {

@@ -7,6 +7,7 @@
  * name: `forwardAs(type, fn)` (how an announcement of a type forwards: corrections follow the
  * original's path) and `onAwaitingDecision(fn)` (a relay's curators were asked: policy timers).
  */
+import { wellFormed } from '../domain/text.ts'
 import {
   decideRelay, forwards, newAnnouncementCode,
   type Announcement, type AnnouncementStatus, type AnnouncementType, type AutoReason, type Decision, type Relay, type Severity,
@@ -89,7 +90,7 @@ export class Relays {
   async publish(input: PublishInput): Promise<Announcement> {
     const { cfg, store, timers } = this.d
     const origin = this.d.dir.node(input.node)
-    const text = input.text.trim()
+    const text = wellFormed(input.text).trim()
     if (!text) throw new Error('announcement text is empty')
     const createdAt = this.d.now()
     const severity = input.severity ?? 'urgent'

@@ -31,11 +31,37 @@ export class Texts {
     ].join('')
   }
 
+  /**
+   * A post: labels, the text, the footer (origin and code). The text cannot forge the rest: lines
+   * that look like a footer and the labels' own words are taken out of it, and a text a curator
+   * edited says which node edited it (else the district would be credited with their words).
+   */
   postText(a: Announcement, text: string, relay?: Relay): string {
+    let body = unforged(text, this.labelWords())
+    if (relay?.state === 'edited') body += this.t('edited_mark', { node: this.dir.nodeName(relay.node) })
     return this.t('post', {
       labels: this.labels(a, relay),
-      text, origin: this.dir.nodeName(a.originNode), code: a.code,
+      text: body, origin: this.dir.nodeName(a.originNode), code: a.code,
       ack_hint: a.ackRequired && a.type !== 'cancel' ? this.t('post_ack_hint') : '',
     })
   }
+
+  /** The words of every label a post may carry (【紧急通知】, 【演练】, 【更正】 …). */
+  private labelWords(): string[] {
+    const update = this.t('label_update', { ref: '' })
+    return [
+      this.t('label_urgent'), this.t('label_exercise'), this.t('label_auto'), this.t('label_no_review'), this.t('label_resend'),
+      update.slice(0, update.indexOf('】') + 1),
+    ].filter(Boolean)
+  }
+}
+
+/** A line that looks like a post's footer: `—— 朝天区 · 编号 A7K2`. */
+const FOOTER_LIKE = /^\s*[—–\-－─]{2,}.*编\s*号\s*[A-Za-z0-9]{4}/
+
+/** The text without lines that mimic the footer and without the labels' words. */
+export function unforged(text: string, labels: string[]): string {
+  let out = text.split('\n').filter(line => !FOOTER_LIKE.test(line)).join('\n')
+  for (const label of labels) out = out.split(label).join('')
+  return out.trim()
 }
