@@ -595,11 +595,18 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
   const ctx: Ctx = { net, redis, dir, ns, composed, procs: [], postsLogs: [], approvedByTest: new Set(), n: 0 }
   const t0 = Date.now()
   try {
-    await run.go(ctx)
+    // A run whose steps break (say, no post ever comes) is measured as far as it got: a figure, not a crash.
+    let error: string | undefined
+    await run.go(ctx).catch(err => {
+      error = err instanceof Error ? err.message : String(err)
+      log(`    run error: ${error}`)
+      ctx.faultAt ??= Date.now()
+    })
+    if (!ctx.code) return { fault: sc.id, moment: run.moment, lost: 0, doubled: 0, doubledInCrashWindow: 0, stuck: 0, detail: { error: error ?? 'no announcement was created' } }
     const { snap, completeAt } = await settle(ctx)
     const m = measure(ctx, snap, completeAt)
     const errs = await errorLines(dir)
-    m.detail = { ...m.detail, runSeconds: Math.round((Date.now() - t0) / 1000), redisErrorLines: errs.lines, unhandledRedisErrors: errs.unhandled }
+    m.detail = { ...m.detail, ...(error ? { error } : {}), runSeconds: Math.round((Date.now() - t0) / 1000), redisErrorLines: errs.lines, unhandledRedisErrors: errs.unhandled }
     return { fault: sc.id, moment: run.moment, ...m }
   } finally {
     await Promise.all(ctx.procs.map(p => p.stop()))
@@ -619,7 +626,7 @@ async function flush(redis: RedisServer): Promise<void> {
 
 // ── report ──────────────────────────────────────────────────────────────────
 
-interface FaultRow { id: string; label: string; runs: number; lost: number; doubled: number; doubled_in_crash_window: number; stuck: number; max_recovery_s: number | null; never_recovered: number; results: RunResult[] }
+interface FaultRow { id: string; label: string; runs: number; errors: number; lost: number; doubled: number; doubled_in_crash_window: number; stuck: number; max_recovery_s: number | null; never_recovered: number; results: RunResult[] }
 
 function rows(results: RunResult[]): FaultRow[] {
   const out: FaultRow[] = []
@@ -628,7 +635,7 @@ function rows(results: RunResult[]): FaultRow[] {
     if (!rs.length) continue
     const rec = rs.filter(r => r.recoveryS !== undefined).map(r => r.recoveryS!)
     out.push({
-      id: sc.id, label: sc.label, runs: rs.length,
+      id: sc.id, label: sc.label, runs: rs.length, errors: rs.filter(r => r.detail.error !== undefined).length,
       lost: rs.reduce((n, r) => n + r.lost, 0), doubled: rs.reduce((n, r) => n + r.doubled, 0),
       doubled_in_crash_window: rs.reduce((n, r) => n + r.doubledInCrashWindow, 0), stuck: rs.reduce((n, r) => n + r.stuck, 0),
       max_recovery_s: rec.length === rs.length ? Math.round(Math.max(...rec) * 10) / 10 : null,
@@ -640,7 +647,7 @@ function rows(results: RunResult[]): FaultRow[] {
 
 function table(fr: FaultRow[]): string {
   const head = ['fault', 'runs', 'lost', 'doubled', 'doubled_in_crash_window', 'stuck', 'max_recovery_s']
-  const body = fr.map(r => [r.label, String(r.runs), String(r.lost), String(r.doubled), String(r.doubled_in_crash_window), String(r.stuck),
+  const body = fr.map(r => [r.label + (r.errors ? ` (${r.errors} run(s) broke off: see stderr)` : ''), String(r.runs), String(r.lost), String(r.doubled), String(r.doubled_in_crash_window), String(r.stuck),
     r.max_recovery_s !== null ? r.max_recovery_s.toFixed(1) : `never (${r.never_recovered} of ${r.runs})`])
   const w = head.map((h, i) => Math.max(h.length, ...body.map(b => b[i].length)))
   const line = (cells: string[]) => `| ${cells.map((c, i) => i === 0 ? c.padEnd(w[i]) : c.padStart(w[i])).join(' | ')} |`
@@ -696,7 +703,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify({
       suite: 'faults', quick: QUICK, node: process.version, cores: os.cpus().length, network: NET, pacing: PACING, runtime: RUNTIME,
       elapsedMs: Date.now() - started,
-      faults: Object.fromEntries(fr.map(r => [r.id, { label: r.label, runs: r.runs, lost: r.lost, doubled: r.doubled, doubled_in_crash_window: r.doubled_in_crash_window, stuck: r.stuck, max_recovery_s: r.max_recovery_s, runs_detail: r.results }])),
+      faults: Object.fromEntries(fr.map(r => [r.id, { label: r.label, runs: r.runs, errors: r.errors, lost: r.lost, doubled: r.doubled, doubled_in_crash_window: r.doubled_in_crash_window, stuck: r.stuck, max_recovery_s: r.max_recovery_s, runs_detail: r.results }])),
     }))
   }
   return 0
