@@ -18,8 +18,8 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { compose, type Composed } from '../../src/app/compose.ts'
-import { createLogger } from '../../src/app/log.ts'
-import type { Cascade } from '../../src/app/cascade.ts'
+import { createLogger } from '../../src/infra/log.ts'
+import type { Cascade } from '../../src/spine/cascade.ts'
 import { loadConfig } from '../../src/config/load.ts'
 import type { CascadeConfig } from '../../src/config/types.ts'
 import { SimDistrict } from '../../src/sim/district.ts'
@@ -102,7 +102,8 @@ async function start(msg: StartMsg): Promise<void> {
     await send({ type: 'ready', pid: process.pid })
     return
   }
-  composed = compose({ cfg, redisUrl: msg.redisUrl, ns: msg.ns, log })
+  // Recovery shortened like the runtime options (60 s / 60 s by default), so a run sees it act.
+  composed = compose({ cfg, redisUrl: msg.redisUrl, ns: msg.ns, log, recovery: { intervalMs: 5_000, graceMs: 5_000 } })
   const app = composed.app
   armForward(app, msg.fault)
   if (msg.role === 'timers') {

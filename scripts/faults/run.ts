@@ -41,7 +41,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compose, type Composed } from '../../src/app/compose.ts'
-import { silentLogger } from '../../src/app/log.ts'
+import { silentLogger } from '../../src/infra/log.ts'
 import { policyFor } from '../../src/config/policies.ts'
 import { loadConfig } from '../../src/config/load.ts'
 import type { CascadeConfig } from '../../src/config/types.ts'
@@ -68,7 +68,7 @@ const PROCESS_BOTS = [['bot-0', 'bot-1', 'bot-2'], ['bot-3', 'bot-4', 'bot-5']]
 /** A run that has not settled this long after its fault is measured as it stands. */
 const DEADLINE_MS = 150_000
 /** Outboxes empty and nothing changed for this long: settled (incomplete). Shorter with --quick, to stay under 3 minutes. */
-const QUIET_MS = QUICK ? 8_000 : 12_000
+const QUIET_MS = QUICK ? 12_000 : 15_000
 const RESEND = '【补发】'
 const NOTICE = '【疫情防控】自今晚20时起，全区暂停一切聚集性活动，红白喜事一律从简、暂缓操办；外地返乡人员请在到达后24小时内向所在村（社区）报备。'
 

@@ -24,6 +24,8 @@ export interface ComposeOptions {
   log?: Logger
   now?: () => number
   random?: () => number
+  /** How often recovery runs and how old unfinished work must be (default 60 s / 60 s; the fault suite shortens them). */
+  recovery?: { intervalMs?: number; graceMs?: number }
 }
 
 export interface Composed {
@@ -48,7 +50,7 @@ export function compose(opts: ComposeOptions): Composed {
   const connection = bullConnection(opts.redisUrl)
   const outboxes = new Outboxes(connection, store.keys.bullPrefix)
   const timers = new Timers(connection, store.keys.bullPrefix, log, opts.now)
-  const app = new Cascade({ cfg: opts.cfg, store, outboxes, timers, log, now: opts.now, random: opts.random })
+  const app = new Cascade({ cfg: opts.cfg, store, outboxes, timers, log, now: opts.now, random: opts.random, recovery: opts.recovery })
   for (const install of FEATURES) install(app)
   return {
     app, redis,

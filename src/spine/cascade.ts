@@ -48,6 +48,8 @@ export interface CascadeDeps {
   store: Store
   outboxes: Outboxes
   timers: Timers
+  /** Recovery's interval and grace (src/spine/recovery.ts). */
+  recovery?: { intervalMs?: number; graceMs?: number }
   now?: () => number
   random?: () => number
   log?: Logger
@@ -91,7 +93,7 @@ export class Cascade {
     const progress = this.progress = new Progress({ dir, store, now })
     const bindings = this.bindings = new Bindings({ dir, texts, store, events, relays, deliveries, now, random, log, guards: this })
     this.front = new ChatFront({ dir, texts, store, relays, bindings, acks, progress, now, log, guards: this })
-    this.recovery = new Recovery({ store, outboxes, timers, relays, deliveries, now, log })
+    this.recovery = new Recovery({ store, outboxes, timers, relays, deliveries, texts, events, now, log }, deps.recovery?.intervalMs, deps.recovery?.graceMs)
   }
 
   // ── extension points (chat front) ─────────────────────────────────────────

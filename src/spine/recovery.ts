@@ -8,14 +8,17 @@
  * crash between writing the delivery and adding the job). Every step is idempotent, so a pass
  * that runs twice, or beside the original work, posts nothing twice.
  */
-import type { Announcement } from '../domain/announcement.ts'
+import type { Announcement, Delivery } from '../domain/announcement.ts'
+import { echoConfirms, echoTarget } from '../domain/echo-text.ts'
 import { forwards } from '../domain/announcement.ts'
 import type { Logger } from '../infra/log.ts'
 import { idPart, type Outboxes } from '../queue/outbox.ts'
 import type { Timers } from '../queue/timers.ts'
 import type { Store } from '../store/store.ts'
 import type { Deliveries } from './deliveries.ts'
+import type { EventBus } from './events.ts'
 import type { Relays } from './relays.ts'
+import type { Texts } from './texts.ts'
 
 const TIMER = 'recover'
 /** How often a pass runs. */
@@ -31,6 +34,8 @@ export interface RecoveryDeps {
   timers: Timers
   relays: Relays
   deliveries: Deliveries
+  texts: Texts
+  events: EventBus
   now: () => number
   log: Logger
 }
@@ -74,10 +79,14 @@ export class Recovery {
     return { forwards: forwarded, requeued }
   }
 
-  /** Posts `queued` for a while whose send job no outbox holds. */
+  /**
+   * Posts `queued` for a while whose send job no outbox holds are queued again; posts `sent` for a
+   * while whose echo was recorded in Redis (the process that waited for it died) are confirmed.
+   */
   private async requeueLost(a: Announcement, now: number): Promise<number> {
     let n = 0
     for (const d of await this.d.store.deliveries(a.code)) {
+      if (d.state === 'sent' && (d.sentAt ?? now) <= now - this.graceMs) await this.confirmFromEcho(a, d)
       if (d.state !== 'queued' || d.queuedAt > now - this.graceMs) continue
       const jobId = `${a.code}-v${a.version}-${idPart(d.topic)}`
       const job = await this.d.outboxes.queue(d.bot).getJob(jobId)
@@ -90,5 +99,19 @@ export class Recovery {
       n++
     }
     return n
+  }
+
+  private async confirmFromEcho(a: Announcement, d: Delivery): Promise<void> {
+    const relay = await this.d.store.relay(a.code, d.node)
+    if (!relay) return
+    const text = this.d.texts.postText(a, relay.finalText ?? relay.text, relay)
+    const targets = [echoTarget(text), echoTarget(this.d.texts.t('label_resend') + text)]
+    const seen = await this.d.store.echoesSince(d.topic, (d.sentAt ?? 0) - 5_000)
+    if (!seen.some(key => targets.some(t => echoConfirms(key, t)))) return
+    const at = this.d.now()
+    if (await this.d.store.patchDelivery(a.code, d.topic, ['sent'], { state: 'confirmed', confirmedAt: at })) {
+      this.d.log.info('recovery.confirmed', { code: a.code })
+      await this.d.events.emit('confirmed', { code: a.code, topic: d.topic, at })
+    }
   }
 }

@@ -48,6 +48,17 @@ describe('recovery', () => {
     expect(d.world.postsIn(topic, a.code)).toHaveLength(1)
   })
 
+  it("confirms a post left `sent` by a process that died before its echo, from the echo kept in Redis", async () => {
+    d = await startDistrict()
+    const a = await d.app.publish({ node: 'zhongzi', author: CLI_AUTHOR, text: '测试：发出后进程被杀，回显在 Redis 里' })
+    const topic = publicTopics(d, 'zhongzi')[0]
+    await waitFor('confirmed', async () => (await d.store.delivery(a.code, topic))?.state === 'confirmed')
+    // What the dead process left: the post recorded `sent`, its echo wait gone with it.
+    await d.store.redis.hset(d.store.keys.deliveries(a.code), topic, JSON.stringify({ ...(await d.store.delivery(a.code, topic))!, state: 'sent', confirmedAt: undefined, sentAt: Date.now() - LONG_AGO }))
+    await d.app.recovery.pass()
+    expect((await d.store.delivery(a.code, topic))?.state).toBe('confirmed')
+  })
+
   it('leaves work in progress alone (younger than a minute)', async () => {
     d = await startDistrict()
     const a = await d.app.publish({ node: 'chaotian', author: CLI_AUTHOR, text: '测试：刚刚通过，转发正在进行' })
