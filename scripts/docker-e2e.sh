@@ -6,7 +6,7 @@
 # Not part of `npm test` or .ci/run (needs a Docker engine; ../shared/docker/stand-in-images.sh
 # provides one where no registry is reachable).
 #
-#   scripts/docker-e2e.sh        KEEP=1 leaves the stack up; CASCADE_PORT (default 18080) is the
+#   scripts/docker-e2e.sh        NO_CACHE=1 builds from scratch (a cold build's time); KEEP=1 leaves the stack up; CASCADE_PORT (default 18080) is the
 #                                host port of serve; PROJECT_NAME (default cascade-e2e) the compose project
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 step "build: docker build --network host -t cascade:latest ."
 t=$(now)
-docker build --network host -t cascade:latest . > /tmp/cascade-e2e-build.log 2>&1 || { tail -30 /tmp/cascade-e2e-build.log; fail "docker build (log: /tmp/cascade-e2e-build.log)"; }
+docker build --network host ${NO_CACHE:+--no-cache} -t cascade:latest . > /tmp/cascade-e2e-build.log 2>&1 || { tail -30 /tmp/cascade-e2e-build.log; fail "docker build (log: /tmp/cascade-e2e-build.log)"; }
 build_s=$(secs "$t" "$(now)")
 size_mb=$(docker image inspect cascade:latest --format '{{.Size}}' | awk '{ printf "%.0f", $1 / 1e6 }')
 docker image ls cascade:latest
@@ -122,7 +122,7 @@ done
 step "figures"
 printf '%-28s %s\n' \
   "compose" "${COMPOSE[*]} ($("${COMPOSE[@]}" version --short 2>/dev/null || echo ?)), engine $(docker version --format '{{.Server.Version}}')" \
-  "build" "${build_s} s" \
+  "build" "${build_s} s$([ -n "${NO_CACHE:-}" ] && echo ' (no cache)' || echo ' (layer cache allowed)')" \
   "image cascade:latest" "${size_mb} MB" \
   "up -> all $n healthy" "${healthy_s} s" \
   "up -> redis healthy" "${redis_healthy_s} s" \
