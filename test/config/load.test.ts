@@ -362,8 +362,29 @@ describe('cascade validate', () => {
     fs.copyFileSync(fixtureTemplates, path.join(configDir, 'templates.yaml'))
     const { io, out } = capture()
     expect(await validateCommand(['--config', configDir, '--bots', demoBots], io)).toBe(0)
-    expect(out).toHaveLength(1)
     expect(out[0]).toMatch(/^OK: 1 district, 3 townships, 10 villages, \d+ groups, 34 people, 3 bots \(.+\/, .*bots\/\)$/)
+  })
+
+  it('says which optional features are off or on defaults, and names files nothing reads', async () => {
+    const dirs = writeConfig({ 'config/case.yaml': 'kinds: {}\n', 'config/rumors.yml': 'entries: []\n', 'config/notes.txt': 'x' })
+    const { io, out, err } = capture()
+    expect(await validateCommand(['--config', dirs.configDir, '--bots', dirs.botsDir], io)).toBe(0)
+    const line = (name: string) => out.find((l) => l.trimStart().startsWith(name)) ?? ''
+    expect(line('approval policies')).toMatch(/defaults\s+built-in .*no .*policies\.yaml/)
+    expect(line('cases')).toMatch(/off\s+no .*cases\.yaml: 举报\/求助 are not handled/)
+    expect(line('coverage')).toMatch(/off\s+no .*households\.yaml/)
+    expect(line('rumor rebuttal')).toMatch(/off\s+no .*rumors\.yaml/)
+    expect(err).toHaveLength(1)
+    expect(err[0]).toMatch(/^not read \(unknown names in .*config\/\): case\.yaml \(did you mean "cases\.yaml"\?\), notes\.txt, rumors\.yml \(did you mean "rumors\.yaml"\?\)$/)
+
+    // With the files, each feature says where it comes from; nothing unknown is reported.
+    const full = writeConfig({ 'config/policies.yaml': 'defaults:\n  urgent: { remindAfter: 3 }\n' })
+    fs.copyFileSync(path.join(demoConfig, 'rumors.yaml'), path.join(full.configDir, 'rumors.yaml'))
+    const c = capture()
+    expect(await validateCommand(['--config', full.configDir, '--bots', full.botsDir], c.io)).toBe(0)
+    expect(c.out.find((l) => l.includes('approval policies'))).toMatch(/on\s+from .*policies\.yaml/)
+    expect(c.out.find((l) => l.includes('rumor rebuttal'))).toMatch(/\d+ entries from .*rumors\.yaml/)
+    expect(c.err).toEqual([])
   })
 
   it('lists every problem and exits 1', async () => {
