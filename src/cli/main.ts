@@ -44,9 +44,9 @@ export async function main(argv: string[]): Promise<number> {
         return 2
     }
   } catch (err) {
-    const { ConfigError, formatProblems } = await import('../config/load.ts')
+    const { ConfigError, reportProblems } = await import('../config/load.ts')
     if (err instanceof ConfigError) {
-      console.error(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration:\n${formatProblems(err.problems)}`)
+      console.error(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration:\n${reportProblems(err.problems).join('\n')}`)
       return 1
     }
     if (err instanceof UsageError) {

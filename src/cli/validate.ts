@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { ConfigError, displayPath, formatProblems, loadConfig } from '../config/load.ts'
+import { ConfigError, displayPath, loadConfig, reportProblems } from '../config/load.ts'
 import { describeFeatures, unknownConfigFiles } from '../config/optional-files.ts'
 import type { CascadeConfig, Level } from '../config/types.ts'
 import { loadRumorFile } from '../domain/rumor/library.ts'
@@ -54,7 +54,7 @@ export async function validateCommand(argv: string[], io: CommandIO = stdio): Pr
     if (!(err instanceof ConfigError)) throw err
     const n = err.problems.length
     io.err(`${n} problem${n === 1 ? '' : 's'}:`)
-    io.err(formatProblems(err.problems))
+    io.err(reportProblems(err.problems).join('\n'))
     return 1
   }
 }
