@@ -158,6 +158,8 @@ async function publishCommand(argv: string[]): Promise<number> {
   if (category && !cfg.categories.includes(category)) throw new UsageError(`--category must be one of: ${cfg.categories.join(', ')}`)
   const at = values.at === undefined ? undefined : parseWhen(String(values.at), Date.now())
   if (values.at !== undefined && at === undefined) throw new UsageError('--at must be a Beijing time like "20:30", "明天 08:00" or "2026-12-01 08:00"')
+  // A time gone by is a mistake, not "now": nothing is published without a word.
+  if (at !== undefined && at <= Date.now()) throw new UsageError(`--at ${values.at} is in the past (${dateAndClock(at)} Beijing time, now ${dateAndClock(Date.now())}); give a later time, or leave out --at to publish now`)
   return withApp(cfg, async app => {
     const a = await app.publish({
       node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category,
