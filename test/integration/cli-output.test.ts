@@ -55,7 +55,7 @@ describe('one-shot commands speak in sentences', () => {
     })
     expect(r.status).toBe(2)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toMatch(/^--at 2020-01-01 08:00 is in the past \(01\/01 08:00:00 Beijing time, now .*\); give a later time, or leave out --at to publish now/)
+    expect(r.stderr).toMatch(/^cascade publish: --at 2020-01-01 08:00 is in the past \(01\/01 08:00:00 Beijing time, now .*\); give a later time, or leave out --at to publish now/)
     const redis = new Redis(REDIS_URL)
     expect(await redis.zcard(`{${NS}-past}:anns`)).toBe(0)
     await redis.quit()

@@ -6,7 +6,7 @@
  * `cascade acks deadline <CODE> --minutes N`: that announcement's own acknowledgment deadline.
  */
 import { writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../../cli/args.ts'
 import type { Cascade } from '../../spine/cascade.ts'
 import { compose } from '../../app/compose.ts'
 import { coverageOf, type Coverage, type CoverageRow } from './coverage.ts'
@@ -37,9 +37,9 @@ const OPTIONS = {
 
 function options(argv: string[]) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS })
+    return parseOptions(argv, OPTIONS)
   } catch (err) {
-    throw new CoverageUsageError((err as Error).message)
+    throw new CoverageUsageError(err instanceof UsageError ? err.message : String(err))
   }
 }
 
@@ -88,7 +88,7 @@ export async function acksCommand(argv: string[]): Promise<number> {
       return 0
     })
   }
-  if (sub !== 'export') throw new CoverageUsageError(`unknown subcommand "${sub ?? ''}"`)
+  if (sub !== 'export') throw new CoverageUsageError(sub === undefined ? 'needs a subcommand: export or deadline' : `unknown subcommand "${sub}"; subcommands: export, deadline`)
   const { values, positionals } = options(rest)
   if (values.format !== 'csv') throw new CoverageUsageError('--format must be csv')
   return withCoverage(values, positionals[0], async (c, _app, code) => {
