@@ -16,6 +16,7 @@ import { casesOf } from '../features/cases/cases.ts'
 import { coverageOf } from '../features/coverage/coverage.ts'
 import { loadRumorLibrary } from '../domain/rumor/library.ts'
 import { startDemoDistrict, type DemoDistrict, type DemoWorldKind } from './demo-world.ts'
+import { keepKeysExpiring } from './demo-keys.ts'
 import { seeded, type WorldMessage } from './world.ts'
 
 export interface DemoOptions {
@@ -72,20 +73,45 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const random = seeded(opts.seed ?? 2020)
   const redis = await ensureRedis()
   await requireRedis(redis.url) // a REDIS_URL that answers nothing: one sentence, not a hang
-  out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}`)
+  // Its own namespace, never an operator's (CASCADE_NS is not read): removed at the end, on
+  // Ctrl+C, and every key carries a TTL meanwhile.
+  const ns = `demo-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+  out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}，键空间 {${ns}}（结束或按 Ctrl+C 时删除，每个键都有 1 小时的过期时间）`)
   const kind = opts.world ?? 'mock'
   const district = await startDemoDistrict(kind, {
-    cfg: demoSpeed(cfg), redisUrl: redis.url, world: { seed: opts.seed ?? 2020 },
+    cfg: demoSpeed(cfg), redisUrl: redis.url, ns, world: { seed: opts.seed ?? 2020 },
     // The simulation has no WeChat to anger: it paces far faster than a real account may.
     pacing: { perMinute: 6000, jitterMs: 20 },
     log: process.env.LOG_LEVEL ? createLogger({}) : silentLogger,
   })
   const { world, app } = district
+  const expiring = keepKeysExpiring(app.store.redis, `${app.store.keys.base}*`)
+  await expiring.sweep()
   const timers = new Set<NodeJS.Timeout>()
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => { timers.delete(t); fn() }, ms)
     timers.add(t)
   }
+  // Once, whether the demo ends or is interrupted: the accounts stop and the namespace goes.
+  let cleaning: Promise<void> | undefined
+  const cleanup = () => cleaning ??= (async () => {
+    expiring.stop()
+    for (const t of timers) clearTimeout(t)
+    const closed = district.close().then(() => true, () => false)
+    // An account that does not stop in time must not keep the keys: delete them regardless.
+    const inTime = await Promise.race([closed, new Promise<boolean>(r => setTimeout(() => r(false), CLOSE_WAIT_MS).unref())])
+    if (!inTime) await app.store.clearNamespace().catch(() => 0)
+    await redis.stop()
+  })()
+  const onSignal = (signal: NodeJS.Signals) => {
+    out(`已中断（${signal}）：正在停止机器人账号并删除键空间 {${ns}}……`)
+    void cleanup().finally(() => {
+      out('已删除，演示结束。')
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    })
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     out(`模拟区县：${cfg.nodes.size} 个单位，${world.groups.size} 个群，${cfg.bots.size} 个机器人账号`)
     if (kind === 'webwx') out(`机器人用真实的微信客户端库（wechaty-puppet-wechat4u）扫码登录模拟的网页微信服务器，收发都走 HTTP`)
@@ -216,11 +242,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     out(`审核等待：${Object.entries(summary.approval_wait_ms).map(([tier, w]) => `${tier === 'township' ? '乡镇' : '村'}级 ${w.n} 次，中位 ${fmtMs(w.p50)}，95% ${fmtMs(w.p95)}`).join('；')}`)
     return summary
   } finally {
-    for (const t of timers) clearTimeout(t)
-    await district.close()
-    await redis.stop()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await cleanup()
   }
 }
+
+/** How long an interrupted or finished demo waits for its accounts to stop before deleting its keys anyway. */
+const CLOSE_WAIT_MS = 10_000
 
 /** p50/p95 of decidedAt − openedAt per tier, for relays decided by a person or a policy. */
 function approvalWaits(cfg: CascadeConfig, relays: Map<string, Relay>): DemoSummary['approval_wait_ms'] {
