@@ -151,6 +151,7 @@ export class BotRuntime {
     await Promise.race([this.outbox.close(), sleep(this.opts.stopWaitMs ?? STOP_SEND_WAIT_MS)])
     await this.app.store.setOffline(this.id).catch(() => undefined)
     await this.health.recordSeen(this.id, Date.now()).catch(() => undefined)
+    await this.health.recordStop(this.id, Date.now()).catch(() => undefined)
     await this.wechaty.stop()
     this.identity.dispose()
     this.loggedIn = false

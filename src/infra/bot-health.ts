@@ -18,6 +18,8 @@ export interface BotHealthRecord {
   loginAt?: number
   logoutAt?: number
   logoutReason?: string
+  /** When its process stopped it (cascade shutdown, SIGTERM): not WeChat's doing. */
+  stoppedAt?: number
   /** Configured group topics not found at the last login. */
   missingGroups: string[]
   /** Person ids bound to this account whose contact was not found at the last login. */
@@ -81,6 +83,9 @@ export class BotHealth {
     await this.set(bot, { logoutAt: at, logoutReason: reason })
   }
 
+  /** The account's process stopped it on purpose. */
+  async recordStop(bot: string, at: number): Promise<void> { await this.set(bot, { stoppedAt: at }) }
+
   async recordQr(bot: string, payload: string, status: number, at: number): Promise<void> {
     await this.set(bot, { qr: payload, qrStatus: status, qrAt: at })
   }
@@ -99,7 +104,7 @@ export class BotHealth {
     const list = (k: string): string[] => { try { return h[k] ? JSON.parse(h[k]) as string[] : [] } catch { return [] } }
     const qrAt = num('qrAt')
     return {
-      lastSendAt: num('lastSendAt'), loginAt: num('loginAt'), logoutAt: num('logoutAt'), logoutReason: h.logoutReason,
+      lastSendAt: num('lastSendAt'), loginAt: num('loginAt'), logoutAt: num('logoutAt'), logoutReason: h.logoutReason, stoppedAt: num('stoppedAt'),
       missingGroups: list('missingGroups'), missingPeople: list('missingPeople'),
       backoffUntil: num('backoffUntil'), strikes: num('strikes') ?? 0,
       seenAt: num('seenAt'), relogins: num('relogins') ?? 0, reloginAt: num('reloginAt'),
@@ -107,4 +112,25 @@ export class BotHealth {
       qr: h.qr && qrAt !== undefined && now - qrAt < QR_TTL_MS ? { payload: h.qr, status: num('qrStatus') ?? 0, at: qrAt } : undefined,
     }
   }
+}
+
+/** What an account is doing, in one word, since when, and why (in ops' words, never a raw error). */
+export interface AccountState {
+  state: 'logged in' | 'waiting for a QR scan' | 'stopped' | 'logged out' | 'not responding' | 'not started'
+  since: number | undefined
+  why: string | null
+}
+
+/**
+ * The account's state from its record and heartbeat: the latest of login, logout and stop wins;
+ * logged in before without a stop or logout and no heartbeat now is a process gone silent.
+ */
+export function accountState(r: BotHealthRecord, alive: boolean): AccountState {
+  if (alive) return { state: 'logged in', since: r.loginAt, why: null }
+  if (r.qr) return { state: 'waiting for a QR scan', since: r.qr.at, why: 'scan the QR code (/api/bots/<id>/qrcode) with the account\'s phone' }
+  const latest = Math.max(r.loginAt ?? -1, r.logoutAt ?? -1, r.stoppedAt ?? -1)
+  if (latest < 0) return { state: 'not started', since: undefined, why: 'no process has run this account yet (cascade run bots/<id>.yaml)' }
+  if (r.stoppedAt === latest) return { state: 'stopped', since: r.stoppedAt, why: 'its process was stopped (cascade shutdown, SIGTERM or docker stop); start it again with cascade run' }
+  if (r.logoutAt === latest) return { state: 'logged out', since: r.logoutAt, why: 'WeChat ended the session; log in again by scanning the QR code' }
+  return { state: 'not responding', since: r.seenAt ?? r.loginAt, why: 'its heartbeat stopped without a stop or logout: the process died or lost Redis' }
 }
