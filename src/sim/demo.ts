@@ -172,13 +172,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
     let lastAcks = -1
     let stableSince = 0
+    let lastProgress = ''
     while (Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 500))
       code ??= (await app.store.recentCodes(1))[0]
       if (!code) continue
       const s = await app.statusTree(code)
       const t = totals(s?.root)
-      out(`[${((Date.now() - publishedAt) / 1000).toFixed(1)}s] 单位 ${t.nodesReached}/${cfg.nodes.size}（待审核 ${t.relays.pending}）· 群 已发 ${t.groups.sent}/${t.groups.total} 确认 ${t.groups.confirmed} · 收到 ${t.acks}/${t.members} 人`)
+      // A line only when something changed: the same figures again say nothing new.
+      const progress = `单位 ${t.nodesReached}/${cfg.nodes.size}（待审核 ${t.relays.pending}）· 群 已发 ${t.groups.sent}/${t.groups.total} 确认 ${t.groups.confirmed} · 收到 ${t.acks}/${t.members} 人`
+      if (progress !== lastProgress) out(`[${((Date.now() - publishedAt) / 1000).toFixed(1)}s] ${progress}`)
+      lastProgress = progress
       // Done when nothing more can happen: every relay decided and every post confirmed, or
       // (something stuck — it shows in the tree) no simulated person has anything left to say.
       const settled = t.relays.pending === 0 && t.groups.queued === 0 && t.groups.sent === t.groups.confirmed
@@ -323,7 +327,8 @@ async function secondAct(district: DemoDistrict, out: (line: string) => void): P
     const reply = await waitUntil(() => world.transcript.slice(before).find(x => x.room === topic && district.isBot(x.from) && x.text.includes(rumor.rebuttal.slice(0, 12))))
     if (reply) {
       rumorReplies++
-      out(`${topic}里有人转发谣言，机器人回复了官方辟谣：${reply.text.split('\n')[0]}`)
+      // The rebuttal's first whole sentence (the reply's first line is a heading with a cut quote).
+      out(`${topic}里有人转发谣言“${rumor.claim}”，机器人回复了官方辟谣：${firstSentence(reply.text.split('\n')[1] ?? reply.text)}`)
     }
   }
   const bot = app.router.botsServing(village.id)[0]
@@ -342,6 +347,13 @@ async function householdFigures(district: DemoDistrict, code: string): Promise<P
   const tree = await coverageOf(district.app)?.tree(code)
   const followups = district.world.transcript.filter(m => m.to !== undefined && district.personOf(m.to) !== undefined && m.text.startsWith('【未覆盖户】') && m.text.includes(code)).length
   return { households_total: tree?.counts.households ?? 0, households_acked: tree?.counts.acked ?? 0, households_notified: tree?.counts.notified ?? 0, grid_followups: followups }
+}
+
+/** The first sentence of a text, whole (to its 。！？ or the end of the line). */
+export function firstSentence(text: string): string {
+  const line = text.trim().split('\n')[0]
+  const end = /[。！？!?]/.exec(line)
+  return end ? line.slice(0, end.index + 1) : line
 }
 
 async function waitUntil<T>(fn: () => T | undefined, timeoutMs = 10_000): Promise<T | undefined> {
