@@ -16,7 +16,7 @@ import { casesOf } from '../features/cases/cases.ts'
 import { coverageOf } from '../features/coverage/coverage.ts'
 import { loadRumorLibrary } from '../domain/rumor/library.ts'
 import { startDemoDistrict, type DemoDistrict, type DemoWorldKind } from './demo-world.ts'
-import { keepKeysExpiring } from './demo-keys.ts'
+import { endOnceAndOnSignal, keepKeysExpiring } from './demo-keys.ts'
 import { seeded, type WorldMessage } from './world.ts'
 
 export interface DemoOptions {
@@ -92,26 +92,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const t = setTimeout(() => { timers.delete(t); fn() }, ms)
     timers.add(t)
   }
-  // Once, whether the demo ends or is interrupted: the accounts stop and the namespace goes.
-  let cleaning: Promise<void> | undefined
-  const cleanup = () => cleaning ??= (async () => {
-    expiring.stop()
-    for (const t of timers) clearTimeout(t)
-    const closed = district.close().then(() => true, () => false)
-    // An account that does not stop in time must not keep the keys: delete them regardless.
-    const inTime = await Promise.race([closed, new Promise<boolean>(r => setTimeout(() => r(false), CLOSE_WAIT_MS).unref())])
-    if (!inTime) await app.store.clearNamespace().catch(() => 0)
-    await redis.stop()
-  })()
-  const onSignal = (signal: NodeJS.Signals) => {
-    out(`已中断（${signal}）：正在停止机器人账号并删除键空间 {${ns}}……`)
-    void cleanup().finally(() => {
-      out('已删除，演示结束。')
-      process.exit(signal === 'SIGINT' ? 130 : 143)
-    })
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const ending = endOnceAndOnSignal({
+    ns, out, stop: () => { expiring.stop(); for (const t of timers) clearTimeout(t) },
+    close: () => district.close(), clearNamespace: () => app.store.clearNamespace(), stopRedis: () => redis.stop(),
+  })
   try {
     out(`模拟区县：${cfg.nodes.size} 个单位，${world.groups.size} 个群，${cfg.bots.size} 个机器人账号`)
     if (kind === 'webwx') out(`机器人用真实的微信客户端库（wechaty-puppet-wechat4u）扫码登录模拟的网页微信服务器，收发都走 HTTP`)
@@ -246,14 +230,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     out(`审核等待：${Object.entries(summary.approval_wait_ms).map(([tier, w]) => `${tier === 'township' ? '乡镇' : '村'}级 ${w.n} 次，中位 ${fmtMs(w.p50)}，95% ${fmtMs(w.p95)}`).join('；')}`)
     return summary
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-    await cleanup()
+    await ending.end()
   }
 }
-
-/** How long an interrupted or finished demo waits for its accounts to stop before deleting its keys anyway. */
-const CLOSE_WAIT_MS = 10_000
 
 /** p50/p95 of decidedAt − openedAt per tier, for relays decided by a person or a policy. */
 function approvalWaits(cfg: CascadeConfig, relays: Map<string, Relay>): DemoSummary['approval_wait_ms'] {
