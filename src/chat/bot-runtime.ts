@@ -17,6 +17,7 @@ import { WechatyBuilder } from 'wechaty'
 import type { ContactInterface, RoomInterface, WechatyInterface } from 'wechaty/impls'
 import type { Puppet } from 'wechaty-puppet'
 import { BotHealth } from '../infra/bot-health.ts'
+import { WechatReach } from './wechat-reach.ts'
 import type { Cascade } from '../spine/cascade.ts'
 import { silentLogger, type Logger } from '../infra/log.ts'
 import type { BotConfig } from '../config/types.ts'
@@ -107,9 +108,13 @@ export class BotRuntime {
     this.wechaty.on('login', user => this.inTurn('login', () => this.onLogin(user)))
     this.wechaty.on('logout', (_user, reason) => this.inTurn('logout', () => this.onLogout(reason)))
     this.wechaty.on('message', msg => { void this.inbound.handle(msg) })
-    this.wechaty.on('error', err => this.log.error('wechaty.error', { err }))
+    // Errors said once a minute at most; one that is "cannot reach WeChat" shows in /readyz.
+    const reach = new WechatReach({ bot: this.id, log: this.log, health: this.health })
+    this.wechaty.on('error', err => reach.onError(err))
+    this.wechaty.on('login', () => reach.onReached())
     // The latest login QR code, for ops (/readyz, /api/bots/<id>/qrcode) while the account waits for a scan.
     this.wechaty.on('scan', (qrcode, status) => {
+      reach.onReached()
       void this.health.recordQr(this.id, qrcode, status, Date.now()).catch(err => this.log.warn('qrcode.store-failed', { err }))
     })
   }
@@ -151,6 +156,7 @@ export class BotRuntime {
     await Promise.race([this.outbox.close(), sleep(this.opts.stopWaitMs ?? STOP_SEND_WAIT_MS)])
     await this.app.store.setOffline(this.id).catch(() => undefined)
     await this.health.recordSeen(this.id, Date.now()).catch(() => undefined)
+    await this.health.recordStop(this.id, Date.now()).catch(() => undefined)
     await this.wechaty.stop()
     this.identity.dispose()
     this.loggedIn = false

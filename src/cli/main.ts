@@ -4,11 +4,13 @@
  * Starts fast: only this file and the usage text load at start; each command imports what it
  * needs (Redis, BullMQ, Wechaty, Express …) when it runs (npm run bench:cli measures it).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util'
+import type { ParseArgsConfig } from 'node:util'
 import type { Cascade } from '../spine/cascade.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import type { Severity } from '../domain/announcement.ts'
-import { USAGE } from './usage.ts'
+import type { Amendment } from '../features/curation/curation.ts'
+import { commandNames, USAGE, usageOf } from './usage.ts'
+import { parseOptions, UsageError } from './args.ts'
 
 export { USAGE }
 
@@ -18,8 +20,14 @@ const CONFIG_OPTIONS = {
   bots: { type: 'string', default: 'bots' },
 } as const
 
+/**
+ * Language: the CLI speaks English to operators — errors, usage, what a command did; the texts it
+ * shows of a notice, a case or a status tree are the Chinese ones staff see in chat. Chat speaks
+ * Chinese to people.
+ */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  quietOnClosedPipe()
   try {
     switch (command) {
       case 'validate': return await (await import('./validate.ts')).validateCommand(rest)
@@ -36,21 +44,30 @@ export async function main(argv: string[]): Promise<number> {
       case 'update': return await amendCommand(rest, 'update')
       case 'cancel': return await amendCommand(rest, 'cancel')
       case 'audit': return await auditCommand(rest)
-      case undefined: case 'help': case '--help': case '-h':
+      case 'help': case '--help': case '-h':
+        if (rest[0] !== undefined) {
+          const one = usageOf(rest[0])
+          if (!one) return unknownCommand(rest[0])
+          console.log(one)
+          return 0
+        }
         console.log(USAGE)
-        return command === undefined ? 2 : 0
-      default:
-        console.error(`unknown command "${command}"\n\n${USAGE}`)
+        return 0
+      case undefined:
+        console.error(USAGE)
         return 2
+      default:
+        return unknownCommand(command)
     }
   } catch (err) {
-    const { ConfigError, formatProblems } = await import('../config/load.ts')
+    const { ConfigError, reportProblems } = await import('../config/load.ts')
     if (err instanceof ConfigError) {
-      console.error(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration:\n${formatProblems(err.problems)}`)
+      console.error(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the configuration:\n${reportProblems(err.problems).join('\n')}`)
       return 1
     }
     if (err instanceof UsageError) {
-      console.error(`${err.message}\n\n${USAGE}`)
+      // The command's own usage, not the whole help.
+      console.error(`cascade ${command}: ${err.message}\n${usageOf(command ?? '') ?? ''}\n(cascade help ${command} shows this again; cascade help, every command)`)
       return 2
     }
     console.error(err instanceof Error ? err.message : String(err))
@@ -58,18 +75,29 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
+function unknownCommand(command: string): number {
+  const names = commandNames()
+  const near = names.find((n) => n.startsWith(command.slice(0, 3)) || command.startsWith(n))
+  console.error(`unknown command "${command}"${near ? ` (did you mean "${near}"?)` : ''}; commands: ${names.join(', ')}. cascade help <command> shows one.`)
+  return 2
+}
+
+/** `cascade audit CODE | head -1`: the reader went away; stop quietly, as Unix tools do. */
+let pipeWatched = false
+function quietOnClosedPipe(): void {
+  if (pipeWatched) return
+  pipeWatched = true
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
+}
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
 /** Parses options strictly; a command that takes no positional arguments refuses them. */
 function args<O extends Options>(argv: string[], options: O, positionals = false) {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err))
-  }
+  const parsed = parseOptions(argv, options)
   if (!positionals && parsed.positionals.length) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`)
   return parsed
 }
@@ -133,7 +161,7 @@ async function inviteCommand(argv: string[]): Promise<number> {
   const person = cfg.people.get(String(values.person))
   if (!person) throw new Error(`unknown person "${values.person}"; people in ${cfg.configDir}/people.yaml: ${[...cfg.people.keys()].slice(0, 12).join(', ')}…`)
   const ttl = Number(values.ttl)
-  if (!(ttl > 0)) throw new UsageError('--ttl must be a positive number of hours')
+  if (!(ttl > 0)) throw new UsageError(`--ttl must be a positive number of hours (got "${values.ttl}")`)
   const code = await withApp(cfg, app => app.createInvite(person.id, ttl))
   console.log(code)
   console.error(`Invite for ${person.name} (${person.id}), valid once for ${ttl} h. They send it to the bot of their node in a private chat.`)
@@ -158,6 +186,8 @@ async function publishCommand(argv: string[]): Promise<number> {
   if (category && !cfg.categories.includes(category)) throw new UsageError(`--category must be one of: ${cfg.categories.join(', ')}`)
   const at = values.at === undefined ? undefined : parseWhen(String(values.at), Date.now())
   if (values.at !== undefined && at === undefined) throw new UsageError('--at must be a Beijing time like "20:30", "明天 08:00" or "2026-12-01 08:00"')
+  // A time gone by is a mistake, not "now": nothing is published without a word.
+  if (at !== undefined && at <= Date.now()) throw new UsageError(`--at ${values.at} is in the past (${dateAndClock(at)} Beijing time, now ${dateAndClock(Date.now())}); give a later time, or leave out --at to publish now`)
   return withApp(cfg, async app => {
     const a = await app.publish({
       node: String(values.node), author: CLI_AUTHOR, text: String(values.text), severity, category,
@@ -201,9 +231,23 @@ async function amendCommand(argv: string[], kind: 'update' | 'cancel'): Promise<
   return withApp(cfg, async app => {
     const result = kind === 'update' ? await correct(app, CLI_AUTHOR, code, String(text)) : await cancel(app, CLI_AUTHOR, code, String(text))
     if (result.done && result.made) console.log(result.made.code)
-    console.error(result.reply)
+    // In English like the rest of the CLI (the chat reply in `result.reply` is for people in chat).
+    console.error(amendSentence(kind, code, result))
     return result.done ? 0 : 1
   })
+}
+
+function amendSentence(kind: 'update' | 'cancel', code: string, r: Amendment): string {
+  switch (r.why) {
+    case 'unknown_code': return `no announcement with code ${code}`
+    case 'not_amendable': return `${code} is itself a correction or retraction notice: it cannot be corrected or retracted`
+    case 'already_cancelled': return `${code} has already been retracted`
+    case 'not_amender': return `only the publishers of ${code}'s origin may amend it`
+    default: break
+  }
+  if (kind === 'update') return `Correction ${r.made?.code} of ${code} made: groups that got ${code} get it, nodes still deciding see the new text. Follow it with: cascade status ${r.made?.code}`
+  if (!r.made) return `Scheduled ${code} called off: it will not go out.`
+  return `Retracted ${code}: ${r.groups ?? 0} group(s) that got it are sent retraction notice ${r.made.code}; ${r.pending ?? 0} pending approval(s) withdrawn.`
 }
 
 async function auditCommand(argv: string[]): Promise<number> {
@@ -211,7 +255,7 @@ async function auditCommand(argv: string[]): Promise<number> {
   return withCode(argv, 'audit', async (app, code, json) => {
     const events = await app.store.auditLog(code)
     if (events.length === 0) {
-      console.error(`no audit log for ${code}`)
+      console.error(`no announcement with code ${code} (no audit log)`)
       return 1
     }
     for (const e of events) {

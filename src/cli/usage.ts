@@ -38,3 +38,21 @@ environment:
   LOG_LEVEL   debug | info | warn | error | silent: JSON logs of serve and run (default info);
               one-shot commands print sentences, and JSON logs too only when it is set`
 
+
+/** The commands `cascade help <command>` knows, in the order of USAGE. */
+export function commandNames(): string[] {
+  return [...new Set([...USAGE.matchAll(/^ {2}cascade ([a-z]+)/gm)].map((m) => m[1]))]
+}
+
+/** The lines of USAGE for one command (with their continuation lines), or undefined. */
+export function usageOf(command: string): string | undefined {
+  const lines = USAGE.split('\n')
+  const out: string[] = []
+  let inside = false
+  for (const line of lines) {
+    if (/^ {2}cascade /.test(line)) inside = line.startsWith(`  cascade ${command} `) || line === `  cascade ${command}`
+    else if (!/^ {3,}\S/.test(line)) inside = false
+    if (inside) out.push(line)
+  }
+  return out.length ? `usage:\n${out.join('\n')}` : undefined
+}

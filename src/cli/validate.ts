@@ -1,10 +1,15 @@
 /**
  * `cascade validate [--config DIR] [--bots DIR]`: loads the whole configuration and either prints
- * a one-line summary (exit 0) or every problem found (stderr, exit 1). Bad usage exits 2.
+ * a one-line summary and a line per optional feature (on, on defaults, off) — with the files of
+ * the config directory that nothing reads on stderr — (exit 0) or every problem found (stderr,
+ * exit 1). Bad usage exits 2.
  */
+import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { ConfigError, displayPath, formatProblems, loadConfig } from '../config/load.ts'
+import { ConfigError, displayPath, loadConfig, reportProblems } from '../config/load.ts'
+import { describeFeatures, unknownConfigFiles } from '../config/optional-files.ts'
 import type { CascadeConfig, Level } from '../config/types.ts'
+import { loadRumorFile } from '../domain/rumor/library.ts'
 
 export const VALIDATE_USAGE = `usage: cascade validate [--config DIR] [--bots DIR]
   --config DIR   directory with network.yaml, people.yaml, templates.yaml (default: config)
@@ -36,12 +41,20 @@ export async function validateCommand(argv: string[], io: CommandIO = stdio): Pr
   try {
     const cfg = await loadConfig(opts)
     io.out(`OK: ${summarize(cfg)} (${dirLabel(opts.configDir)}, ${dirLabel(opts.botsDir)})`)
+    // The optional files: a feature off or on defaults is said, never silent.
+    const rumorsFile = path.join(opts.configDir, 'rumors.yaml')
+    const rumorEntries = existsSync(rumorsFile) ? (await loadRumorFile(rumorsFile)).entries.length : undefined
+    const features = describeFeatures(cfg, rumorEntries)
+    const width = Math.max(...features.map((f) => f.name.length))
+    for (const f of features) io.out(`  ${f.name.padEnd(width)}  ${f.state.padEnd(8)}  ${f.detail}`)
+    const unknown = unknownConfigFiles(opts.configDir)
+    if (unknown.length) io.err(`not read (unknown names in ${dirLabel(opts.configDir)}): ${unknown.join(', ')}`)
     return 0
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     const n = err.problems.length
     io.err(`${n} problem${n === 1 ? '' : 's'}:`)
-    io.err(formatProblems(err.problems))
+    io.err(reportProblems(err.problems).join('\n'))
     return 1
   }
 }

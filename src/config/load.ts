@@ -28,7 +28,7 @@ export class ConfigError extends Error {
 
   constructor(problems: ConfigProblem[]) {
     const n = problems.length
-    super(`${n} config problem${n === 1 ? '' : 's'}:\n${formatProblems(problems)}`)
+    super(`${n} config problem${n === 1 ? '' : 's'}:\n${reportProblems(problems).join('\n')}`)
     this.name = 'ConfigError'
     this.problems = problems
   }
@@ -50,8 +50,10 @@ export interface LoadOptions {
 export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   const problems = new Problems()
   const file = (name: string) => path.join(opts.configDir, name)
-  const networkSrc = await readSource(file('network.yaml'), problems, NETWORK_FILE_HINT)
+  // Read (and so listed) in the order files depend on each other: people.yaml before the network
+  // that names them, the network before the files that name its nodes.
   const peopleSrc = await readSource(file('people.yaml'), problems, PEOPLE_FILE_HINT)
+  const networkSrc = await readSource(file('network.yaml'), problems, NETWORK_FILE_HINT)
   const templatesSrc = await readSource(opts.templatesFile ?? file('templates.yaml'), problems, TEMPLATES_FILE_HINT)
   // policies.yaml is optional: without it the built-in approval policies apply.
   const policiesSrc = existsSync(file('policies.yaml')) ? await readSource(file('policies.yaml'), problems, '') : undefined
@@ -66,9 +68,14 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   const networkReader = networkSrc && new Reader(networkSrc, problems)
   const network = networkReader && parseNetwork(networkReader)
   const templates = templatesSrc ? parseTemplates(new Reader(templatesSrc, problems)) : {}
-  const policies = policiesSrc && network ? parsePolicies(new Reader(policiesSrc, problems), new Set(network.nodes.keys())) : DEFAULT_POLICIES
+  // Files that name nodes are checked against a network that has nodes: an empty or unreadable
+  // network.yaml is the one root cause, not a "known nodes: (none)" in every other file.
+  const nodesKnown = network !== undefined && network.nodes.size > 0
+  const policies = policiesSrc && nodesKnown ? parsePolicies(new Reader(policiesSrc, problems), new Set(network.nodes.keys())) : DEFAULT_POLICIES
   // households.yaml is optional: without it there are no grids nor household coverage.
-  const households = network && people
+  // people.yaml with problems and nobody read: its problems are the cause, not every reference.
+  const peopleKnown = people !== undefined && (people.length > 0 || !problems.list.some((p) => p.file === file('people.yaml')))
+  const households = nodesKnown && people && peopleKnown
     ? await loadHouseholds(file(HOUSEHOLDS_FILE), problems, { nodes: new Map([...network.nodes].map(([id, n]) => [id, n.level])), people: new Set(people.map((p) => p.id)) })
     : undefined
   const bots = parseBots(
@@ -78,7 +85,7 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   let rootId: string | undefined
   if (networkReader && network) {
     rootId = checkTree(networkReader, network.nodes)
-    if (people) checkPersonRefs(networkReader, network.nodes, people)
+    if (people && peopleKnown) checkPersonRefs(networkReader, network.nodes, people)
     const networkRead = network.nodes.size > 0
     if (networkRead) for (const bot of bots) checkBotNodes(bot, network.nodes)
     const allBotsRead = botSrcs.every((s) => s !== undefined) && botFiles.length > 0
@@ -111,6 +118,46 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
  */
 export function formatProblems(problems: readonly ConfigProblem[]): string {
   return problems.map(formatProblem).join('\n')
+}
+
+/** Problems of one kind shown before the rest of that kind is folded into one line. */
+const FOLD_AFTER = 3
+/** Lines shown at most; the rest are counted. */
+export const MAX_SHOWN = 50
+
+/**
+ * The problems for a person to read: in the order given (root causes first, see
+ * `Problems.sorted`), problems of one kind (same file, same message but for names and numbers,
+ * same path but for list indices) shown 3 times and then folded into one line with their
+ * count and lines, and at most `max` lines with a count of the rest.
+ */
+export function reportProblems(problems: readonly ConfigProblem[], max = MAX_SHOWN): string[] {
+  const groups = new Map<string, ConfigProblem[]>()
+  for (const p of problems) {
+    const key = `${p.file}\0${p.path.replace(/\[\d+\]/g, '[]')}\0${p.message.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N')}`
+    const g = groups.get(key)
+    if (g) g.push(p)
+    else groups.set(key, [p])
+  }
+  const lines: string[] = []
+  let shown = 0
+  for (const g of groups.values()) {
+    if (lines.length >= max) break
+    for (const p of g.slice(0, FOLD_AFTER)) {
+      if (lines.length >= max) break
+      lines.push(formatProblem(p))
+      shown++
+    }
+    const rest = g.length - FOLD_AFTER
+    if (rest > 0 && lines.length < max) {
+      const at = g.slice(FOLD_AFTER).map((p) => p.line).filter((l): l is number => l !== undefined)
+      const where = at.length ? `, lines ${at[0]}–${at[at.length - 1]}` : ''
+      lines.push(`  … and ${rest} more like these in ${displayPath(g[0].file)}${where}`)
+      shown += rest
+    }
+  }
+  if (shown < problems.length) lines.push(`… and ${problems.length - shown} more problems not shown; fix those above first (the first ones are the likely causes)`)
+  return lines
 }
 
 function formatProblem(p: ConfigProblem): string {

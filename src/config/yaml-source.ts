@@ -17,6 +17,8 @@ export interface ConfigProblem {
   message: string
 }
 
+/** How many alias expansions a file may make (yaml's own bound, named here). */
+const MAX_ALIAS_COUNT = 100
 export const SLUG = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/
 const LIST_MAX = 8
 
@@ -37,11 +39,21 @@ export class Problems {
   readonly list: ConfigProblem[] = []
   /** Files in reading order, to list problems file by file. */
   private readonly files: string[] = []
+  /** Problems that stop a whole file from being read (missing, encoding, syntax): root causes. */
+  private readonly roots = new Set<ConfigProblem>()
 
-  /** Problems ordered by file (reading order), then line. */
+  /** Root causes first (a file that could not be read), then by file (reading order), then line. */
   sorted(): ConfigProblem[] {
     const rank = (p: ConfigProblem) => (this.files.includes(p.file) ? this.files.indexOf(p.file) : this.files.length)
-    return [...this.list].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0))
+    const root = (p: ConfigProblem) => (this.roots.has(p) ? 0 : 1)
+    return [...this.list].sort((a, b) => root(a) - root(b) || rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0))
+  }
+
+  /** A problem that keeps the whole file from being read. */
+  unreadable(file: string, message: string, line?: number): void {
+    const p: ConfigProblem = { file, line, path: '', message }
+    this.roots.add(p)
+    this.list.push(p)
   }
 
   /** Registers a file in reading order. */
@@ -66,12 +78,12 @@ export async function readSource(file: string, problems: Problems, hint: string)
     bytes = await readFile(file)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    problems.whole(file, code === 'ENOENT' ? `file not found; it should contain ${hint}` : `cannot read: ${(err as Error).message}`)
+    problems.unreadable(file, code === 'ENOENT' ? `file not found; it should contain ${hint}` : `cannot read: ${(err as Error).message}`)
     return undefined
   }
   const decoded = decodeConfigFile(bytes, file)
   if (!decoded.ok) {
-    problems.whole(file, decoded.problem)
+    problems.unreadable(file, decoded.problem)
     return undefined
   }
   const text = decoded.text
@@ -84,10 +96,21 @@ export async function readSource(file: string, problems: Problems, hint: string)
       const line = lines.linePos(e.pos[0]).line
       if (!byLine.has(line)) byLine.set(line, e.message)
     }
-    for (const [line, message] of byLine) problems.whole(file, `YAML syntax error: ${message}`, line)
+    for (const [line, message] of byLine) problems.unreadable(file, `YAML syntax error: ${message}`, line)
     return undefined
   }
-  return { file, doc, lines, data: doc.toJS() }
+  let data: unknown
+  try {
+    // yaml refuses aliases that expand beyond a bound (an "alias bomb": a few lines, gigabytes).
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+  } catch (err) {
+    const excessive = /alias/i.test((err as Error).message)
+    problems.unreadable(file, excessive
+      ? `YAML aliases (*name) expand too far (over ${MAX_ALIAS_COUNT} copies): write the values out instead of nesting aliases`
+      : `cannot read: ${(err as Error).message}`)
+    return undefined
+  }
+  return { file, doc, lines, data }
 }
 
 /** The 1-based line of `p` in the file: the key of the deepest field found, or the list item. */

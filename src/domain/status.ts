@@ -129,9 +129,15 @@ function line(n: StatusNode, now: number): string {
 /** The tree as chat text (also printed by `cascade status`). */
 export function renderStatus(a: Announcement, root: StatusNode | undefined, authorName: string, originName: string, now: number): string {
   const t = totals(root)
+  const waiting = a.released === false && a.scheduledAt !== undefined
+  // Retracted: by a cancel notice (its code), or a scheduled one called off before it went out.
+  const retracted = a.cancelledBy === undefined ? '' : a.cancelledBy === 'schedule' ? '· 已撤回（未发出）' : `· 已撤回（撤回通知 ${a.cancelledBy}）`
+  const when = waiting ? `定时发布 ${dateAndClock(a.scheduledAt!)}（创建于 ${dateAndClock(a.createdAt)}）` : `发布于 ${dateAndClock(a.scheduledAt ?? a.createdAt)}`
   const out = [
-    `${a.status === 'exercise' ? '【演练】' : ''}${a.type === 'update' ? `【更正 ${a.references}】` : a.type === 'cancel' ? `【撤回 ${a.references}】` : ''}通知 ${a.code}（${a.severity === 'urgent' ? '紧急' : a.severity === 'info' ? '参考' : '一般'}）· ${originName} ${authorName} 发布于 ${dateAndClock(a.createdAt)}`,
-    `共到达 ${t.nodesReached} 个单位：待审核 ${t.relays.pending}，已驳回 ${t.relays.rejected}；群 已发 ${t.groups.sent}/${t.groups.total}，确认 ${t.groups.confirmed}；收到 ${t.acks}/${t.members} 人`,
+    `${a.status === 'exercise' ? '【演练】' : ''}${a.type === 'update' ? `【更正 ${a.references}】` : a.type === 'cancel' ? `【撤回 ${a.references}】` : ''}通知 ${a.code}（${a.severity === 'urgent' ? '紧急' : a.severity === 'info' ? '参考' : '一般'}）${retracted}· ${originName} ${authorName} ${when}`,
+    waiting
+      ? (a.cancelledBy ? '未发出，已不会发出' : `尚未发出：将于 ${dateAndClock(a.scheduledAt!)} 发出（还有 ${minutes(a.scheduledAt! - now)}），发出前可撤回`)
+      : `共到达 ${t.nodesReached} 个单位：待审核 ${t.relays.pending}，已驳回 ${t.relays.rejected}；群 已发 ${t.groups.sent}/${t.groups.total}，确认 ${t.groups.confirmed}；收到 ${t.acks}/${t.members} 人`,
   ]
   const walk = (n: StatusNode, prefix: string, childPrefix: string) => {
     out.push(prefix + line(n, now))

@@ -18,6 +18,10 @@ export interface BotHealthRecord {
   loginAt?: number
   logoutAt?: number
   logoutReason?: string
+  /** When its process stopped it (cascade shutdown, SIGTERM): not WeChat's doing. */
+  stoppedAt?: number
+  /** The process cannot reach WeChat: since when, last seen failing, why (src/chat/wechat-reach.ts). */
+  unreachable?: { since: number; at: number; why: string }
   /** Configured group topics not found at the last login. */
   missingGroups: string[]
   /** Person ids bound to this account whose contact was not found at the last login. */
@@ -81,6 +85,18 @@ export class BotHealth {
     await this.set(bot, { logoutAt: at, logoutReason: reason })
   }
 
+  /** The process cannot reach WeChat (since, last failure, its reason). */
+  async recordUnreachable(bot: string, since: number, at: number, why: string): Promise<void> {
+    await this.set(bot, { unreachableSince: since, unreachableAt: at, unreachableWhy: why })
+  }
+
+  async clearUnreachable(bot: string): Promise<void> {
+    await this.store.redis.hdel(this.key(bot), 'unreachableSince', 'unreachableAt', 'unreachableWhy')
+  }
+
+  /** The account's process stopped it on purpose. */
+  async recordStop(bot: string, at: number): Promise<void> { await this.set(bot, { stoppedAt: at }) }
+
   async recordQr(bot: string, payload: string, status: number, at: number): Promise<void> {
     await this.set(bot, { qr: payload, qrStatus: status, qrAt: at })
   }
@@ -99,12 +115,39 @@ export class BotHealth {
     const list = (k: string): string[] => { try { return h[k] ? JSON.parse(h[k]) as string[] : [] } catch { return [] } }
     const qrAt = num('qrAt')
     return {
-      lastSendAt: num('lastSendAt'), loginAt: num('loginAt'), logoutAt: num('logoutAt'), logoutReason: h.logoutReason,
+      lastSendAt: num('lastSendAt'), loginAt: num('loginAt'), logoutAt: num('logoutAt'), logoutReason: h.logoutReason, stoppedAt: num('stoppedAt'),
       missingGroups: list('missingGroups'), missingPeople: list('missingPeople'),
       backoffUntil: num('backoffUntil'), strikes: num('strikes') ?? 0,
       seenAt: num('seenAt'), relogins: num('relogins') ?? 0, reloginAt: num('reloginAt'),
       fault: h.fault ? { at: num('faultAt') ?? 0, what: h.fault } : undefined,
+      unreachable: h.unreachableSince ? { since: num('unreachableSince')!, at: num('unreachableAt') ?? num('unreachableSince')!, why: h.unreachableWhy ?? '' } : undefined,
       qr: h.qr && qrAt !== undefined && now - qrAt < QR_TTL_MS ? { payload: h.qr, status: num('qrStatus') ?? 0, at: qrAt } : undefined,
     }
   }
+}
+
+/** What an account is doing, in one word, since when, and why (in ops' words, never a raw error). */
+export interface AccountState {
+  state: 'logged in' | 'waiting for a QR scan' | 'cannot reach WeChat' | 'stopped' | 'logged out' | 'not responding' | 'not started'
+  since: number | undefined
+  why: string | null
+}
+
+/**
+ * The account's state from its record and heartbeat: the latest of login, logout and stop wins;
+ * logged in before without a stop or logout and no heartbeat now is a process gone silent.
+ */
+export function accountState(r: BotHealthRecord, alive: boolean): AccountState {
+  if (alive) return { state: 'logged in', since: r.loginAt, why: null }
+  // Failing to reach WeChat after its last login, logout or stop: that is what it is doing now.
+  const u = r.unreachable
+  if (u && u.at >= Math.max(r.loginAt ?? -1, r.logoutAt ?? -1, r.stoppedAt ?? -1)) {
+    return { state: 'cannot reach WeChat', since: u.since, why: `cannot reach WeChat (${u.why}): check this process's network, DNS or proxy; it keeps retrying` }
+  }
+  if (r.qr) return { state: 'waiting for a QR scan', since: r.qr.at, why: 'scan the QR code (/api/bots/<id>/qrcode) with the account\'s phone' }
+  const latest = Math.max(r.loginAt ?? -1, r.logoutAt ?? -1, r.stoppedAt ?? -1)
+  if (latest < 0) return { state: 'not started', since: undefined, why: 'no process has run this account yet (cascade run bots/<id>.yaml)' }
+  if (r.stoppedAt === latest) return { state: 'stopped', since: r.stoppedAt, why: 'its process was stopped (cascade shutdown, SIGTERM or docker stop); start it again with cascade run' }
+  if (r.logoutAt === latest) return { state: 'logged out', since: r.logoutAt, why: 'WeChat ended the session; log in again by scanning the QR code' }
+  return { state: 'not responding', since: r.seenAt ?? r.loginAt, why: 'its heartbeat stopped without a stop or logout: the process died or lost Redis' }
 }

@@ -22,6 +22,8 @@ export type DemoWorldKind = 'mock' | 'webwx'
 export interface DemoDistrictOptions {
   cfg: CascadeConfig
   redisUrl: string
+  /** Key namespace of the run (removed again by `close()`). */
+  ns?: string
   /** Seed of the villagers' names and the groups' sizes (the same layout on both worlds). */
   world: WorldOptions
   pacing: Partial<BotConfig['pacing']>
@@ -38,10 +40,10 @@ export async function startDemoDistrict(kind: DemoWorldKind, opts: DemoDistrictO
     // unless asked for.
     if (!process.env.LOG_LEVEL && !process.env.WECHATY_LOG) (await import('wechaty')).log.level('silent')
     return WebWxDistrict.start({
-      cfg: opts.cfg, redisUrl: opts.redisUrl, world: opts.world, pacing: opts.pacing, log: opts.log,
+      cfg: opts.cfg, redisUrl: opts.redisUrl, ns: opts.ns, world: opts.world, pacing: opts.pacing, log: opts.log,
     })
   }
-  return mockDemoDistrict(await SimDistrict.start({ cfg: opts.cfg, redisUrl: opts.redisUrl, world: opts.world, pacing: opts.pacing, log: opts.log }))
+  return mockDemoDistrict(await SimDistrict.start({ cfg: opts.cfg, redisUrl: opts.redisUrl, ns: opts.ns, world: opts.world, pacing: opts.pacing, log: opts.log }))
 }
 
 /** The mock district as the demo sees it (its world already has the demo's shape). */

@@ -16,6 +16,7 @@ import { casesOf } from '../features/cases/cases.ts'
 import { coverageOf } from '../features/coverage/coverage.ts'
 import { loadRumorLibrary } from '../domain/rumor/library.ts'
 import { startDemoDistrict, type DemoDistrict, type DemoWorldKind } from './demo-world.ts'
+import { endOnceAndOnSignal, keepKeysExpiring } from './demo-keys.ts'
 import { seeded, type WorldMessage } from './world.ts'
 
 export interface DemoOptions {
@@ -72,20 +73,29 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const random = seeded(opts.seed ?? 2020)
   const redis = await ensureRedis()
   await requireRedis(redis.url) // a REDIS_URL that answers nothing: one sentence, not a hang
-  out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}`)
+  // Its own namespace, never an operator's (CASCADE_NS is not read): removed at the end, on
+  // Ctrl+C, and every key carries a TTL meanwhile.
+  const ns = `demo-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+  out(`Redis：${redis.private ? `临时启动的 redis-server（${redis.url}）` : redis.url}，键空间 {${ns}}（结束或按 Ctrl+C 时删除，每个键都有 1 小时的过期时间）`)
   const kind = opts.world ?? 'mock'
   const district = await startDemoDistrict(kind, {
-    cfg: demoSpeed(cfg), redisUrl: redis.url, world: { seed: opts.seed ?? 2020 },
+    cfg: demoSpeed(cfg), redisUrl: redis.url, ns, world: { seed: opts.seed ?? 2020 },
     // The simulation has no WeChat to anger: it paces far faster than a real account may.
     pacing: { perMinute: 6000, jitterMs: 20 },
     log: process.env.LOG_LEVEL ? createLogger({}) : silentLogger,
   })
   const { world, app } = district
+  const expiring = keepKeysExpiring(app.store.redis, `${app.store.keys.base}*`)
+  await expiring.sweep()
   const timers = new Set<NodeJS.Timeout>()
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => { timers.delete(t); fn() }, ms)
     timers.add(t)
   }
+  const ending = endOnceAndOnSignal({
+    ns, out, stop: () => { expiring.stop(); for (const t of timers) clearTimeout(t) },
+    close: () => district.close(), clearNamespace: () => app.store.clearNamespace(), stopRedis: () => redis.stop(),
+  })
   try {
     out(`模拟区县：${cfg.nodes.size} 个单位，${world.groups.size} 个群，${cfg.bots.size} 个机器人账号`)
     if (kind === 'webwx') out(`机器人用真实的微信客户端库（wechaty-puppet-wechat4u）扫码登录模拟的网页微信服务器，收发都走 HTTP`)
@@ -146,13 +156,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
     let lastAcks = -1
     let stableSince = 0
+    let lastProgress = ''
     while (Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 500))
       code ??= (await app.store.recentCodes(1))[0]
       if (!code) continue
       const s = await app.statusTree(code)
       const t = totals(s?.root)
-      out(`[${((Date.now() - publishedAt) / 1000).toFixed(1)}s] 单位 ${t.nodesReached}/${cfg.nodes.size}（待审核 ${t.relays.pending}）· 群 已发 ${t.groups.sent}/${t.groups.total} 确认 ${t.groups.confirmed} · 收到 ${t.acks}/${t.members} 人`)
+      // A line only when something changed: the same figures again say nothing new.
+      const progress = `单位 ${t.nodesReached}/${cfg.nodes.size}（待审核 ${t.relays.pending}）· 群 已发 ${t.groups.sent}/${t.groups.total} 确认 ${t.groups.confirmed} · 收到 ${t.acks}/${t.members} 人`
+      if (progress !== lastProgress) out(`[${((Date.now() - publishedAt) / 1000).toFixed(1)}s] ${progress}`)
+      lastProgress = progress
       // Done when nothing more can happen: every relay decided and every post confirmed, or
       // (something stuck — it shows in the tree) no simulated person has anything left to say.
       const settled = t.relays.pending === 0 && t.groups.queued === 0 && t.groups.sent === t.groups.confirmed
@@ -216,9 +230,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     out(`审核等待：${Object.entries(summary.approval_wait_ms).map(([tier, w]) => `${tier === 'township' ? '乡镇' : '村'}级 ${w.n} 次，中位 ${fmtMs(w.p50)}，95% ${fmtMs(w.p95)}`).join('；')}`)
     return summary
   } finally {
-    for (const t of timers) clearTimeout(t)
-    await district.close()
-    await redis.stop()
+    await ending.end()
   }
 }
 
@@ -294,7 +306,8 @@ async function secondAct(district: DemoDistrict, out: (line: string) => void): P
     const reply = await waitUntil(() => world.transcript.slice(before).find(x => x.room === topic && district.isBot(x.from) && x.text.includes(rumor.rebuttal.slice(0, 12))))
     if (reply) {
       rumorReplies++
-      out(`${topic}里有人转发谣言，机器人回复了官方辟谣：${reply.text.split('\n')[0]}`)
+      // The rebuttal's first whole sentence (the reply's first line is a heading with a cut quote).
+      out(`${topic}里有人转发谣言“${rumor.claim}”，机器人回复了官方辟谣：${firstSentence(reply.text.split('\n')[1] ?? reply.text)}`)
     }
   }
   const bot = app.router.botsServing(village.id)[0]
@@ -313,6 +326,13 @@ async function householdFigures(district: DemoDistrict, code: string): Promise<P
   const tree = await coverageOf(district.app)?.tree(code)
   const followups = district.world.transcript.filter(m => m.to !== undefined && district.personOf(m.to) !== undefined && m.text.startsWith('【未覆盖户】') && m.text.includes(code)).length
   return { households_total: tree?.counts.households ?? 0, households_acked: tree?.counts.acked ?? 0, households_notified: tree?.counts.notified ?? 0, grid_followups: followups }
+}
+
+/** The first sentence of a text, whole (to its 。！？ or the end of the line). */
+export function firstSentence(text: string): string {
+  const line = text.trim().split('\n')[0]
+  const end = /[。！？!?]/.exec(line)
+  return end ? line.slice(0, end.index + 1) : line
 }
 
 async function waitUntil<T>(fn: () => T | undefined, timeoutMs = 10_000): Promise<T | undefined> {

@@ -9,9 +9,11 @@ export class Progress {
 
   async statusTree(code: string): Promise<{ announcement: Announcement; root: StatusNode | undefined } | undefined> {
     const { store, dir } = this.d
-    const a = await store.announcement(code)
-    if (!a) return undefined
-    const [relays, deliveries, acksByTopic] = await Promise.all([store.relays(code), store.deliveries(code), store.ackCounts(code)])
+    const stored = await store.announcement(code)
+    if (!stored) return undefined
+    const [relays, deliveries, acksByTopic, cancelledBy] = await Promise.all([store.relays(code), store.deliveries(code), store.ackCounts(code), store.cancelledBy(code)])
+    // The retraction is its own key (checked before every post); the status shows it.
+    const a: Announcement = cancelledBy ? { ...stored, cancelledBy } : stored
     const root = buildStatus({
       announcement: a, relays, deliveries, acksByTopic,
       personName: id => dir.personName(id),

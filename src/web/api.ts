@@ -76,6 +76,9 @@ export function requireToken(token: string | undefined, opts: { browser?: boolea
   }
 }
 
+/** The API's routes, listed in its 404 answer. */
+const API_ROUTES = ['POST /api/announcements', 'GET /api/announcements/:code', 'GET /api/bots/:id/qrcode']
+
 /** The HTTP app of `cascade serve`. */
 export function createHttpApp(opts: HttpOptions): express.Express {
   const { app, log, scraper } = opts
@@ -136,6 +139,11 @@ export function createHttpApp(opts: HttpOptions): express.Express {
     }
     const QR = await import('qrcode')
     res.type('png').set('Cache-Control', 'no-store').send(await QR.toBuffer(qr.payload, { width: 360 }))
+  })
+
+  // An API client gets JSON for a route that does not exist, not Express's HTML page.
+  http.use('/api', (req, res) => {
+    res.status(404).json({ error: `no such API route: ${req.method} ${req.originalUrl.split('?')[0]}`, routes: API_ROUTES })
   })
 
   const board = new ExpressAdapter()

@@ -3,7 +3,7 @@
  * publishes through the API, the checks of a publish request, the readiness report.
  */
 import { SEVERITIES, type Severity } from '../domain/announcement.ts'
-import { BotHealth } from '../infra/bot-health.ts'
+import { accountState, BotHealth } from '../infra/bot-health.ts'
 import type { Cascade } from '../spine/cascade.ts'
 
 /** Author id of announcements published through the API. */
@@ -48,8 +48,12 @@ export async function readiness(app: Cascade): Promise<{ ready: boolean; redis: 
   const report = await Promise.all(bots.map(async b => {
     const [r, queue] = await Promise.all([health.read(b.id, now), app.outboxes.queue(b.id).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed')])
     const backlog = queue.waiting + queue.prioritized + queue.active + queue.delayed
+    const s = accountState(r, alive.has(b.id))
     return {
-      id: b.id, name: b.name, loggedIn: alive.has(b.id), backlog, queue,
+      id: b.id, name: b.name, loggedIn: alive.has(b.id),
+      // One word, since when, and why: "stopped" (by its process) is not "logged out" (by WeChat).
+      state: s.state, since: iso(s.since), why: s.why,
+      backlog, queue,
       lastSendAt: iso(r.lastSendAt), lastSendAgoSeconds: r.lastSendAt === undefined ? null : Math.round((now - r.lastSendAt) / 1000),
       loginAt: iso(r.loginAt), logoutAt: iso(r.logoutAt), logoutReason: r.logoutReason ?? null,
       missingGroups: r.missingGroups, missingPeople: r.missingPeople,

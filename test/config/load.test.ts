@@ -9,6 +9,7 @@ import {
   descendants,
   formatProblems,
   loadConfig,
+  reportProblems,
   nodePath,
   nodesOfPerson,
   type ConfigProblem,
@@ -347,6 +348,46 @@ describe('bad configs', () => {
   })
 })
 
+// ---- long and odd problem lists (issue 14, item 7) ---------------------------------------------
+
+describe('problem lists a person can read', () => {
+  it('names the file of an alias bomb and reads nothing of it', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
+    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd']]) bomb.push(`${name}: &${name} [${Array(9).fill('*' + prev).join(', ')}]`)
+    const problems = await problemsOf({ 'config/people.yaml': bomb.join('\n') + '\npeople: *e\n' })
+    expect(problems[0]).toMatchObject({ path: '', message: expect.stringMatching(/^YAML aliases \(\*name\) expand too far/) })
+    expect(path.basename(problems[0].file)).toBe('people.yaml')
+  })
+
+  it('an empty network.yaml is the one problem, not unknown nodes in every other file', async () => {
+    const problems = await problemsOf({
+      'config/network.yaml': '',
+      'config/policies.yaml': 'nodes:\n  zhongzi: { urgent: { remindAfter: 1 } }\n',
+      'config/households.yaml': fs.readFileSync(path.join(demoConfig, 'households.yaml'), 'utf8'),
+    })
+    expect(problems.map((p) => path.basename(p.file))).toEqual(['network.yaml'])
+  })
+
+  it('puts root causes first and does not repeat what follows from them', async () => {
+    const people = 'people:\n' + Array.from({ length: 500 }, (_, i) => `  - { id: Bad${i}, name: x }`).join('\n') + '\n'
+    const problems = await problemsOf({ 'config/people.yaml': people, 'bots/bot-b.yaml': 'id: [\n' })
+    const lines = reportProblems(problems)
+    expect(lines[0]).toMatch(/bot-b\.yaml:\d+: YAML syntax error/) // a file not read at all, first
+    expect(lines[1]).toMatch(/people\.yaml:2 people\[0\]\.id: must be a slug/) // then the file the others depend on
+    expect(lines[4]).toMatch(/^  … and 497 more like these in .*people\.yaml, lines 5–501$/)
+    expect(lines.join('\n')).not.toContain('unknown person') // the network's references follow from people.yaml
+  })
+
+  it('shows at most 50 lines and counts the rest', () => {
+    const many: ConfigProblem[] = Array.from({ length: 49_995 }, (_, i) => ({ file: `f${i % 100}.yaml`, line: i, path: `k${i % 100}`, message: `bad ${i % 100}` }))
+    const lines = reportProblems(many)
+    expect(lines).toHaveLength(51)
+    expect(lines[50]).toMatch(/^… and \d+ more problems not shown/)
+    const shown = lines.slice(0, 50).reduce((n, l) => n + (/^  … and (\d+) more/.exec(l)?.[1] ? Number(/(\d+)/.exec(l)![1]) : 1), 0)
+    expect(Number(/(\d+) more problems/.exec(lines[50])![1])).toBe(49_995 - shown)
+  })
+})
+
 // ---- the validate command --------------------------------------------------------------------
 
 describe('cascade validate', () => {
@@ -362,8 +403,29 @@ describe('cascade validate', () => {
     fs.copyFileSync(fixtureTemplates, path.join(configDir, 'templates.yaml'))
     const { io, out } = capture()
     expect(await validateCommand(['--config', configDir, '--bots', demoBots], io)).toBe(0)
-    expect(out).toHaveLength(1)
     expect(out[0]).toMatch(/^OK: 1 district, 3 townships, 10 villages, \d+ groups, 34 people, 3 bots \(.+\/, .*bots\/\)$/)
+  })
+
+  it('says which optional features are off or on defaults, and names files nothing reads', async () => {
+    const dirs = writeConfig({ 'config/case.yaml': 'kinds: {}\n', 'config/rumors.yml': 'entries: []\n', 'config/notes.txt': 'x' })
+    const { io, out, err } = capture()
+    expect(await validateCommand(['--config', dirs.configDir, '--bots', dirs.botsDir], io)).toBe(0)
+    const line = (name: string) => out.find((l) => l.trimStart().startsWith(name)) ?? ''
+    expect(line('approval policies')).toMatch(/defaults\s+built-in .*no .*policies\.yaml/)
+    expect(line('cases')).toMatch(/off\s+no .*cases\.yaml: 举报\/求助 are not handled/)
+    expect(line('coverage')).toMatch(/off\s+no .*households\.yaml/)
+    expect(line('rumor rebuttal')).toMatch(/off\s+no .*rumors\.yaml/)
+    expect(err).toHaveLength(1)
+    expect(err[0]).toMatch(/^not read \(unknown names in .*config\/\): case\.yaml \(did you mean "cases\.yaml"\?\), notes\.txt, rumors\.yml \(did you mean "rumors\.yaml"\?\)$/)
+
+    // With the files, each feature says where it comes from; nothing unknown is reported.
+    const full = writeConfig({ 'config/policies.yaml': 'defaults:\n  urgent: { remindAfter: 3 }\n' })
+    fs.copyFileSync(path.join(demoConfig, 'rumors.yaml'), path.join(full.configDir, 'rumors.yaml'))
+    const c = capture()
+    expect(await validateCommand(['--config', full.configDir, '--bots', full.botsDir], c.io)).toBe(0)
+    expect(c.out.find((l) => l.includes('approval policies'))).toMatch(/on\s+from .*policies\.yaml/)
+    expect(c.out.find((l) => l.includes('rumor rebuttal'))).toMatch(/\d+ entries from .*rumors\.yaml/)
+    expect(c.err).toEqual([])
   })
 
   it('lists every problem and exits 1', async () => {

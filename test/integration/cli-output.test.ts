@@ -48,4 +48,16 @@ describe('one-shot commands speak in sentences', () => {
     expect(lines[1]).toMatch(/^3 curators have not redeemed their invites yet \(.*\): nobody will be asked at 中子镇, 羊木镇, 曾家镇\./)
     expect(lines).toHaveLength(2)
   }, 30_000)
+
+  it('publish --at a time gone by is refused, and nothing is published', async () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cascade.mjs'), 'publish', '--node', 'chaotian', '--text', '测试：过去的时间', '--at', '2020-01-01 08:00'], {
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, CASCADE_FROM_SOURCE: '1', CASCADE_NS: `${NS}-past`, REDIS_URL, LOG_LEVEL: '' },
+    })
+    expect(r.status).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^cascade publish: --at 2020-01-01 08:00 is in the past \(01\/01 08:00:00 Beijing time, now .*\); give a later time, or leave out --at to publish now/)
+    const redis = new Redis(REDIS_URL)
+    expect(await redis.zcard(`{${NS}-past}:anns`)).toBe(0)
+    await redis.quit()
+  }, 30_000)
 })

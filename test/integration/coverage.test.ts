@@ -113,11 +113,12 @@ describe('household coverage and the deadline follow-up', () => {
     const rows = await cov.rows(code, VILLAGE)
     const csv = toCsv(rows).split('\r\n')
     expect(csv[0]).toBe(EXPORT_COLUMNS.join(','))
-    expect(csv[0]).toBe('village,grid,household,acknowledged_by,how,at')
+    expect(csv[0]).toBe('village,grid,household,member,acknowledged_by,how,at')
     expect(rows.filter(r => r.household)).toHaveLength(12)
-    expect(csv).toContainEqual(expect.stringMatching(new RegExp(`^西村,一组,${missing1[0].name},陈秀英,notified,\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$`)))
-    expect(rows.filter(r => r.how === 'unassigned').map(r => r.by).sort()).toEqual([...unassigned].sort())
-    for (const h of missing1.slice(1)) expect(csv).toContain(`西村,一组,${h.name},,,`)
+    expect(csv).toContainEqual(expect.stringMatching(new RegExp(`^西村,一组,${missing1[0].name},,陈秀英,notified,\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$`)))
+    expect(rows.filter(r => r.member && r.by).map(r => r.by).sort()).toEqual([...unassigned].sort())
+    for (const r of rows.filter(r => r.member)) expect(r, 'a member row acknowledges as that member, or not at all').toMatchObject(r.by ? { by: r.member, how: 'ack' } : { by: '', how: '' })
+    for (const h of missing1.slice(1)) expect(csv).toContain(`西村,一组,${h.name},,,,`)
   })
 
   it('lets only grid workers and the village curator record 已通知', async () => {
@@ -152,5 +153,17 @@ describe('household coverage and the deadline follow-up', () => {
     expect(village.counts.households).toBe(new Set(members.filter(m => /组-/.test(nameOf(m))).map(nameOf)).size)
     // Members that placed nowhere are listed, acknowledged or not.
     expect(village.unassigned.map(u => u.name).sort()).toEqual(members.filter(m => !/组-/.test(nameOf(m))).map(nameOf).sort())
+
+    // The export (issue 14, item 12): a member who did not acknowledge is a member, never under
+    // acknowledged_by; another account in the group (seen under an id not yet known as a bot's) is
+    // not listed at all.
+    const other = d.cfg.bots.get('bot-north')!
+    const directory = await d.store.redis.hgetall(`${d.store.keys.base}members:${topic}`)
+    await cov.recordGroupMembers(topic, [...Object.entries(directory).map(([id, name]) => ({ id, name })), { id: 'wxid_seen_elsewhere', name: other.nickname }])
+    const rows = (await cov.rows(code, 'yangmu-qinggang')).filter(r => r.member)
+    expect(rows.filter(r => r.by).map(r => r.member)).toEqual([nameOf(plain)])
+    expect(rows.filter(r => !r.by).length).toBe(village.unassigned.length - 1)
+    for (const r of rows.filter(r => !r.by)) expect(r).toMatchObject({ how: '', at: undefined })
+    expect(rows.map(r => r.member)).not.toContain(other.nickname)
   })
 })

@@ -77,7 +77,7 @@ describe('readiness and logout', () => {
     expect(res.status).toBe(503)
     const r = await res.json() as { redis: boolean; bots: { id: string; loggedIn: boolean; logoutAt: string | null; backlog: number }[] }
     expect(r.redis).toBe(true)
-    expect(r.bots.find(b => b.id === 'bot-south')).toMatchObject({ loggedIn: false, backlog: 0 })
+    expect(r.bots.find(b => b.id === 'bot-south')).toMatchObject({ loggedIn: false, backlog: 0, state: 'logged out' })
     expect(r.bots.find(b => b.id === 'bot-south')!.logoutAt).not.toBeNull()
     expect(r.bots.filter(b => b.loggedIn).map(b => b.id).sort()).toEqual(['bot-district', 'bot-north'])
 
@@ -89,6 +89,29 @@ describe('readiness and logout', () => {
     expect(qr.status).toBe(200)
     expect(qr.headers.get('content-type')).toBe('image/png')
     expect((await fetch(`${api.url}/api/bots/bot-south/qrcode`)).status).toBe(401)
+  })
+})
+
+describe('what an API client and ops are told (issue 14, item 11)', () => {
+  it('an unknown /api route is a JSON 404; a stopped account is "stopped" with when and why, not a bare loggedIn:false', async () => {
+    d = await startDistrict()
+    api = await startApi(d, TOKEN)
+    for (const [method, path] of [['GET', '/api/nothing'], ['POST', '/api/announcements/A7K2/x'], ['GET', '/api']]) {
+      const res = await fetch(`${api.url}${path}?q=1`, { method, headers: auth })
+      expect(res.status, path).toBe(404)
+      expect(res.headers.get('content-type'), path).toMatch(/^application\/json/)
+      expect(await res.json(), path).toMatchObject({ error: `no such API route: ${method} ${path}`, routes: expect.arrayContaining(['POST /api/announcements']) })
+    }
+
+    const before = Date.now()
+    await d.stopBot('bot-south')
+    const res = await fetch(`${api.url}/readyz`)
+    expect(res.status).toBe(503)
+    const bots = (await res.json() as { bots: { id: string; state: string; since: string | null; why: string | null }[] }).bots
+    const south = bots.find(b => b.id === 'bot-south')!
+    expect(south).toMatchObject({ state: 'stopped', why: expect.stringMatching(/^its process was stopped/) })
+    expect(Date.parse(south.since!)).toBeGreaterThanOrEqual(before - 1000)
+    expect(bots.find(b => b.id === 'bot-north')).toMatchObject({ state: 'logged in', why: null })
   })
 })
 

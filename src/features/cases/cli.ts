@@ -2,7 +2,7 @@
  * `cascade cases [--open] [--node id] [--json]` lists cases with their age and state;
  * `cascade case C3F9 [--json]` prints one case with its history.
  */
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../../cli/args.ts'
 import { casesOf, type CaseDesk } from './cases.ts'
 import { compose } from '../../app/compose.ts'
 import { silentLogger } from '../../infra/log.ts'
@@ -41,7 +41,8 @@ async function withDesk<T>(values: { config?: string; bots?: string }, fn: (desk
 
 /** `cascade cases …` */
 export async function casesCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...COMMON, open: { type: 'boolean', default: false }, node: { type: 'string' } }, strict: true })
+  const { values, positionals } = parseOptions(argv, { ...COMMON, open: { type: 'boolean', default: false }, node: { type: 'string' } })
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (one case: cascade case <CODE>)`)
   return withDesk(values, async (desk, cfg) => {
     const node = values.node
     if (node && !cfg.nodes.has(node)) throw new Error(`unknown node "${node}"; nodes: ${[...cfg.nodes.keys()].slice(0, 12).join(', ')}…`)
@@ -62,13 +63,14 @@ export async function casesCommand(argv: string[]): Promise<number> {
 
 /** `cascade case <CODE>` */
 export async function caseCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: COMMON, allowPositionals: true, strict: true })
+  const { values, positionals } = parseOptions(argv, COMMON)
   const code = positionals[0]?.toUpperCase()
-  if (!code || positionals.length > 1 || !CASE_CODE_RE.test(code)) throw new Error('cascade case needs one case code, e.g. cascade case C3F9KX')
+  if (!code || positionals.length > 1) throw new UsageError('needs one case code, e.g. cascade case C3F9KX')
   return withDesk(values, async (desk, cfg) => {
-    const c = await desk.store.get(code)
+    // A code of the wrong shape is a code no case has: said like any unknown code.
+    const c = CASE_CODE_RE.test(code) ? await desk.store.get(code) : undefined
     if (!c) {
-      console.error(`no case with code ${code}`)
+      console.error(`no case with code ${code}${CASE_CODE_RE.test(code) ? '' : ' (case codes have 6 letters and digits, e.g. C3F9KX)'}`)
       return 1
     }
     const history = await desk.store.history(code)

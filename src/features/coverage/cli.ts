@@ -2,11 +2,11 @@
  * `cascade coverage <CODE> [--node id] [--json]`: the coverage tree of one announcement
  * (district → township → village → grids and groups; households and members).
  * `cascade acks export <CODE> --format csv [--node id] [--out FILE]`: one row per household
- * (and per unassigned member): village, grid, household, acknowledged_by, how, at.
+ * (and per unassigned member): village, grid, household, member, acknowledged_by, how, at.
  * `cascade acks deadline <CODE> --minutes N`: that announcement's own acknowledgment deadline.
  */
 import { writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
+import { parseOptions, UsageError } from '../../cli/args.ts'
 import type { Cascade } from '../../spine/cascade.ts'
 import { compose } from '../../app/compose.ts'
 import { coverageOf, type Coverage, type CoverageRow } from './coverage.ts'
@@ -22,7 +22,7 @@ export const COVERAGE_USAGE = `usage:
   cascade acks deadline <CODE> --minutes N`
 
 /** Columns of `cascade acks export`, in order. */
-export const EXPORT_COLUMNS = ['village', 'grid', 'household', 'acknowledged_by', 'how', 'at'] as const
+export const EXPORT_COLUMNS = ['village', 'grid', 'household', 'member', 'acknowledged_by', 'how', 'at'] as const
 const EXIT_USAGE = 2
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000
 
@@ -37,9 +37,9 @@ const OPTIONS = {
 
 function options(argv: string[]) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS })
+    return parseOptions(argv, OPTIONS)
   } catch (err) {
-    throw new CoverageUsageError((err as Error).message)
+    throw new CoverageUsageError(err instanceof UsageError ? err.message : String(err))
   }
 }
 
@@ -88,7 +88,7 @@ export async function acksCommand(argv: string[]): Promise<number> {
       return 0
     })
   }
-  if (sub !== 'export') throw new CoverageUsageError(`unknown subcommand "${sub ?? ''}"`)
+  if (sub !== 'export') throw new CoverageUsageError(sub === undefined ? 'needs a subcommand: export or deadline' : `unknown subcommand "${sub}"; subcommands: export, deadline`)
   const { values, positionals } = options(rest)
   if (values.format !== 'csv') throw new CoverageUsageError('--format must be csv')
   return withCoverage(values, positionals[0], async (c, _app, code) => {
@@ -105,7 +105,7 @@ export async function acksCommand(argv: string[]): Promise<number> {
 /** The export as CSV (RFC 4180; times in Beijing time). */
 export function toCsv(rows: CoverageRow[]): string {
   const lines = [EXPORT_COLUMNS.join(',')]
-  for (const r of rows) lines.push([r.village, r.grid, r.household, r.by, r.how, r.at === undefined ? '' : beijingTime(r.at)].map(csvField).join(','))
+  for (const r of rows) lines.push([r.village, r.grid, r.household, r.member, r.by, r.how, r.at === undefined ? '' : beijingTime(r.at)].map(csvField).join(','))
   return lines.join('\r\n') + '\r\n'
 }
 

@@ -43,7 +43,13 @@ const LIST_MAX = 40
 interface MarkCommand { coverMark(hash: string, counts: string, field: string, rec: string, counter: string): Promise<number> }
 
 /** A household or unassigned member of an export. */
-export interface CoverageRow { village: string; grid: string; household: string; by: string; how: CoverHow | 'unassigned' | ''; at?: number }
+/**
+ * A household or unassigned member of an export; each column means one thing: `household` a
+ * household (empty on a member's row), `member` a group member placed in no household (empty on
+ * a household's row), `by` who acknowledged or, for 已通知, the staff who reached it — empty when
+ * nobody did — and `how` how (`ack`, `notified`, empty).
+ */
+export interface CoverageRow { village: string; grid: string; household: string; member: string; by: string; how: CoverHow | ''; at?: number }
 
 export class Coverage {
   readonly idx: HouseholdIndex
@@ -128,11 +134,15 @@ export class Coverage {
       this.app.store.deliveries(code),
     ])
     const derived = new Map<string, Household>()
-    const unassigned = unassignedAcked.filter(u => u.village === village).map(({ village: _v, ...u }) => u)
+    // Another Cascade account is no member, whichever id this account saw it under: known as a
+    // bot contact, or going by an account's nickname (such a member is taken for it, as in acks).
+    const botNames = new Set([...this.app.cfg.bots.values()].flatMap(b => [b.nickname, b.name]).filter(Boolean))
+    const isBot = (contactId: string, name: string) => bots.has(contactId) || botNames.has(name)
+    const unassigned = unassignedAcked.filter(u => u.village === village && !isBot(u.contactId, u.name)).map(({ village: _v, ...u }) => u)
     const ackedIds = new Set(unassigned.map(u => u.contactId))
     topics.forEach((topic, i) => {
       for (const [contactId, name] of Object.entries(directories[i])) {
-        if (bots.has(contactId)) continue
+        if (isBot(contactId, name)) continue
         const p = this.idx.locate(village, name)
         if (p.kind === 'household') derived.set(p.household.key, p.household)
         else if (!ackedIds.has(contactId)) {
@@ -214,10 +224,11 @@ export class Coverage {
       const village = this.app.nodeName(v.village)
       for (const g of cov.grids) {
         for (const { household, mark } of g.households) {
-          rows.push({ village, grid: g.grid.name, household: household.name, by: mark ? this.byName(mark) : '', how: mark?.how ?? '', at: mark?.at })
+          rows.push({ village, grid: g.grid.name, household: household.name, member: '', by: mark ? this.byName(mark) : '', how: mark?.how ?? '', at: mark?.at })
         }
       }
-      for (const u of cov.unassigned) rows.push({ village, grid: '', household: '', by: u.name, how: u.acked ? 'unassigned' : '', at: u.at })
+      // A member in no household: named as a member; as acknowledging only when they did.
+      for (const u of cov.unassigned) rows.push({ village, grid: '', household: '', member: u.name, by: u.acked ? u.name : '', how: u.acked ? 'ack' : '', at: u.acked ? u.at : undefined })
     }
     return rows
   }

@@ -126,7 +126,16 @@ async function forwardCorrection(app: CurationHost, u: Announcement, relay: Rela
 }
 
 /** What a correction or retraction did: the reply for the person, and whether it took effect. */
-export interface Amendment { reply: Reply; done: boolean; made?: Announcement }
+export interface Amendment {
+  reply: Reply
+  done: boolean
+  made?: Announcement
+  /** Why it did not take effect (for callers that speak to ops in their own words, the CLI). */
+  why?: 'unknown_code' | 'not_amender' | 'not_amendable' | 'already_cancelled'
+  /** A retraction: groups sent its notice, pending relays withdrawn. */
+  groups?: number
+  pending?: number
+}
 
 /**
  * The announcement a person may correct or retract, or the refusal: only the origin's publishers
@@ -135,10 +144,10 @@ export interface Amendment { reply: Reply; done: boolean; made?: Announcement }
  */
 async function amendable(app: CurationHost, actor: string, code: string, isAmendable: (a: Announcement) => boolean): Promise<Announcement | Amendment> {
   const a = await app.store.announcement(code)
-  if (!a) return { reply: app.t('unknown_code', { code }), done: false }
-  if (actor !== CLI_AUTHOR && actor !== WEB_AUTHOR && !app.rolesOf(actor).publisher.includes(a.originNode)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }), done: false }
-  if (!isAmendable(a)) return { reply: app.t('not_amendable', { code }), done: false }
-  if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }), done: false }
+  if (!a) return { reply: app.t('unknown_code', { code }), done: false, why: 'unknown_code' }
+  if (actor !== CLI_AUTHOR && actor !== WEB_AUTHOR && !app.rolesOf(actor).publisher.includes(a.originNode)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }), done: false, why: 'not_amender' }
+  if (!isAmendable(a)) return { reply: app.t('not_amendable', { code }), done: false, why: 'not_amendable' }
+  if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }), done: false, why: 'already_cancelled' }
   return a
 }
 
@@ -150,7 +159,7 @@ export async function correct(app: CurationHost, actor: string, code: string, te
   if (!isAnnouncement(a)) return a
   const u = await app.publish({ node: a.originNode, author: actor, text, severity: a.severity, category: a.category, status: a.status, ackRequired: a.ackRequired, type: 'update', references: code })
   // Retracted while this correction was being made: it was born retracted and goes nowhere.
-  if (await app.store.cancelledBy(u.code)) return { reply: app.t('already_cancelled', { code }), done: false }
+  if (await app.store.cancelledBy(u.code)) return { reply: app.t('already_cancelled', { code }), done: false, why: 'already_cancelled' }
   return { reply: app.t('update_ok', { code: u.code, ref: code }), done: true, made: u }
 }
 
@@ -165,7 +174,7 @@ export async function cancel(app: CurationHost, actor: string, code: string, rea
   if (!isAnnouncement(a)) return a
   const at = app.now()
   if (!a.released) {
-    if (!await app.store.markCancelled(code, 'schedule')) return { reply: app.t('already_cancelled', { code }), done: false }
+    if (!await app.store.markCancelled(code, 'schedule')) return { reply: app.t('already_cancelled', { code }), done: false, why: 'already_cancelled' }
     await app.timers.cancel(SPINE_TIMER.release, code)
     for (const u of await app.store.corrections(code)) await app.store.markCancelled(u, 'schedule')
     await app.store.audit(code, { kind: 'cancel', node: a.originNode, actor, at, reason, scheduled: 1 })
@@ -177,7 +186,7 @@ export async function cancel(app: CurationHost, actor: string, code: string, rea
   })
   // The flag first, then the sweep: every post is either taken before the flag (it gets a
   // correction) or withdrawn by the worker that finds the flag (it gets neither).
-  if (!await app.store.markCancelled(code, c.code)) return { reply: app.t('already_cancelled', { code }), done: false }
+  if (!await app.store.markCancelled(code, c.code)) return { reply: app.t('already_cancelled', { code }), done: false, why: 'already_cancelled' }
   await app.store.audit(code, { kind: 'cancel', node: a.originNode, actor, at, reason, by: c.code })
   // The original's corrections are retracted with it, each flagged before its own sweep. A
   // correction made from now on is born retracted (store.createAnnouncement), so none is missed.
@@ -207,7 +216,7 @@ export async function cancel(app: CurationHost, actor: string, code: string, rea
   // On the account that posted there: a post still being sent goes out before its retraction.
   const origin: Relay = { code: c.code, node: a.originNode, state: 'approved', text: c.text, openedAt: at }
   for (const [topic, { node, bot }] of seen) await app.post(c, { ...origin, node }, topic, c.text, bot)
-  return { reply: app.t('cancel_ok', { code, groups: seen.size, pending: withdrawn }), done: true, made: c }
+  return { reply: app.t('cancel_ok', { code, groups: seen.size, pending: withdrawn }), done: true, made: c, groups: seen.size, pending: withdrawn }
 }
 
 // ── 待办 and 分类 ─────────────────────────────────────────────────────────────

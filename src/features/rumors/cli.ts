@@ -310,6 +310,11 @@ async function runEval(libraryFile: string, queriesFile: string, json: boolean, 
   for (const e of errors) io.stderr.write(`cascade rumor eval: ${queriesFile} ${e}\n`);
   const { metrics, confusions } = evaluate(matcher, queries);
   io.stdout.write(json ? `${JSON.stringify(metrics)}\n` : formatEval(metrics, confusions));
+  // The figures are of the lines that parsed; lines that did not make the run a failure.
+  if (errors.length > 0) {
+    io.stderr.write(`cascade rumor eval: ${errors.length} line(s) of ${queriesFile} not read; the figures leave them out\n`);
+    return EXIT_FAILURE;
+  }
   return EXIT_OK;
 }
 

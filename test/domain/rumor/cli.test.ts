@@ -38,6 +38,17 @@ describe('rumor CLI', () => {
     }
   });
 
+  it('eval exits with 1 after lines it could not read, the figures still printed', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const file = `${fs.mkdtempSync(`${os.tmpdir()}/rumor-eval-`)}/q.jsonl`;
+    fs.writeFileSync(file, '{"text": "喝高度白酒能杀死新冠病毒", "expect": "T01"}\nnot json\n');
+    const t = io();
+    expect(await rumorCommand(['eval', '--library', 'test/fixtures/rumors-small.yaml', '--queries', file], t.streams)).toBe(1);
+    expect(t.out()).toContain('reply recall');
+    expect(t.err()).toMatch(/1 line\(s\) of .* not read; the figures leave them out/);
+  });
+
   it('an invalid library exits with 1 and names the file', async () => {
     const t = io('');
     expect(await rumorCommand(['match', '--library', 'no/such/file.yaml'], t.streams)).toBe(1);
