@@ -14,6 +14,7 @@ import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { redisAnswers } from '../../src/infra/redis.ts'
 import { Redis } from 'ioredis'
 
 export type Fsync = 'everysec' | 'always'
@@ -75,18 +76,9 @@ export class RedisServer {
     this.sampler.unref()
   }
 
-  private async ping(): Promise<boolean> {
-    const r = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 500 })
-    r.on('error', () => undefined)
-    try {
-      await r.connect()
-      // Loading the AOF answers -LOADING: not ready yet.
-      return (await r.ping()) === 'PONG'
-    } catch {
-      return false
-    } finally {
-      r.disconnect()
-    }
+  /** Loading the AOF answers -LOADING: not ready yet. */
+  private ping(): Promise<boolean> {
+    return redisAnswers(`redis://127.0.0.1:${this.port}`, 500)
   }
 
   /** The AOF file being appended to (Redis 7: appendonlydir/<name>.<n>.incr.aof, the highest n). */

@@ -5,25 +5,16 @@
  * from the TypeScript sources, against a port where nothing listens (then a redis-server).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { describeRedisError, probeRedis, redactUrl, RedisUnreachable } from '../../src/infra/redis-reach.ts'
+import { freePort } from '../../src/infra/redis.ts'
 import { ROOT, waitFor } from '../helpers.ts'
 
 const BIN = path.join(ROOT, 'bin', 'cascade.mjs')
 const children: ChildProcess[] = []
 afterEach(() => { for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL') })
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address()
-      s.close(() => typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')))
-    })
-  })
-}
 
 interface Run { child: ChildProcess; out: () => string; err: () => string; exited: Promise<{ code: number | null; ms: number }> }
 
