@@ -80,18 +80,20 @@ export class AccountGroups {
     }
     for (const [topic, n] of seen) if (n > 1) this.acc.log.warn('groups.ambiguous', { topic, count: n, hint: 'two groups of this account have this name: rename one' })
     await this.notePeers()
+    const bots = await this.acc.app.store.botContacts() // once for all groups, fresh: this login's ids are in it
     await Promise.all(dir.rooms.filter(r => this.configured.get(r.topic)?.level === 'village' && this.configured.get(r.topic)?.kind === 'public' && this.topicById.get(r.id))
-      .map(r => this.recordMembers(r.topic, r.members).catch(err => this.acc.log.warn('members.record-failed', { topic: r.topic, err }))))
+      .map(r => this.recordMembers(r.topic, r.members, bots).catch(err => this.acc.log.warn('members.record-failed', { topic: r.topic, err }))))
   }
 
   /** Room.find per topic (the mock puppet answers at once). */
   private async resolveByFind(): Promise<void> {
+    const bots = await this.acc.app.store.botContacts()
     for (const group of this.configured.values()) {
       const room = await this.acc.wechaty.Room.find({ topic: group.topic })
       if (!room) continue
       this.adopt(room, group.topic)
       if (group.level === 'village' && group.kind === 'public') {
-        await this.recordRoomMembers(group.topic, room).catch(err => this.acc.log.warn('members.record-failed', { topic: group.topic, err }))
+        await this.recordRoomMembers(group.topic, room, bots).catch(err => this.acc.log.warn('members.record-failed', { topic: group.topic, err }))
       }
     }
   }
@@ -131,17 +133,16 @@ export class AccountGroups {
   }
 
   /** Tells the households feature who is in a village group (nicknames included). */
-  private async recordMembers(topic: string, members: DirectoryMember[]): Promise<void> {
+  private async recordMembers(topic: string, members: DirectoryMember[], bots: Set<string>): Promise<void> {
     const coverage = coverageOf(this.acc.app)
     if (!coverage) return
-    const bots = await this.acc.app.store.botContacts()
     await coverage.recordGroupMembers(topic, members.filter(m => !bots.has(m.id) && !this.peerContacts.has(m.id)).map(m => ({ id: m.id, name: m.groupAlias || m.name })))
   }
 
-  private async recordRoomMembers(topic: string, room: RoomInterface): Promise<void> {
+  private async recordRoomMembers(topic: string, room: RoomInterface, bots: Set<string>): Promise<void> {
     if (!coverageOf(this.acc.app)) return
     const members = await room.memberAll()
-    await this.recordMembers(topic, await Promise.all(members.map(async c => ({ id: c.id, name: contactName(c), groupAlias: await room.alias(c).catch(() => undefined) ?? undefined }))))
+    await this.recordMembers(topic, await Promise.all(members.map(async c => ({ id: c.id, name: c.name(), groupAlias: await room.alias(c).catch(() => undefined) ?? undefined }))), bots)
   }
 
   /**
@@ -166,5 +167,3 @@ export class AccountGroups {
 function loadRoom(acc: Account, id: string): RoomInterface {
   return (acc.wechaty.Room as unknown as { load(id: string): RoomInterface }).load(id)
 }
-
-function contactName(c: { name(): string }): string { return c.name() }

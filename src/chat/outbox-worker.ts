@@ -15,7 +15,7 @@ import type { BotConfig } from '../config/types.ts'
 import { sendInterval } from '../domain/fanout.ts'
 import { outboxName, type SendJob, type SendTarget } from '../queue/outbox.ts'
 import { loadedContacts, sleep, type Account } from './account.ts'
-import { echoConfirms, echoKey, echoTarget, EchoWaits } from './echo.ts'
+import { echoKey, EchoWaits } from './echo.ts'
 import type { AccountGroups } from './groups.ts'
 import { nextBeijingMidnight, takeBudget } from './budget.ts'
 import { chatBudgetOf } from '../domain/limits.ts'
@@ -120,12 +120,9 @@ export class OutboxWorker {
 
   private async confirm(echo: Echo): Promise<void> {
     const { code, topic } = echo.delivery
-    const at = Date.now()
-    if (await this.app.store.patchDelivery(code, topic, ['sent'], { state: 'confirmed', confirmedAt: at })) {
-      this.acc.log.debug('delivery.confirmed', { code, topic })
-      await this.app.events.emit('confirmed', { code, topic, at })
-    }
+    if (await this.app.deliveries.confirm(code, topic)) this.acc.log.debug('delivery.confirmed', { code, topic })
   }
+
 
   private async onFailed(job: Job<SendJob> | undefined, err: Error): Promise<void> {
     if (!job || err instanceof DelayedError) return
@@ -235,9 +232,9 @@ export class OutboxWorker {
       await job.moveToDelayed(settleAt, token)
       throw new DelayedError()
     }
-    if (data.target.kind === 'group' && await this.seenInGroup(data.target.topic, data.text, claimedAt)) {
+    if (data.target.kind === 'group' && await this.app.deliveries.seenInGroup(data.target.topic, data.text, claimedAt)) {
       await store.markSent(data.idem, this.acc.id)
-      if (data.delivery) await store.patchDelivery(data.delivery.code, data.delivery.topic, ['sending', 'queued'], { state: 'confirmed', confirmedAt: Date.now(), error: '' })
+      if (data.delivery) await this.app.deliveries.confirm(data.delivery.code, data.delivery.topic, ['sending', 'queued'])
       this.acc.log.warn('send.settled', { idem: data.idem, outcome: 'seen in the group' })
       await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'duplicate' })
       return 'settled'
@@ -245,14 +242,6 @@ export class OutboxWorker {
     if (!await store.retakeSend(data.idem, claim, this.acc.id)) return 'duplicate' // another worker settles it
     this.acc.log.warn('send.settled', { idem: data.idem, outcome: 'not seen: sent again, marked 补发' })
     return 'resend'
-  }
-
-  /** Whether the post's text was seen coming back in the group since it was claimed. */
-  private async seenInGroup(topic: string, text: string, since: number): Promise<boolean> {
-    const seen = await this.app.store.echoesSince(topic, since - 5_000)
-    const post = echoTarget(text)
-    const resent = echoTarget(this.app.t('label_resend') + text)
-    return seen.some(key => echoConfirms(key, post) || echoConfirms(key, resent))
   }
 
   /**

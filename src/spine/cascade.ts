@@ -87,13 +87,13 @@ export class Cascade {
     const router = this.router = new Router(cfg, store, outboxes)
     const dir = this.dir = new Directory(cfg)
     const texts = this.texts = new Texts(dir)
-    const deliveries = this.deliveries = new Deliveries({ dir, texts, store, outboxes, router, now, log })
+    const deliveries = this.deliveries = new Deliveries({ dir, texts, store, outboxes, router, events, now, log })
     const relays = this.relays = new Relays({ cfg, dir, texts, store, timers, events, router, deliveries, now, random, log })
     const acks = this.acks = new Acks({ store, events, now, log })
     const progress = this.progress = new Progress({ dir, store, now })
     const bindings = this.bindings = new Bindings({ dir, texts, store, events, relays, deliveries, now, random, log, guards: this })
     this.front = new ChatFront({ dir, texts, store, relays, bindings, acks, progress, now, log, guards: this })
-    this.recovery = new Recovery({ store, outboxes, timers, relays, deliveries, texts, events, now, log }, deps.recovery?.intervalMs, deps.recovery?.graceMs)
+    this.recovery = new Recovery({ store, outboxes, timers, relays, deliveries, texts, now, log }, deps.recovery?.intervalMs, deps.recovery?.graceMs)
   }
 
   // ── extension points (chat front) ─────────────────────────────────────────

@@ -3,11 +3,13 @@
  * (once per group), the worker's take of a post right before `say()`, approval requests and
  * other DMs to people. Sends themselves happen only in the outbox worker (src/chat/outbox-worker.ts).
  */
-import type { Announcement, Relay } from '../domain/announcement.ts'
+import type { Announcement, DeliveryState, Relay } from '../domain/announcement.ts'
+import { echoConfirms, echoTarget } from '../domain/echo-text.ts'
 import { idPart, laneOf, PRIORITY, type Outboxes, type SendJob } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
 import type { Logger } from '../infra/log.ts'
 import { publicGroups, type Directory } from './directory.ts'
+import type { EventBus } from './events.ts'
 import type { Router } from './router.ts'
 import { severityZh, type Texts } from './texts.ts'
 
@@ -17,9 +19,13 @@ export interface DeliveriesDeps {
   store: Store
   outboxes: Outboxes
   router: Router
+  events: EventBus
   now: () => number
   log: Logger
 }
+
+/** The idempotency key (and job id) of an announcement's post to one group. */
+export function postIdem(a: Announcement, topic: string): string { return `${a.code}-v${a.version}-${idPart(topic)}` }
 
 export class Deliveries {
   constructor(private readonly d: DeliveriesDeps) {}
@@ -37,7 +43,7 @@ export class Deliveries {
     const queued = await store.queueDelivery({ code: a.code, node: node.id, topic, state: 'queued', bot, queuedAt: this.d.now() })
     const owner = queued ? bot : (await store.delivery(a.code, topic))?.bot ?? bot
     const job: SendJob = {
-      idem: `${a.code}-v${a.version}-${idPart(topic)}`,
+      idem: postIdem(a, topic),
       target: { kind: 'group', topic },
       text: this.d.texts.postText(a, text, relay),
       delivery: { code: a.code, topic },
@@ -59,6 +65,24 @@ export class Deliveries {
   /** A post taken for sending did not go out (say() failed): it is queued again for the retry. */
   async postNotSent(code: string, topic: string): Promise<void> {
     await this.d.store.patchDelivery(code, topic, ['sending'], { state: 'queued' })
+  }
+
+  /** A post seen coming back in its group: `confirmed` (from `sent`, or the states given), once. */
+  async confirm(code: string, topic: string, from: DeliveryState[] = ['sent']): Promise<boolean> {
+    const at = this.d.now()
+    if (!await this.d.store.patchDelivery(code, topic, from, { state: 'confirmed', confirmedAt: at, error: '' })) return false
+    await this.d.events.emit('confirmed', { code, topic, at })
+    return true
+  }
+
+  /**
+   * Whether a post's text (or its 【补发】 copy) came back in the group since a time, by the
+   * accounts' own messages kept in Redis: a send whose process died is settled by it.
+   */
+  async seenInGroup(topic: string, text: string, since: number): Promise<boolean> {
+    const seen = await this.d.store.echoesSince(topic, since - 5_000)
+    const targets = [echoTarget(text), echoTarget(this.d.texts.t('label_resend') + text)]
+    return seen.some(key => targets.some(t => echoConfirms(key, t)))
   }
 
   /** DMs one curator the text, where it would go and how to answer. */

@@ -9,14 +9,12 @@
  * that runs twice, or beside the original work, posts nothing twice.
  */
 import type { Announcement, Delivery } from '../domain/announcement.ts'
-import { echoConfirms, echoTarget } from '../domain/echo-text.ts'
 import { forwards } from '../domain/announcement.ts'
 import type { Logger } from '../infra/log.ts'
-import { idPart, type Outboxes } from '../queue/outbox.ts'
+import type { Outboxes } from '../queue/outbox.ts'
 import type { Timers } from '../queue/timers.ts'
 import type { Store } from '../store/store.ts'
-import type { Deliveries } from './deliveries.ts'
-import type { EventBus } from './events.ts'
+import { postIdem, type Deliveries } from './deliveries.ts'
 import type { Relays } from './relays.ts'
 import type { Texts } from './texts.ts'
 
@@ -35,7 +33,6 @@ export interface RecoveryDeps {
   relays: Relays
   deliveries: Deliveries
   texts: Texts
-  events: EventBus
   now: () => number
   log: Logger
 }
@@ -88,8 +85,7 @@ export class Recovery {
     for (const d of await this.d.store.deliveries(a.code)) {
       if (d.state === 'sent' && (d.sentAt ?? now) <= now - this.graceMs) await this.confirmFromEcho(a, d)
       if (d.state !== 'queued' || d.queuedAt > now - this.graceMs) continue
-      const jobId = `${a.code}-v${a.version}-${idPart(d.topic)}`
-      const job = await this.d.outboxes.queue(d.bot).getJob(jobId)
+      const job = await this.d.outboxes.queue(d.bot).getJob(postIdem(a, d.topic))
       if (job && !['completed', 'failed'].includes(await job.getState())) continue
       if (job) await job.remove().catch(() => undefined) // a finished job of the same id would keep the new one out
       const relay = await this.d.store.relay(a.code, d.node)
@@ -103,15 +99,8 @@ export class Recovery {
 
   private async confirmFromEcho(a: Announcement, d: Delivery): Promise<void> {
     const relay = await this.d.store.relay(a.code, d.node)
-    if (!relay) return
-    const text = this.d.texts.postText(a, relay.finalText ?? relay.text, relay)
-    const targets = [echoTarget(text), echoTarget(this.d.texts.t('label_resend') + text)]
-    const seen = await this.d.store.echoesSince(d.topic, (d.sentAt ?? 0) - 5_000)
-    if (!seen.some(key => targets.some(t => echoConfirms(key, t)))) return
-    const at = this.d.now()
-    if (await this.d.store.patchDelivery(a.code, d.topic, ['sent'], { state: 'confirmed', confirmedAt: at })) {
-      this.d.log.info('recovery.confirmed', { code: a.code })
-      await this.d.events.emit('confirmed', { code: a.code, topic: d.topic, at })
-    }
+    if (!relay || !await this.d.deliveries.seenInGroup(d.topic, this.d.texts.postText(a, relay.finalText ?? relay.text, relay), d.sentAt ?? 0)) return
+    if (await this.d.deliveries.confirm(a.code, d.topic)) this.d.log.info('recovery.confirmed', { code: a.code })
   }
+
 }
