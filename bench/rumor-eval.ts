@@ -18,10 +18,20 @@ const options: MatcherOptions = process.argv.includes('--hand') ? { model: null 
 const fmt = (m: EvalMetrics) =>
   `P ${m.replyPrecision.toFixed(3)} (${m.correctReplies}/${m.replies})  R ${m.replyRecall.toFixed(3)} (${m.correctReplies}/${m.positives})  suggest R ${m.suggestRecall.toFixed(3)} (${m.correctSuggestions}/${m.positives})`;
 
-for (const [name, lib, queries] of [
+const SETS = [
   ['checked v2', 'checked-library.yaml', 'checked-queries.jsonl'],
   ['village-dev', 'village-library.yaml', 'village-dev.jsonl'],
-] as const) {
+] as const;
+{
+  // The project's own paraphrase set (written for the project, against config/rumors.yaml):
+  // the set the one evaluation-free choice (the reply cut-off target) is made on.
+  const matcher = new RumorMatcher(await loadRumorLibrary('config/rumors.yaml'), options);
+  const all = parseEvalQueries(readFileSync('test/fixtures/rumor-paraphrases.jsonl', 'utf8')).queries;
+  const nulls = all.filter((q) => q.expect === null);
+  const load = nulls.filter((q) => matcher.match(q.text).action === 'suggest').length;
+  console.log(`${'project paraphrases'.padEnd(22)} ${fmt(evaluate(matcher, all).metrics)}  curator load: ${load}/${nulls.length}`);
+}
+for (const [name, lib, queries] of SETS.filter(([name]) => name !== 'village-dev' || !process.argv.includes('--no-village'))) {
   const matcher = new RumorMatcher(await loadRumorLibrary(`${DIR}/${lib}`), options);
   const all = parseEvalQueries(readFileSync(`${DIR}/${queries}`, 'utf8')).queries;
   const nulls = all.filter((q) => q.expect === null);

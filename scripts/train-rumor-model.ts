@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { loadRumorLibrary, type RumorEntry } from '../src/domain/rumor/library.ts';
 import { RumorMatcher } from '../src/domain/rumor/matcher.ts';
 import { DECISION_FEATURES, featureVector, type RumorModel } from '../src/domain/rumor/model.ts';
-import { CHATTER, TOPICAL_CHAT, seededRandom, variantsOf } from '../src/domain/rumor/variants.ts';
+import { CHATTER, NEWS, TOPICAL_CHAT, newsPost, seededRandom, variantsOf } from '../src/domain/rumor/variants.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -83,6 +83,10 @@ export function trainingSamples(library: readonly RumorEntry[], seed: number, ro
   }
   const full = new RumorMatcher(library, { model: COLLECT });
   for (const text of [...TOPICAL_CHAT, ...CHATTER]) add(full, text, null, 'chat');
+  if (process.env.RUMOR_NEWS !== '0') {
+    for (const text of NEWS) add(full, text, null, 'news');
+    for (let i = 0; i < Number(process.env.RUMOR_NEWS_POSTS ?? 200); i++) add(full, newsPost(rnd), null, 'news');
+  }
   return samples;
 }
 

@@ -23,7 +23,7 @@ const QINGGANG = '青杠村村民群'
 /** Our own cases (not from the evaluation sets). */
 const KNOWN = '【转发】板蓝根冲剂能防新冠，一家人每天喝两包，转给家人' // R03, answered by itself
 const KNOWN_AGAIN = '药店的板蓝根都卖光了，专家说喝板蓝根可以预防新冠肺炎，快去买' // R03 in other words
-const DOUBTFUL = '听说喝高度白酒能把新冠病毒杀死，大家每天喝一杯' // close to R01, not certain
+const DOUBTFUL = '家里的高度白酒拿来擦手能消毒吗' // close to R01 (alcohol disinfects), not its claim
 const CHAT = '今晚整两口白酒，谁来'
 const REBUTTAL_POST = '辟谣：喝白酒不能预防新冠，大家不要信'
 const NEW_RUMOR = '隔壁村的水井被人投了毒，千万别喝井水，是真的吗？'

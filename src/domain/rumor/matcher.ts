@@ -23,6 +23,7 @@
  */
 import type { RumorEntry } from './library.ts';
 import { normalizeMessage, normalizeUrl, urlHost } from './normalize.ts';
+import { foldSynonyms } from './synonyms.ts';
 import { countriesIn, countryMismatch } from './entities.ts';
 import { defaultRumorModel, featureVector, probability, type DecisionEvidence, type RumorModel, type TextEvidence } from './model.ts';
 
@@ -145,6 +146,14 @@ const COMMON_WORDS = new Set([
   '那个', '一下', '一点', '已经', '还是', '就是', '不是', '可以', '没有', '知道', '觉得', '注意', '一定',
 ]);
 
+/**
+ * The disease and what every epidemic rumor claims about it (after synonym folding). A shared
+ * passage made only of these ("能预防新冠病毒") is what an unlisted remedy shares with a listed
+ * one ("吃生姜能预防新冠" against "喝板蓝根能预防新冠"): it does not count as sharing the claim.
+ * A small library cannot learn that from document frequency.
+ */
+const GENERIC_CLAIM = /新冠病毒|病毒|预防|杀死|感染|传染|传播|治疗|疫情/gu;
+
 /** Posting lists longer than this share of the library are not walked during retrieval. */
 const RETRIEVAL_MAX_DF_SHARE = 0.02;
 
@@ -172,7 +181,7 @@ const FRAMING_PATTERNS: readonly RegExp[] = [
  * expected (a rebuttal repeats the claim) but the bot must not answer it.
  */
 const REFUTATION_PATTERNS: readonly RegExp[] = [
-  /辟谣|谣言|谣传|不实|假消息|假新闻|假的|虚假|不信谣|不传谣|造谣|传谣|经核实|经查|澄清|误导/u,
+  /辟谣|谣言|谣传|不实|假消息|假新闻|假的|虚假|不信谣|不传谣|造谣|传谣|经核实|经查|澄清|误导|瞎扯|胡扯|胡说|扯淡|瞎说|骗子|骗局|诈骗|别上当|莫上当|不要上当|谨防|(?:千万)?别点/u,
   /请勿(?:转发|传播|相信|轻信)|不要(?:相信|轻信|传播|转发)|切勿(?:相信|轻信|转发)|别信|没有(?:科学)?(?:依据|根据|证据)/u,
   /以[^，。,.!！?？]{0,12}(?:通报|公告|发布|通知)为准/u,
 ];
@@ -181,6 +190,29 @@ const REFUTATION_PATTERNS: readonly RegExp[] = [
 const OFFICIAL_PATTERNS: readonly RegExp[] = [
   /通报[:：]|截至\d|截至[今昨]|公告[:：]|特此(?:通知|公告)|新闻发布会|答记者问/u,
 ];
+
+/**
+ * Phrases that deny an effect ("没什么用", "防不住", "杀不死"). A message that uses one which none of
+ * the rumor's wordings uses says the rumor's claim is false ("板蓝根防不住新冠"); a rumor that is
+ * itself worded with one ("一个口罩根本没用") is not contradicted by it.
+ */
+const DENIAL_PATTERN =
+  /(?:没|没有|不)(?:什么|啥|多大|一点)?(?:用|效果|作用|关系)|(?:用|用处|效果|作用)(?:都|也)?没有|不管用|不顶用|白搭|(?:防|挡|杀|治|抗|预防)(?:不住|不了|不死|不好)|(?:预防|杀死|治疗)不了/gu;
+
+/**
+ * An A-not-A question ("能不能", "是不是", "管不管用", "有没有") asks; it does not deny. True when
+ * the negation at `index` in `key` is one.
+ */
+function isQuestionForm(key: string, index: number, negation: string): boolean {
+  const after = negation.startsWith('没有') ? '有' : negation[1];
+  return index > 0 && (negation[0] === '不' || negation[0] === '没') && key[index - 1] === after;
+}
+
+/** Denial phrases in a text that are not part of an A-not-A question. */
+function hasDenial(key: string): boolean {
+  for (const m of key.matchAll(DENIAL_PATTERN)) if (!isQuestionForm(key, m.index, m[0])) return true;
+  return false;
+}
 
 /** Negations that flip a claim ("不能预防" vs "能预防"). */
 const NEGATION_PATTERN = /(?:不能|不会|不可以|不可能|无法|并不能|并不会|并没有|没有|不是)(?=[\p{L}\p{N}]{2})/gu;
@@ -212,7 +244,7 @@ export function textFeatures(segments: readonly string[]): Set<string> {
 function stripFraming(text: string): string {
   let out = text;
   for (const pattern of FRAMING_PATTERNS) out = out.replace(pattern, ' ');
-  return out;
+  return foldSynonyms(out);
 }
 
 function segmentsOf(text: string): string[] {
@@ -279,7 +311,10 @@ interface Query {
   weight: number;
   /** Feature id per bigram position, {@link UNSEEN} or {@link SEGMENT_BREAK}. */
   bigrams: Int32Array;
-  /** 1 where the bigram is substantive (not grammar or an everyday word). */
+  /**
+   * Per bigram: 0 grammar or an everyday word, 1 substantive but only the generic claim
+   * ({@link GENERIC_CLAIM}), 2 specific.
+   */
   substantive: Uint8Array;
 }
 
@@ -497,11 +532,12 @@ export class RumorMatcher {
     };
     for (const segment of segments) {
       const chars = [...segment];
+      const generic = genericMask(segment);
       for (let i = 0; i < chars.length; i++) {
         note(chars[i]);
         if (i + 1 < chars.length) {
           bigrams.push(note(chars[i] + chars[i + 1]));
-          substantive.push(isSubstantive(chars[i], chars[i + 1]) ? 1 : 0);
+          substantive.push(substance(chars, generic, i));
         }
       }
       bigrams.push(SEGMENT_BREAK);
@@ -590,6 +626,7 @@ export class RumorMatcher {
       shared: sharedUnion / this.idf(0),
       longestRun: runs.longest,
       runs: runs.runs,
+      specific: runs.specific ?? true,
     };
   }
 
@@ -607,7 +644,11 @@ export class RumorMatcher {
       const id = q.bigrams[p];
       shared[p] = id >= 0 && this.marks[id] === stamp ? 1 : 0;
     }
-    return sharedRuns(shared, q.substantive, q.bigrams.length);
+    const runs = sharedRuns(shared, q.substantive, q.bigrams.length);
+    for (let p = 0; p < q.bigrams.length; p++) {
+      if (shared[p] && q.substantive[p] === 2) return { ...runs, specific: true };
+    }
+    return { ...runs, specific: false };
   }
 
   /** Rumors whose links appear in the message, with the URL score. */
@@ -686,6 +727,10 @@ export class RumorMatcher {
         // One short shared passage (a name, one word) is what chat about the same thing shares.
         action = 'suggest';
         reasons.push('one short shared passage');
+      } else if (action === 'reply' && !evidence.specific) {
+        // "吃生姜能预防新冠" shares with "喝板蓝根能预防新冠" only what every remedy rumor says.
+        action = 'suggest';
+        reasons.push('shares only the generic claim');
       }
       if (action === 'ignore') return { id: null, score, action, reasons, probability: round3(p), evidence };
     } else {
@@ -747,7 +792,9 @@ function staticFactor(feature: string): number {
  * rumor worded "能预防"/"可以预防". A message that denies the claim is a rebuttal.
  */
 function negatesRumor(key: string, rumorKeys: readonly string[]): boolean {
+  if (hasDenial(key) && !rumorKeys.some(hasDenial)) return true;
   for (const m of key.matchAll(NEGATION_PATTERN)) {
+    if (isQuestionForm(key, m.index, m[0])) continue;
     const after = key.slice(m.index + m[0].length, m.index + m[0].length + 2);
     const negated = m[0] + after;
     const asserted = rumorKeys.some((k) => k.includes(after));
@@ -783,9 +830,10 @@ export function sharesClaim(segments: readonly string[], rumorFeatures: Readonly
   const substantive: number[] = [];
   for (const segment of segments) {
     const chars = [...segment];
+    const generic = genericMask(segment);
     for (let i = 0; i + 1 < chars.length; i++) {
       shared.push(rumorFeatures.has(chars[i] + chars[i + 1]) ? 1 : 0);
-      substantive.push(isSubstantive(chars[i], chars[i + 1]) ? 1 : 0);
+      substantive.push(substance(chars, generic, i) > 0 ? 1 : 0);
     }
     shared.push(0);
     substantive.push(0);
@@ -799,6 +847,8 @@ export interface SharedRuns {
   runs: number;
   /** Longest substantive shared passage, in bigrams. */
   longest: number;
+  /** Whether a shared passage has more than the generic claim (set by the matcher only). */
+  specific?: boolean;
 }
 
 /**
@@ -827,8 +877,29 @@ function sharedRuns(shared: ArrayLike<number>, substantive: ArrayLike<number>, l
   return { runs, longest };
 }
 
-function isSubstantive(a: string, b: string): boolean {
-  return !COMMON_WORDS.has(a + b) && (!COMMON_CHARS.has(a) || !COMMON_CHARS.has(b));
+/**
+ * What the bigram at `i` is: 0 grammar (an everyday word, or two very common characters), 1 the
+ * generic claim (its other characters are part of a {@link GENERIC_CLAIM} word), 2 specific.
+ */
+function substance(chars: readonly string[], generic: Uint8Array | null, i: number): 0 | 1 | 2 {
+  const a = chars[i];
+  const b = chars[i + 1];
+  if (COMMON_WORDS.has(a + b) || (COMMON_CHARS.has(a) && COMMON_CHARS.has(b))) return 0;
+  const specific = (c: string, at: number) => !COMMON_CHARS.has(c) && !(generic && generic[at]);
+  return specific(a, i) || specific(b, i + 1) ? 2 : 1;
+}
+
+/** Characters of a segment covered by a {@link GENERIC_CLAIM} word (null: none). */
+function genericMask(segment: string): Uint8Array | null {
+  let mask: Uint8Array | null = null;
+  for (const m of segment.matchAll(GENERIC_CLAIM)) {
+    mask ??= new Uint8Array([...segment].length);
+    // Segments are letters and digits; CJK characters are one code unit, so index = position
+    // except after astral characters, which are rare in a matching key: count them.
+    const at = [...segment.slice(0, m.index)].length;
+    for (let k = 0; k < [...m[0]].length; k++) mask[at + k] = 1;
+  }
+  return mask;
 }
 
 function hasNegationBefore(key: string, predicate: string): boolean {

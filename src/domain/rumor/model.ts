@@ -24,6 +24,8 @@ export interface TextEvidence {
   longestRun: number;
   /** Separate substantive shared passages. */
   runs: number;
+  /** Whether a shared passage says more than the generic claim ("能预防新冠病毒"): a rule, not a model input. */
+  specific: boolean;
 }
 
 /** The evidence behind a decision, as `cascade rumor match --explain` prints it. */

@@ -58,6 +58,39 @@ export const TOPICAL_CHAT = [
   '意大利面怎么做才好吃', '日本的动漫我家孩子很喜欢', '这个院士的讲座你们看了吗', '飞机晚点了两个小时',
 ];
 
+/**
+ * News and official-notice sentences about the epidemic, written for the project: a long post made
+ * of them talks about every rumor's topics (cases, vaccines, drugs, masks, lockdowns, prices)
+ * without making any rumor's claim — the hard negative for a decision that weighs shared words.
+ */
+export const NEWS = [
+  '3月5日0时至24时，全省新增确诊病例2例，均为境外输入，无新增死亡病例',
+  '截至昨日24时，累计治愈出院病例1360例，现有住院病例18例',
+  '市疫情防控指挥部发布通告，即日起恢复城乡公交运营，乘客须佩戴口罩并扫码乘车',
+  '卫健委提醒：出现发热、干咳等症状请及时到发热门诊就诊，途中全程佩戴口罩',
+  '国家药监局应急批准两款核酸检测试剂上市，检测时间缩短至一小时',
+  '某研究团队在期刊发表论文，分析了病毒在不同温度和湿度下的存活时间，结论仍需更多研究',
+  '该药物的三期临床试验已在多家医院启动，结果预计在数月后公布',
+  '疫苗研发进入第二阶段，首批志愿者已完成接种，目前未发现严重不良反应',
+  '市场监管局对哄抬口罩、消毒液价格的三家药店立案调查，并处以罚款',
+  '商务部表示粮油肉蛋菜供应充足，价格总体稳定，请市民理性购买',
+  '教育厅发布通知，高三年级定于下月中旬错峰开学，其他年级开学时间另行通知',
+  '世卫组织总干事在例行记者会上表示，全球疫情仍在加速蔓延，各国需加强检测',
+  '多国宣布暂停国际航班，已购机票的旅客可按规定免费退改',
+  '海关总署加强进口冷链食品检测，外包装核酸检测结果均为阴性',
+  '县慈善总会公布第三批捐赠款物明细，所有款项均通过官方账户接收',
+  '公安机关破获一起利用疫情实施电信诈骗的案件，抓获犯罪嫌疑人五名',
+  '专家解读：科学佩戴一层医用外科口罩即可，外出回家后及时洗手',
+  '农业农村部：畜禽养殖场要做好消毒，目前没有证据显示家禽感染此次病毒',
+  '省气象台预计本周气温回升，最高气温将达到二十五度',
+  '火神山医院累计收治患者三千余人，医护人员分批撤离返回原单位',
+  '通信管理局表示，5G基站建设按计划推进，年底前实现乡镇全覆盖',
+  '社区工作人员逐户登记返乡人员信息，请大家主动配合，如实申报',
+  '邮政快递业有序复工，寄递包裹实行无接触配送',
+  '各地陆续发放消费券，市民可通过官方应用领取',
+  '某国总统宣布全国进入紧急状态，为期三十天',
+];
+
 /** Traditional characters (Taiwan forms). */
 export function toTraditional(text: string): string {
   return cnToTw(text);
@@ -81,6 +114,14 @@ export function withChatter(text: string, rnd: () => number): string {
   const before = Array.from({ length: Math.floor(rnd() * 3) }, () => pick(rnd, CHATTER));
   const after = Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => pick(rnd, CHATTER));
   return [...before, text, ...after].join(rnd() < 0.5 ? '，' : ' ');
+}
+
+/** A long news post: 2–5 news sentences, sometimes a hashtag header and chatter. */
+export function newsPost(rnd: () => number): string {
+  const n = 2 + Math.floor(rnd() * 4);
+  const body = Array.from({ length: n }, () => pick(rnd, NEWS)).join('。');
+  const header = rnd() < 0.5 ? `【#${pick(rnd, NEWS).slice(0, 8 + Math.floor(rnd() * 6))}#】` : '';
+  return header + body + (rnd() < 0.3 ? ` ${pick(rnd, CHATTER)}` : '');
 }
 
 export function framed(text: string, rnd: () => number): string {

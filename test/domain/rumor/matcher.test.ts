@@ -24,7 +24,7 @@ describe('RumorMatcher actions', () => {
   });
 
   it('suggests (asks a curator) when the wording is only partly similar', () => {
-    const r = matcher.match('今晚有飞机撒药吗？');
+    const r = matcher.match('今晚要关好门窗吗');
     expect(r.action).toBe('suggest');
     expect(r.id).toBe('T03');
     expect(r.score).toBeGreaterThanOrEqual(SUGGEST_THRESHOLD);
@@ -51,6 +51,23 @@ describe('RumorMatcher actions', () => {
       '镇指挥部通报：截至今日12时，全镇无新增病例，请以官方发布为准',
     ];
     for (const text of texts) expect(matcher.match(text).action, text).not.toBe('reply');
+  });
+
+  it('never replies to a message that denies the claim, but answers an A-not-A question about it', () => {
+    for (const text of ['板蓝根防不住新冠病毒，别去抢了', '喝白酒对新冠一点用都没有', '说5G基站传播新冠的都是瞎扯']) {
+      const r = matcher.match(text);
+      expect(r.action, text).not.toBe('reply');
+    }
+    // "能不能", "是不是", "管不管用" ask; they do not deny.
+    expect(matcher.match('喝板蓝根能不能预防新冠肺炎？')).toMatchObject({ id: 'T02', action: 'reply' });
+    expect(matcher.match('喝板蓝根预防新冠肺炎到底管不管用')).toMatchObject({ id: 'T02', action: 'reply' });
+  });
+
+  it('does not answer an unlisted remedy that shares only what every remedy rumor says', () => {
+    const r = matcher.match('吃生姜片就能预防新冠病毒感染');
+    expect(r.action).not.toBe('reply');
+    expect(r.reasons).toContain('shares only the generic claim');
+    expect(matcher.match('喝板蓝根就能预防新冠病毒感染')).toMatchObject({ id: 'T02', action: 'reply' });
   });
 
   it('treats a link to a known scam page as strong evidence', () => {
