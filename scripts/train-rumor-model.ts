@@ -41,6 +41,8 @@ const CLAIM_CHAT_KEPT_OUT = Number(opt('--claim-chat-kept-out', '0.8'));
 /** Share of the generated chat whose text score the suggest floor keeps out of the curators' queue. */
 const CHAT_KEPT_OUT = Number(opt('--chat-kept-out', '0.95'));
 const L2 = 1e-3;
+/** Generated news posts among the negatives (more keeps long news out better and costs paraphrase recall). */
+const NEWS_POSTS = 200;
 
 /** A matcher that computes the evidence for every message and never decides by itself. */
 const COLLECT: RumorModel = {
@@ -83,10 +85,9 @@ export function trainingSamples(library: readonly RumorEntry[], seed: number, ro
   }
   const full = new RumorMatcher(library, { model: COLLECT });
   for (const text of [...TOPICAL_CHAT, ...CHATTER]) add(full, text, null, 'chat');
-  if (process.env.RUMOR_NEWS !== '0') {
-    for (const text of NEWS) add(full, text, null, 'news');
-    for (let i = 0; i < Number(process.env.RUMOR_NEWS_POSTS ?? 200); i++) add(full, newsPost(rnd), null, 'news');
-  }
+  // Long topical news: shares much with the library in absolute terms, makes no rumor's claim.
+  for (const text of NEWS) add(full, text, null, 'news');
+  for (let i = 0; i < NEWS_POSTS; i++) add(full, newsPost(rnd), null, 'news');
   return samples;
 }
 

@@ -181,8 +181,10 @@ const FRAMING_PATTERNS: readonly RegExp[] = [
  * expected (a rebuttal repeats the claim) but the bot must not answer it.
  */
 const REFUTATION_PATTERNS: readonly RegExp[] = [
-  /辟谣|谣言|谣传|不实|假消息|假新闻|假的|虚假|不信谣|不传谣|造谣|传谣|经核实|经查|澄清|误导|瞎扯|胡扯|胡说|扯淡|瞎说|骗子|骗局|诈骗|别上当|莫上当|不要上当|谨防|(?:千万)?别点/u,
+  /辟谣|谣言|谣传|不实|假消息|假新闻|(?<!真的)假的|虚假|不信谣|不传谣|造谣|传谣|经核实|经查|澄清|误导|瞎扯|胡扯|胡说|扯淡|瞎说|骗子|骗局|诈骗|别上当|莫上当|不要上当|谨防|(?:千万)?别点/u,
   /请勿(?:转发|传播|相信|轻信)|不要(?:相信|轻信|传播|转发)|切勿(?:相信|轻信|转发)|别信|没有(?:科学)?(?:依据|根据|证据)/u,
+  // Everyday ways of saying "that is not true" (an A-not-A question such as 是不是真的 is not one).
+  /(?<!有)没(?:有)?这(?:回|个)?事|(?<!是)不是真的|纯属|子虚乌有|无稽之谈|(?<!靠)不靠谱|忽悠|骗人的|瞎编|胡编|乱说|乱传|不属实|(?:是|都是)(?:瞎)?编的/u,
   /以[^，。,.!！?？]{0,12}(?:通报|公告|发布|通知)为准/u,
 ];
 
@@ -215,7 +217,7 @@ function hasDenial(key: string): boolean {
 }
 
 /** Negations that flip a claim ("不能预防" vs "能预防"). */
-const NEGATION_PATTERN = /(?:不能|不会|不可以|不可能|无法|并不能|并不会|并没有|没有|不是)(?=[\p{L}\p{N}]{2})/gu;
+const NEGATION_PATTERN = /(?:不能|不会|不可以|不可能|无法|并不能|并不会|并没有|没有|不是|并非|不用|不必|没必要|用不着)(?=[\p{L}\p{N}]{2})/gu;
 
 /** Hosts shared by many unrelated pages: a link there is not evidence of a particular rumor. */
 const GENERIC_HOSTS = new Set([

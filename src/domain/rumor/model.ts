@@ -36,8 +36,8 @@ export interface DecisionEvidence extends TextEvidence {
   length: number;
 }
 
-/** Names of the model's inputs, in order (the model file must list the same). */
-export const DECISION_FEATURES = [
+/** The evidence the model reads, each scaled to about [0, 1] by {@link featureVector}. */
+export const EVIDENCE_INPUTS = [
   'score',
   'queryCoverage',
   'wordingCoverage',
@@ -48,8 +48,22 @@ export const DECISION_FEATURES = [
   'lengthLog',
 ] as const;
 
-/** The model's input vector: every feature scaled to about [0, 1]. */
-export function featureVector(e: DecisionEvidence): number[] {
+/**
+ * Knots of the piecewise-linear terms: besides `x` itself, the model sees `max(0, x − k)` for each
+ * knot, so an input can count more (or less) once it is past a third or two thirds of its range
+ * ("one shared word" and "three shared passages" need not differ by a straight line). The model
+ * stays additive: each input's effect is the sum of its terms, which --explain prints.
+ */
+export const HINGE_KNOTS = [0.33, 0.66] as const;
+
+/** Names of the model's terms, in order (the model file must list the same): inputs, then hinges. */
+export const DECISION_FEATURES: readonly string[] = [
+  ...EVIDENCE_INPUTS,
+  ...EVIDENCE_INPUTS.flatMap((f) => HINGE_KNOTS.map((k) => `${f}>${k}`)),
+];
+
+/** The evidence scaled to about [0, 1], one value per {@link EVIDENCE_INPUTS} entry. */
+export function evidenceInputs(e: DecisionEvidence): number[] {
   return [
     e.score,
     e.queryCoverage,
@@ -60,6 +74,12 @@ export function featureVector(e: DecisionEvidence): number[] {
     e.runnerUp,
     Math.log1p(e.length) / Math.log(501),
   ];
+}
+
+/** The model's term vector: the scaled inputs, then their hinge terms. */
+export function featureVector(e: DecisionEvidence): number[] {
+  const x = evidenceInputs(e);
+  return [...x, ...x.flatMap((v) => HINGE_KNOTS.map((k) => Math.max(0, v - k)))];
 }
 
 /** A trained decision model (the content of config/rumor-model.json). */
@@ -91,11 +111,20 @@ export function probability(model: RumorModel, x: readonly number[]): number {
   return 1 / (1 + Math.exp(-z));
 }
 
-/** Each feature's contribution to the log-odds (for --explain), largest magnitude first. */
+/**
+ * Each input's contribution to the log-odds (its own term plus its hinge terms), for --explain,
+ * largest magnitude first. `value` is the scaled input.
+ */
 export function contributions(model: RumorModel, x: readonly number[]): { feature: string; value: number; contribution: number }[] {
-  return model.features
-    .map((feature, i) => ({ feature, value: x[i], contribution: model.weights[i] * x[i] }))
-    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  const n = EVIDENCE_INPUTS.length;
+  return EVIDENCE_INPUTS.map((feature, i) => {
+    let contribution = model.weights[i] * x[i];
+    HINGE_KNOTS.forEach((_, j) => {
+      const t = n + i * HINGE_KNOTS.length + j;
+      contribution += model.weights[t] * x[t];
+    });
+    return { feature, value: x[i], contribution };
+  }).sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
 }
 
 /** Validates a parsed model file. @throws Error naming the file and the problem. */

@@ -9,7 +9,7 @@ import { fitLogistic } from '../../../scripts/train-rumor-model.ts';
 
 const library = parseRumorLibrary(readFileSync('test/fixtures/rumors-small.yaml', 'utf8'), 'rumors-small.yaml');
 
-const evidence: DecisionEvidence = { score: 0.6, queryCoverage: 0.7, wordingCoverage: 0.5, shared: 6, longestRun: 8, runs: 3, runnerUp: 0.2, length: 30 };
+const evidence: DecisionEvidence = { score: 0.6, queryCoverage: 0.7, wordingCoverage: 0.5, shared: 6, longestRun: 8, runs: 3, runnerUp: 0.2, length: 30, specific: true };
 
 describe('decision model', () => {
   it('scales every input to about [0, 1]', () => {
@@ -25,6 +25,20 @@ describe('decision model', () => {
     const model: RumorModel = { features: [...DECISION_FEATURES], weights: DECISION_FEATURES.map((_, i) => (i === 0 ? 4 : 0)), bias: -2, replyAt: 0.9, suggestAt: 0.2, suggestMinScore: 0.2, suggestClaimAt: 0.5, suggestClaimMinScore: 0.2 };
     expect(probability(model, [0.5, 0, 0, 0, 0, 0, 0, 0])).toBeCloseTo(0.5);
     expect(contributions(model, featureVector(evidence))[0]).toMatchObject({ feature: 'score', contribution: 4 * 0.6 });
+  });
+
+  it('adds hinge terms past a third and two thirds of each input, and explains them as one input', () => {
+    const x = featureVector(evidence);
+    const at = (name: string) => x[DECISION_FEATURES.indexOf(name)];
+    expect(at('score>0.33')).toBeCloseTo(0.6 - 0.33);
+    expect(at('score>0.66')).toBe(0);
+    expect(at('queryCoverage>0.66')).toBeCloseTo(0.7 - 0.66);
+    const weights = DECISION_FEATURES.map((f) => (f === 'score' ? 1 : f === 'score>0.33' ? 2 : 0));
+    const model: RumorModel = { features: [...DECISION_FEATURES], weights, bias: 0, replyAt: 0.9, suggestAt: 0.2, suggestMinScore: 0.2, suggestClaimAt: 0.5, suggestClaimMinScore: 0.2 };
+    const c = contributions(model, x);
+    expect(c).toHaveLength(8);
+    expect(c[0]).toMatchObject({ feature: 'score', value: 0.6 });
+    expect(c[0].contribution).toBeCloseTo(0.6 + 2 * (0.6 - 0.33));
   });
 
   it('rejects a model file whose features differ from the matcher\'s', () => {
