@@ -30,7 +30,7 @@ const OUT = opt('--out', 'config/rumor-model.json');
 const SEED = Number(opt('--seed', '18'));
 const ROUNDS = Number(opt('--rounds', '3'));
 /** Reply cut-off: the lowest probability at which generated replies are still this precise. */
-const REPLY_PRECISION = Number(opt('--reply-precision', '0.97'));
+const REPLY_PRECISION = Number(opt('--reply-precision', '0.96'));
 /** Suggest cut-off: keeps this share of the generated messages whose best candidate is right. */
 const SUGGEST_RECALL = Number(opt('--suggest-recall', '0.95'));
 /**
@@ -39,7 +39,7 @@ const SUGGEST_RECALL = Number(opt('--suggest-recall', '0.95'));
  */
 const CLAIM_CHAT_KEPT_OUT = Number(opt('--claim-chat-kept-out', '0.8'));
 /** Share of the generated chat whose text score the suggest floor keeps out of the curators' queue. */
-const CHAT_KEPT_OUT = Number(opt('--chat-kept-out', '0.95'));
+const CHAT_KEPT_OUT = Number(opt('--chat-kept-out', '0.85'));
 const L2 = 1e-3;
 /** Generated news posts among the negatives (more keeps long news out better and costs paraphrase recall). */
 const NEWS_POSTS = 200;
