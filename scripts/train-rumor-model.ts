@@ -30,7 +30,7 @@ const OUT = opt('--out', 'config/rumor-model.json');
 const SEED = Number(opt('--seed', '18'));
 const ROUNDS = Number(opt('--rounds', '3'));
 /** Reply cut-off: the lowest probability at which generated replies are still this precise. */
-const REPLY_PRECISION = Number(opt('--reply-precision', '0.96'));
+const REPLY_PRECISION = Number(opt('--reply-precision', '0.93'));
 /** Suggest cut-off: keeps this share of the generated messages whose best candidate is right. */
 const SUGGEST_RECALL = Number(opt('--suggest-recall', '0.95'));
 /**

@@ -90,6 +90,12 @@ export const LONG_RUN_BIGRAMS = 5;
 /** Score factor for a message that shares only one short passage with the rumor. */
 export const SINGLE_RUN_FACTOR = 0.6;
 
+/** Letters from which a message is a long post (Weibo-length news rather than chat). */
+export const LONG_POST_LETTERS = 100;
+
+/** A long post answered by itself must repeat at least this share of one of the rumor's wordings. */
+export const LONG_POST_MIN_COVERAGE = 0.25;
+
 /** Messages shorter than this (in letters/digits, after normalization) are chat: ignored. */
 export const MIN_MESSAGE_LENGTH = 5;
 
@@ -729,6 +735,18 @@ export class RumorMatcher {
         // One short shared passage (a name, one word) is what chat about the same thing shares.
         action = 'suggest';
         reasons.push('one short shared passage');
+      } else if (action === 'reply' && evidence.longestRun < 2 && evidence.runs <= MIN_SHARED_RUNS) {
+        // Two single words ("超市" … "关门", "5G" … "信号") are what a question about the same
+        // things shares ("超市几点关门？"); a retelling shares a phrase of three characters or
+        // more, or more of the story's words.
+        action = 'suggest';
+        reasons.push('only two single words shared');
+      } else if (action === 'reply' && evidence.length >= LONG_POST_LETTERS && evidence.wordingCoverage < LONG_POST_MIN_COVERAGE) {
+        // A long post that retells a rumor repeats much of one of its wordings; one that repeats
+        // little of any is news about the same people and things (a drug's trial, a school's
+        // opening date) that shares many words by its length alone.
+        action = 'suggest';
+        reasons.push('long post repeating little of the rumor');
       } else if (action === 'reply' && !evidence.specific) {
         // "吃生姜能预防新冠" shares with "喝板蓝根能预防新冠" only what every remedy rumor says.
         action = 'suggest';
