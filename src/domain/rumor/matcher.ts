@@ -22,7 +22,7 @@
  * Pure: no I/O, no clock.
  */
 import type { RumorEntry } from './library.ts';
-import { normalizeMessage, normalizeUrl, urlHost } from './normalize.ts';
+import { cleanMessage, normalizeUrl, urlHost } from './normalize.ts';
 import { foldSynonyms } from './synonyms.ts';
 import { countriesIn, countryMismatch } from './entities.ts';
 import { defaultRumorModel, featureVector, probability, type DecisionEvidence, type RumorModel, type TextEvidence } from './model.ts';
@@ -442,7 +442,7 @@ export class RumorMatcher {
     const keys: string[] = [];
     const union: number[] = [];
     for (const wording of [entry.claim, ...entry.examples]) {
-      const segments = segmentsOf(stripFraming(normalizeMessage(wording).text));
+      const segments = segmentsOf(stripFraming(cleanMessage(wording).text));
       const docId = this.docFeatures.length;
       const found = this.internFeatures(segments, docId + 1);
       if (found.length === 0) continue;
@@ -774,7 +774,7 @@ export class RumorMatcher {
    */
   match(text: string): RumorMatch {
     this.counters.messages++;
-    const normalized = normalizeMessage(text);
+    const normalized = cleanMessage(text);
     const segments = segmentsOf(stripFraming(normalized.text));
     const key = segments.join('');
     const reasons: string[] = [];
