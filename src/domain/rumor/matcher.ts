@@ -371,9 +371,8 @@ export class RumorMatcher {
   /** The chunk that sorted id lists are being cut from, and how much of it is used. */
   private idChunk = new Int32Array(0);
   private idChunkUsed = 0;
-  /** Scratch for {@link add}: id → 1 + the document / rumor that last took it (dedup without a Set). */
+  /** Scratch for {@link add}: id → 1 + the document that last took it (dedup without a Set). */
   private inWording = new Int32Array(INITIAL_FEATURES);
-  private inRumor = new Int32Array(INITIAL_FEATURES);
   /** Scratch: 1 per bigram position of the message shared with the rumor being scored. */
   private shared = new Uint8Array(256);
   /** host → rumor ordinals; exact normalized link → rumor ordinals. */
@@ -440,7 +439,7 @@ export class RumorMatcher {
     const ordinal = this.rumors.length;
     const docIds: number[] = [];
     const keys: string[] = [];
-    const union: number[] = [];
+    const lists: Int32Array[] = [];
     for (const wording of [entry.claim, ...entry.examples]) {
       const segments = segmentsOf(stripFraming(cleanMessage(wording).text));
       const docId = this.docFeatures.length;
@@ -453,15 +452,10 @@ export class RumorMatcher {
       this.docWeightVersions.push(-1);
       docIds.push(docId);
       keys.push(segments.join(''));
-      for (const id of ids) {
-        if (this.inRumor[id] !== ordinal + 1) {
-          this.inRumor[id] = ordinal + 1;
-          union.push(id);
-        }
-        if (!this.deferPostings) this.postings[id].push(docId);
-      }
+      lists.push(ids);
+      if (!this.deferPostings) for (const id of ids) this.postings[id].push(docId);
     }
-    const unionIds = this.sortedIds(union);
+    const unionIds = this.unionOf(lists);
     for (const id of unionIds) this.df[id]++;
     const urls = entry.urls.map(normalizeUrl);
     for (const url of new Set(urls)) pushTo(this.urlIndex, url, ordinal);
@@ -531,16 +525,47 @@ export class RumorMatcher {
     this.postings = lists;
   }
 
-  /** The ids, sorted, in a view of the current chunk. */
-  private sortedIds(ids: readonly number[]): Int32Array {
-    if (this.idChunkUsed + ids.length > this.idChunk.length) {
-      this.idChunk = new Int32Array(Math.max(ID_CHUNK, ids.length));
+  /** Where in the current chunk `n` more ids fit (a new chunk when they do not). */
+  private reserveIds(n: number): number {
+    if (this.idChunkUsed + n > this.idChunk.length) {
+      this.idChunk = new Int32Array(Math.max(ID_CHUNK, n));
       this.idChunkUsed = 0;
     }
-    const view = this.idChunk.subarray(this.idChunkUsed, this.idChunkUsed + ids.length);
-    this.idChunkUsed += ids.length;
+    return this.idChunkUsed;
+  }
+
+  /** The ids, sorted, in a view of the current chunk. */
+  private sortedIds(ids: readonly number[]): Int32Array {
+    const at = this.reserveIds(ids.length);
+    this.idChunkUsed = at + ids.length;
+    const view = this.idChunk.subarray(at, at + ids.length);
     view.set(ids);
     return view.sort();
+  }
+
+  /**
+   * The union of a rumor's sorted wording lists, sorted and without repeats, merged rather than
+   * collected and sorted again (a rumor has a claim and a few examples: k is small).
+   */
+  private unionOf(lists: readonly Int32Array[]): Int32Array {
+    if (lists.length === 1) return lists[0];
+    let total = 0;
+    for (const list of lists) total += list.length;
+    const at = this.reserveIds(total);
+    const out = this.idChunk;
+    const heads = new Array<number>(lists.length).fill(0);
+    let n = 0;
+    for (;;) {
+      let min = -1;
+      for (let k = 0; k < lists.length; k++) {
+        if (heads[k] < lists[k].length && (min < 0 || lists[k][heads[k]] < min)) min = lists[k][heads[k]];
+      }
+      if (min < 0) break;
+      for (let k = 0; k < lists.length; k++) if (heads[k] < lists[k].length && lists[k][heads[k]] === min) heads[k]++;
+      out[at + n++] = min;
+    }
+    this.idChunkUsed = at + n;
+    return out.subarray(at, at + n);
   }
 
   /** A new feature id, with room for it in the per-feature arrays. */
@@ -565,7 +590,6 @@ export class RumorMatcher {
     this.queryWeight = grow(this.queryWeight, (n) => new Float64Array(n));
     this.marks = grow(this.marks, (n) => new Int32Array(n));
     this.inWording = grow(this.inWording, (n) => new Int32Array(n));
-    this.inRumor = grow(this.inRumor, (n) => new Int32Array(n));
   }
 
   /** Inverse document frequency over rumors for a document frequency (0 for unseen features). */
