@@ -22,7 +22,7 @@
  * Pure: no I/O, no clock.
  */
 import type { RumorEntry } from './library.ts';
-import { normalizeMessage, normalizeUrl, urlHost } from './normalize.ts';
+import { cleanMessage, normalizeUrl, urlHost } from './normalize.ts';
 import { foldSynonyms } from './synonyms.ts';
 import { countriesIn, countryMismatch } from './entities.ts';
 import { defaultRumorModel, featureVector, probability, type DecisionEvidence, type RumorModel, type TextEvidence } from './model.ts';
@@ -236,7 +236,10 @@ const GENERIC_HOSTS = new Set([
 // Features
 // ---------------------------------------------------------------------------------------------
 
-/** Unique unigram and bigram features of punctuation-free segments. */
+/**
+ * Unique unigram and bigram features of punctuation-free segments, in the order the matcher
+ * interns them (it walks the characters the same way without building these strings).
+ */
 export function textFeatures(segments: readonly string[]): Set<string> {
   const features = new Set<string>();
   for (const segment of segments) {
@@ -266,6 +269,13 @@ const UNSEEN = -1;
 
 /** Initial capacity of the per-feature arrays (they double as the library grows). */
 const INITIAL_FEATURES = 1024;
+
+/**
+ * Size of the chunks that hold the sorted feature ids of wordings and rumors (each list is a
+ * view into a chunk). One typed array of its own per list meant 40,000 small buffers for a
+ * 10,000-entry library, and their allocation and collection were a large share of the load.
+ */
+const ID_CHUNK = 1 << 14;
 
 /** Counters exposed for tests and benchmarks. */
 export interface MatcherStats {
@@ -343,10 +353,17 @@ export class RumorMatcher {
   private readonly docFeatures: Int32Array[] = [];
   private readonly docWeights: number[] = [];
   private readonly docWeightVersions: number[] = [];
-  /** feature text → id. */
-  private readonly featureIds = new Map<string, number>();
+  /**
+   * Feature ids by characters, so that no feature string is built to look one up: a unigram by
+   * its code point, a bigram by its first character's unigram id and its second code point.
+   * (Indexing 10,000 entries looks features up ≈ 1.5 million times; hashing a fresh
+   * two-character string each time, and collecting it, was most of the index time.)
+   */
+  private readonly unigramIds = new Map<number, number>();
+  /** unigram id → (code point of the next character → bigram id). */
+  private readonly bigramIds: (Map<number, number> | undefined)[] = [];
   /** id → document ordinals containing it. */
-  private readonly postings: number[][] = [];
+  private postings: number[][] = [];
   /** id → number of rumors containing it (document frequency at rumor level). */
   private df = new Int32Array(INITIAL_FEATURES);
   /** id → the part of its weight that does not depend on the library (unigram/common discounts). */
@@ -359,6 +376,11 @@ export class RumorMatcher {
   /** Scratch: id → stamp of the rumor whose wording contains it (for shared-passage runs). */
   private marks = new Int32Array(INITIAL_FEATURES);
   private stamp = 0;
+  /** The chunk that sorted id lists are being cut from, and how much of it is used. */
+  private idChunk = new Int32Array(0);
+  private idChunkUsed = 0;
+  /** Scratch for {@link add}: id → 1 + the document that last took it (dedup without a Set). */
+  private inWording = new Int32Array(INITIAL_FEATURES);
   /** Scratch: 1 per bigram position of the message shared with the rumor being scored. */
   private shared = new Uint8Array(256);
   /** host → rumor ordinals; exact normalized link → rumor ordinals. */
@@ -368,6 +390,8 @@ export class RumorMatcher {
   private version = 0;
   /** Scratch accumulator for retrieval (one slot per document, reset after each use). */
   private accumulator = new Float64Array(0);
+  /** While the constructor indexes the initial library: posting lists are built after it. */
+  private deferPostings = false;
   private readonly counters: MatcherStats = { messages: 0, rumorsScored: 0, postingsVisited: 0 };
 
   private readonly replyThreshold: number;
@@ -378,7 +402,13 @@ export class RumorMatcher {
     this.model = options.model === undefined ? defaultRumorModel() : options.model;
     this.replyThreshold = options.replyThreshold ?? REPLY_THRESHOLD;
     this.suggestThreshold = options.suggestThreshold ?? SUGGEST_THRESHOLD;
+    // The initial library's posting lists are built once it is all indexed, each at its final
+    // length: pushing 1.5 million document ids one by one re-allocated the long lists again
+    // and again, and the garbage collector copied every copy (half of what it copied).
+    this.deferPostings = true;
     for (const entry of entries) this.add(entry);
+    this.deferPostings = false;
+    this.buildPostings();
   }
 
   /** Number of rumors in the matcher. */
@@ -417,28 +447,23 @@ export class RumorMatcher {
     const ordinal = this.rumors.length;
     const docIds: number[] = [];
     const keys: string[] = [];
-    const union = new Set<number>();
+    const lists: Int32Array[] = [];
     for (const wording of [entry.claim, ...entry.examples]) {
-      const segments = segmentsOf(stripFraming(normalizeMessage(wording).text));
-      const features = textFeatures(segments);
-      if (features.size === 0) continue;
-      const ids = new Int32Array(features.size);
-      let i = 0;
-      for (const f of features) ids[i++] = this.intern(f);
-      ids.sort();
+      const segments = segmentsOf(stripFraming(cleanMessage(wording).text));
       const docId = this.docFeatures.length;
+      const found = this.internFeatures(segments, docId + 1);
+      if (found.length === 0) continue;
+      const ids = this.sortedIds(found);
       this.docRumor.push(ordinal);
       this.docFeatures.push(ids);
       this.docWeights.push(0);
       this.docWeightVersions.push(-1);
       docIds.push(docId);
       keys.push(segments.join(''));
-      for (const id of ids) {
-        union.add(id);
-        this.postings[id].push(docId);
-      }
+      lists.push(ids);
+      if (!this.deferPostings) for (const id of ids) this.postings[id].push(docId);
     }
-    const unionIds = Int32Array.from(union).sort();
+    const unionIds = this.unionOf(lists);
     for (const id of unionIds) this.df[id]++;
     const urls = entry.urls.map(normalizeUrl);
     for (const url of new Set(urls)) pushTo(this.urlIndex, url, ordinal);
@@ -448,13 +473,113 @@ export class RumorMatcher {
     this.version++;
   }
 
-  /** The id of a feature, creating it (and room for it) when new. */
-  private intern(feature: string): number {
-    let id = this.featureIds.get(feature);
-    if (id !== undefined) return id;
-    id = this.postings.length;
+  /**
+   * The unique feature ids of a wording's segments, interning new ones, in the order
+   * {@link textFeatures} lists the features (u0, b01, u1, b12, …): ids are handed out in that
+   * order, as they always were, so weights are summed in the same order and give the same floats.
+   * `stamp` (1 + the wording's document ordinal) marks the ids already taken.
+   */
+  private internFeatures(segments: readonly string[], stamp: number): number[] {
+    const found: number[] = [];
+    const take = (id: number) => {
+      if (this.inWording[id] === stamp) return;
+      this.inWording[id] = stamp;
+      found.push(id);
+    };
+    for (const segment of segments) {
+      let previous = -1;
+      let previousStart = 0;
+      for (let i = 0; i < segment.length; ) {
+        const start = i;
+        const cp = segment.codePointAt(i)!;
+        i += cp > 0xffff ? 2 : 1;
+        if (previous >= 0) {
+          let next = this.bigramIds[previous];
+          if (!next) this.bigramIds[previous] = next = new Map();
+          let bigram = next.get(cp);
+          if (bigram === undefined) next.set(cp, (bigram = this.newFeature(segment.slice(previousStart, i))));
+          take(bigram);
+        }
+        let unigram = this.unigramIds.get(cp);
+        if (unigram === undefined) this.unigramIds.set(cp, (unigram = this.newFeature(segment.slice(start, i))));
+        take(unigram);
+        previous = unigram;
+        previousStart = start;
+      }
+    }
+    return found;
+  }
+
+  /** The id of a library unigram, {@link UNSEEN} when no wording has it. */
+  private unigramId(cp: number): number {
+    return this.unigramIds.get(cp) ?? UNSEEN;
+  }
+
+  /** The id of a library bigram from its first character's id, {@link UNSEEN} when no wording has it. */
+  private bigramId(first: number, cp: number): number {
+    if (first === UNSEEN) return UNSEEN;
+    return this.bigramIds[first]?.get(cp) ?? UNSEEN;
+  }
+
+  /** Posting lists of all documents, each allocated at its length and filled in document order. */
+  private buildPostings(): void {
+    const lengths = new Int32Array(this.postings.length);
+    for (const ids of this.docFeatures) for (let i = 0; i < ids.length; i++) lengths[ids[i]]++;
+    const lists: number[][] = Array.from(lengths, (n) => new Array<number>(n));
+    const filled = new Int32Array(this.postings.length);
+    this.docFeatures.forEach((ids, docId) => {
+      for (let i = 0; i < ids.length; i++) lists[ids[i]][filled[ids[i]]++] = docId;
+    });
+    this.postings = lists;
+  }
+
+  /** Where in the current chunk `n` more ids fit (a new chunk when they do not). */
+  private reserveIds(n: number): number {
+    if (this.idChunkUsed + n > this.idChunk.length) {
+      this.idChunk = new Int32Array(Math.max(ID_CHUNK, n));
+      this.idChunkUsed = 0;
+    }
+    return this.idChunkUsed;
+  }
+
+  /** The ids, sorted, in a view of the current chunk. */
+  private sortedIds(ids: readonly number[]): Int32Array {
+    const at = this.reserveIds(ids.length);
+    this.idChunkUsed = at + ids.length;
+    const view = this.idChunk.subarray(at, at + ids.length);
+    view.set(ids);
+    return view.sort();
+  }
+
+  /**
+   * The union of a rumor's sorted wording lists, sorted and without repeats, merged rather than
+   * collected and sorted again (a rumor has a claim and a few examples: k is small).
+   */
+  private unionOf(lists: readonly Int32Array[]): Int32Array {
+    if (lists.length === 1) return lists[0];
+    let total = 0;
+    for (const list of lists) total += list.length;
+    const at = this.reserveIds(total);
+    const out = this.idChunk;
+    const heads = new Array<number>(lists.length).fill(0);
+    let n = 0;
+    for (;;) {
+      let min = -1;
+      for (let k = 0; k < lists.length; k++) {
+        if (heads[k] < lists[k].length && (min < 0 || lists[k][heads[k]] < min)) min = lists[k][heads[k]];
+      }
+      if (min < 0) break;
+      for (let k = 0; k < lists.length; k++) if (heads[k] < lists[k].length && lists[k][heads[k]] === min) heads[k]++;
+      out[at + n++] = min;
+    }
+    this.idChunkUsed = at + n;
+    return out.subarray(at, at + n);
+  }
+
+  /** A new feature id, with room for it in the per-feature arrays. */
+  private newFeature(feature: string): number {
+    const id = this.postings.length;
     if (id >= this.df.length) this.growFeatures(id * 2);
-    this.featureIds.set(feature, id);
     this.postings.push([]);
     this.staticFactor[id] = staticFactor(feature);
     return id;
@@ -472,6 +597,7 @@ export class RumorMatcher {
     this.weightVersion = grow(this.weightVersion, (n) => new Int32Array(n));
     this.queryWeight = grow(this.queryWeight, (n) => new Float64Array(n));
     this.marks = grow(this.marks, (n) => new Int32Array(n));
+    this.inWording = grow(this.inWording, (n) => new Int32Array(n));
   }
 
   /** Inverse document frequency over rumors for a document frequency (0 for unseen features). */
@@ -521,15 +647,7 @@ export class RumorMatcher {
     const bigrams: number[] = [];
     const substantive: number[] = [];
     let weight = 0;
-    const note = (feature: string): number => {
-      const id = this.featureIds.get(feature);
-      if (id === undefined) {
-        if (!seenUnknown.has(feature)) {
-          seenUnknown.add(feature);
-          weight += this.idf(0) * UNSEEN_FEATURE_FACTOR * staticFactor(feature);
-        }
-        return UNSEEN;
-      }
+    const known = (id: number): number => {
       if (this.queryWeight[id] === 0) {
         const w = this.featureWeight(id);
         this.queryWeight[id] = w;
@@ -538,13 +656,24 @@ export class RumorMatcher {
       }
       return id;
     };
+    // Only a feature the library lacks needs its text (its discount, and counting it once).
+    const unseen = (feature: string): number => {
+      if (!seenUnknown.has(feature)) {
+        seenUnknown.add(feature);
+        weight += this.idf(0) * UNSEEN_FEATURE_FACTOR * staticFactor(feature);
+      }
+      return UNSEEN;
+    };
     for (const segment of segments) {
       const chars = [...segment];
       const generic = genericMask(segment);
       for (let i = 0; i < chars.length; i++) {
-        note(chars[i]);
+        const unigram = this.unigramId(chars[i].codePointAt(0)!);
+        if (unigram === UNSEEN) unseen(chars[i]);
+        else known(unigram);
         if (i + 1 < chars.length) {
-          bigrams.push(note(chars[i] + chars[i + 1]));
+          const bigram = this.bigramId(unigram, chars[i + 1].codePointAt(0)!);
+          bigrams.push(bigram === UNSEEN ? unseen(chars[i] + chars[i + 1]) : known(bigram));
           substantive.push(substance(chars, generic, i));
         }
       }
@@ -677,7 +806,7 @@ export class RumorMatcher {
    */
   match(text: string): RumorMatch {
     this.counters.messages++;
-    const normalized = normalizeMessage(text);
+    const normalized = cleanMessage(text);
     const segments = segmentsOf(stripFraming(normalized.text));
     const key = segments.join('');
     const reasons: string[] = [];

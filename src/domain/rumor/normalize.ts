@@ -67,23 +67,37 @@ export function toSimplified(text: string): string {
   return hasTraditional(text) ? hkToCn(twToCn(text)) : text;
 }
 
-/** Per-character memo: does OpenCC change this character? */
-const convertibleChar = new Map<string, boolean>();
+/**
+ * Per-character memo: does OpenCC change this character? For the BMP a table indexed by the
+ * UTF-16 code unit (0 not yet asked, 1 unchanged, 2 changed), beyond it a map.
+ */
+const convertibleBmp = new Uint8Array(0x10000);
+const convertibleAstral = new Map<number, boolean>();
+
+function isConvertible(ch: string): boolean {
+  return hkToCn(twToCn(ch)) !== ch;
+}
 
 /**
  * Fast path: most messages are already simplified. A text none of whose CJK characters is
  * changed by the converters is returned as is, skipping the (slower) phrase conversion.
  */
 function hasTraditional(text: string): boolean {
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    if (code < 0x3400) continue;
-    let convertible = convertibleChar.get(ch);
-    if (convertible === undefined) {
-      convertible = hkToCn(twToCn(ch)) !== ch;
-      convertibleChar.set(ch, convertible);
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x3400) continue;
+    const code = text.codePointAt(i)!;
+    if (code > 0xffff) {
+      // A surrogate pair: one character, two code units.
+      i++;
+      let convertible = convertibleAstral.get(code);
+      if (convertible === undefined) convertibleAstral.set(code, (convertible = isConvertible(String.fromCodePoint(code))));
+      if (convertible) return true;
+      continue;
     }
-    if (convertible) return true;
+    // (A lone surrogate is looked up as itself, as the per-character loop did.)
+    if (convertibleBmp[unit] === 0) convertibleBmp[unit] = isConvertible(String.fromCharCode(unit)) ? 2 : 1;
+    if (convertibleBmp[unit] === 2) return true;
   }
   return false;
 }
@@ -119,6 +133,8 @@ export function urlHost(normalizedUrl: string): string {
 /** Find the URLs in a text; returns them normalized (unique, in order) and the text without them. */
 export function extractUrls(text: string): { text: string; urls: string[] } {
   const urls: string[] = [];
+  // A link needs "://" or "www." (so a "."): most messages have neither, and skip the pattern.
+  if (!text.includes('://') && !text.includes('.')) return { text, urls };
   const stripped = text.replace(URL_PATTERN, (found) => {
     const url = normalizeUrl(found);
     if (!urls.includes(url)) urls.push(url);
@@ -150,13 +166,22 @@ export function toSegments(text: string): string[] {
  * punctuation-free key.
  */
 export function normalizeMessage(raw: string): NormalizedMessage {
+  const { plain, text, urls } = cleanMessage(raw);
+  const segments = toSegments(text);
+  return { plain, text, key: segments.join(''), segments, urls };
+}
+
+/**
+ * {@link normalizeMessage} without the key and segments, for callers that cut the text further
+ * themselves (the matcher strips framing words and folds synonyms first).
+ */
+export function cleanMessage(raw: string): Pick<NormalizedMessage, 'plain' | 'text' | 'urls'> {
   const nfkc = raw.normalize('NFKC');
   const { text: withoutUrls, urls } = extractUrls(nfkc);
   const simplified = toSimplified(withoutUrls).toLowerCase();
   const plain = stripEmoji(simplified).replace(/\s+/gu, ' ').trim();
-  const cleaned = stripBoilerplate(plain).replace(/\s+/gu, ' ').trim();
-  const segments = toSegments(cleaned);
-  return { plain, text: cleaned, key: segments.join(''), segments, urls };
+  const text = stripBoilerplate(plain).replace(/\s+/gu, ' ').trim();
+  return { plain, text, urls };
 }
 
 /** Shorthand: the punctuation-free matching key of a text. */

@@ -70,11 +70,23 @@ for (const [canonical, forms] of Object.entries(SYNONYM_GROUPS)) {
   for (const form of [canonical, ...forms]) CANONICAL.set(form, canonical);
 }
 
-/** All surface forms, longest first, as one alternation (a longer form wins over its prefix). */
-const PATTERN = new RegExp(
-  [...CANONICAL.keys()].sort((a, b) => b.length - a.length).map((f) => f.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')).join('|'),
-  'gu',
-);
+/**
+ * Surface forms by their first UTF-16 code unit, longest first: at each position the longest
+ * form that starts there wins over its prefixes ("新型冠状病毒肺炎" before "新型冠状病毒").
+ * Scanning left to right and taking that form is what one alternation of all forms, longest
+ * first, did with a global replace — at a fraction of the cost, since most characters start no
+ * form at all and are passed over on one table look-up.
+ */
+const FORMS_BY_FIRST = new Map<number, string[]>();
+/** 1 for a code unit that starts some form. */
+const STARTS_FORM = new Uint8Array(0x10000);
+for (const form of [...CANONICAL.keys()].sort((a, b) => b.length - a.length)) {
+  const first = form.charCodeAt(0);
+  STARTS_FORM[first] = 1;
+  const forms = FORMS_BY_FIRST.get(first);
+  if (forms) forms.push(form);
+  else FORMS_BY_FIRST.set(first, [form]);
+}
 
 /** "防新冠", "防病毒": a bare 防 before the disease is 预防. */
 const BARE_PREVENT = /(?<![预以])防(?=新冠|病毒|疫情|感染|传染)/gu;
@@ -84,5 +96,19 @@ const BARE_GARLIC = /(?<!大)蒜(?![苗薹])/gu;
 
 /** Folds synonyms in normalized text to their canonical form. */
 export function foldSynonyms(text: string): string {
-  return text.replace(PATTERN, (form) => CANONICAL.get(form) ?? form).replace(BARE_PREVENT, '预防').replace(BARE_GARLIC, '大蒜');
+  let out = '';
+  let copied = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (STARTS_FORM[text.charCodeAt(i)] === 0) continue;
+    const form = FORMS_BY_FIRST.get(text.charCodeAt(i))!.find((f) => text.startsWith(f, i));
+    if (form === undefined) continue;
+    out += text.slice(copied, i) + CANONICAL.get(form)!;
+    copied = i + form.length;
+    i = copied - 1;
+  }
+  let folded = copied === 0 ? text : out + text.slice(copied);
+  // The two patterns below only matter where their character is.
+  if (folded.includes('防')) folded = folded.replace(BARE_PREVENT, '预防');
+  if (folded.includes('蒜')) folded = folded.replace(BARE_GARLIC, '大蒜');
+  return folded;
 }

@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import {
+  cleanMessage,
+  extractUrls,
   normalizeMessage,
   normalizeUrl,
   stripBoilerplate,
@@ -11,6 +13,9 @@ describe('normalizeMessage', () => {
   it('converts traditional Chinese to simplified', () => {
     expect(toSimplified('醫生說這個藥沒有用')).toBe('医生说这个药没有用');
     expect(normalizeMessage('喝熱水能預防病毒').key).toBe('喝热水能预防病毒');
+    // Characters beyond the BMP (two code units) are passed over whole; the rest still converts.
+    expect(toSimplified('😀𠮷醫生')).toBe('😀𠮷医生');
+    expect(toSimplified('今天天气很好')).toBe('今天天气很好');
   });
 
   it('folds full-width letters and digits (NFKC) and lower-cases Latin', () => {
@@ -21,6 +26,9 @@ describe('normalizeMessage', () => {
     const n = normalizeMessage('点这里 HTTPS://WWW.Fake-Site.cn/a/b/?utm_source=wx&id=7 领钱');
     expect(n.urls).toEqual(['https://fake-site.cn/a/b?id=7']);
     expect(n.key).toBe('点这里领钱');
+    // A bare www. link (case-insensitive) is found too; a text with neither "://" nor "." has none.
+    expect(extractUrls('看 WWW.Fake-Site.cn/x 这个').urls).toEqual(['http://fake-site.cn/x']);
+    expect(extractUrls('没有链接的消息，www')).toEqual({ text: '没有链接的消息，www', urls: [] });
   });
 
   it('normalizes URLs: host case, trailing slash, tracking parameters', () => {
@@ -45,5 +53,11 @@ describe('normalizeMessage', () => {
     const n = normalizeMessage('辟谣：这是假的，请勿转发！');
     expect(n.plain).toContain('请勿转发');
     expect(n.key).not.toMatch(/[：，！]/u);
+  });
+
+  it('cleanMessage is normalizeMessage without the key and segments', () => {
+    const raw = '【转发】喝熱水能預防病毒😂 http://x.cn/a 转给家人';
+    const { plain, text, urls } = normalizeMessage(raw);
+    expect(cleanMessage(raw)).toEqual({ plain, text, urls });
   });
 });
