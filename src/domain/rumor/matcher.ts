@@ -90,6 +90,13 @@ export const LONG_RUN_BIGRAMS = 5;
 /** Score factor for a message that shares only one short passage with the rumor. */
 export const SINGLE_RUN_FACTOR = 0.6;
 
+/**
+ * Messages shorter than this (chat length) that share a word only one rumor has and name the
+ * disease go to a curator even when the model says ignore. Longer posts do not: news names the
+ * disease and many things besides.
+ */
+export const OWN_WORD_MAX_LETTERS = 40;
+
 /** Letters from which a message is a long post (Weibo-length news rather than chat). */
 export const LONG_POST_LETTERS = 100;
 
@@ -734,6 +741,15 @@ export class RumorMatcher {
     return shared;
   }
 
+  /** Whether the message has a feature (not a very common character) that only this rumor's wordings have. */
+  private sharesOwnFeature(rumor: IndexedRumor): boolean {
+    for (let i = 0; i < rumor.union.length; i++) {
+      const id = rumor.union[i];
+      if (this.queryWeight[id] > 0 && this.df[id] === 1 && this.staticFactor[id] >= UNIGRAM_WEIGHT) return true;
+    }
+    return false;
+  }
+
   /** Exact text score of one rumor against the message, with the evidence behind it. */
   private scoreRumor(ordinal: number, q: Query): TextEvidence {
     const rumor = this.rumors[ordinal];
@@ -764,6 +780,7 @@ export class RumorMatcher {
       longestRun: runs.longest,
       runs: runs.runs,
       specific: runs.specific ?? true,
+      own: this.sharesOwnFeature(rumor),
     };
   }
 
@@ -880,6 +897,14 @@ export class RumorMatcher {
         // "吃生姜能预防新冠" shares with "喝板蓝根能预防新冠" only what every remedy rumor says.
         action = 'suggest';
         reasons.push('shares only the generic claim');
+      }
+      if (action === 'ignore' && evidence.own && evidence.length < OWN_WORD_MAX_LETTERS && hasGenericClaim(key)) {
+        // A third way to a curator: a short message that names something only this rumor talks
+        // about (醋, 5G, 芯片) and the disease is about that rumor's topic, in words the library
+        // lacks ("拿醋烧起蒸，醋气一冲那个冠状病毒就莫得了") — or a new rumor next to it, which the
+        // curator can answer with 辟谣 S12 <反驳> as a new entry.
+        action = 'suggest';
+        reasons.push('the rumor\'s own word and the disease');
       }
       if (action === 'ignore') return { id: null, score, action, reasons, probability: round3(p), evidence };
     } else {
@@ -1036,6 +1061,11 @@ function substance(chars: readonly string[], generic: Uint8Array | null, i: numb
   if (COMMON_WORDS.has(a + b) || (COMMON_CHARS.has(a) && COMMON_CHARS.has(b))) return 0;
   const specific = (c: string, at: number) => !COMMON_CHARS.has(c) && !(generic && generic[at]);
   return specific(a, i) || specific(b, i + 1) ? 2 : 1;
+}
+
+function hasGenericClaim(key: string): boolean {
+  GENERIC_CLAIM.lastIndex = 0;
+  return GENERIC_CLAIM.test(key);
 }
 
 /** Characters of a segment covered by a {@link GENERIC_CLAIM} word (null: none). */

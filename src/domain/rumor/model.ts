@@ -26,6 +26,8 @@ export interface TextEvidence {
   runs: number;
   /** Whether a shared passage says more than the generic claim ("能预防新冠病毒"): a rule, not a model input. */
   specific: boolean;
+  /** Whether the message has a word or character only this rumor's wordings have. */
+  own: boolean;
 }
 
 /** The evidence behind a decision, as `cascade rumor match --explain` prints it. */

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parseRumorLibrary, type RumorEntry } from '../../../src/domain/rumor/library.ts';
 import { RumorMatcher, REPLY_THRESHOLD, SUGGEST_THRESHOLD, sharesClaim } from '../../../src/domain/rumor/matcher.ts';
+import { defaultRumorModel } from '../../../src/domain/rumor/model.ts';
 
 const library = parseRumorLibrary(readFileSync('test/fixtures/rumors-small.yaml', 'utf8'), 'rumors-small.yaml');
 const matcher = new RumorMatcher(library);
@@ -68,6 +69,41 @@ describe('RumorMatcher actions', () => {
     expect(r.action).not.toBe('reply');
     expect(r.reasons).toContain('shares only the generic claim');
     expect(matcher.match('喝板蓝根就能预防新冠病毒感染')).toMatchObject({ id: 'T02', action: 'reply' });
+  });
+
+  it('asks a curator about a short message naming what only one rumor talks about and the disease', () => {
+    const project = new RumorMatcher(parseRumorLibrary(readFileSync('config/rumors.yaml', 'utf8'), 'config/rumors.yaml'));
+    // Boiling vinegar in dialect: the model finds little shared wording, but 醋 is R02's alone.
+    const r = project.match('屋头拿醋煮一锅，那个冠状病毒就莫得了');
+    expect(r).toMatchObject({ id: 'R02', action: 'suggest' });
+    expect(r.reasons).toContain("the rumor's own word and the disease");
+    // Without the disease it is kitchen talk; in a long post it is one word among many.
+    expect(project.match('家里的醋快用完了').action).toBe('ignore');
+    expect(project.match('今天去镇上买了两瓶醋和一袋米，路上听人聊病毒的事，聊了半天也没个结果，回来天都黑了，饭也没做').action).toBe('ignore');
+  });
+
+  it('caps two single shared words and a long post that repeats little of the rumor', () => {
+    const project = new RumorMatcher(parseRumorLibrary(readFileSync('config/rumors.yaml', 'utf8'), 'config/rumors.yaml'));
+    const r = project.match('营业厅的人说咱村下个月通5G，手机信号能好点了吧');
+    expect(r.action).not.toBe('reply');
+    expect(r.reasons).toContain('only two single words shared');
+
+    // The long-post cap, isolated: a model that would reply to anything (reply at p ≥ 0.05).
+    const story = '美国一家制药公司宣布其抗病毒新药在动物实验中对新冠病毒有效，总统已特批该药专利向全世界免费开放，允许各国自行仿制生产，' +
+      '首批药品下月就能在国内药店买到，每盒只要十元，吃三天就能治好新冠肺炎，家里有老人的赶紧去药店登记预订，名额有限先到先得，' +
+      '登记时带上身份证和医保卡，村卫生室也可以代为登记';
+    const eager = new RumorMatcher(
+      [{ id: 'X1', claim: story, rebuttal: '无此事。', examples: [], urls: [], category: 'epidemic', source: '' }, library[1]],
+      { model: { ...defaultRumorModel(), replyAt: 0.05 } },
+    );
+    const trialNews = '【美国制药公司启动抗病毒新药临床试验】当地时间周二，美国一家制药公司宣布，其研发的抗病毒新药已在多家医院启动三期临床试验，' +
+      '招募新冠肺炎住院患者一千人，结果预计年底公布。公司表示，动物实验数据显示该药可抑制病毒复制，但在人体中是否有效仍需试验证明。' +
+      '专家提醒，目前尚无特效药，公众不要自行购买服用。';
+    const n = eager.match(trialNews);
+    expect(n).toMatchObject({ id: 'X1', action: 'suggest' });
+    expect(n.reasons).toContain('long post repeating little of the rumor');
+    // A long post that repeats most of the story is answered.
+    expect(eager.match(story.slice(0, 110))).toMatchObject({ id: 'X1', action: 'reply' });
   });
 
   it('treats a link to a known scam page as strong evidence', () => {

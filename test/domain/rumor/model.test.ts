@@ -9,7 +9,7 @@ import { fitLogistic } from '../../../scripts/train-rumor-model.ts';
 
 const library = parseRumorLibrary(readFileSync('test/fixtures/rumors-small.yaml', 'utf8'), 'rumors-small.yaml');
 
-const evidence: DecisionEvidence = { score: 0.6, queryCoverage: 0.7, wordingCoverage: 0.5, shared: 6, longestRun: 8, runs: 3, runnerUp: 0.2, length: 30, specific: true };
+const evidence: DecisionEvidence = { score: 0.6, queryCoverage: 0.7, wordingCoverage: 0.5, shared: 6, longestRun: 8, runs: 3, runnerUp: 0.2, length: 30, specific: true, own: false };
 
 describe('decision model', () => {
   it('scales every input to about [0, 1]', () => {
