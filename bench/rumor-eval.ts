@@ -1,6 +1,7 @@
 /**
  * All rumor-matcher evaluation figures in one run (from the repository root):
- * `npx tsx bench/rumor-eval.ts [--hand]` (`--hand`: the hand thresholds instead of the learned decision).
+ * `npx tsx bench/rumor-eval.ts [--hand] [--no-village]` (`--hand`: the hand thresholds instead of the
+ * learned decision; `--no-village`: leave village-dev out, for work that must not look at it).
  *
  * CHECKED v2 and village-dev with `evaluate` (as `cascade rumor eval`), village-dev also by halves
  * (odd lines, even lines: the learned decision is trained on config/rumors.yaml only, so neither
@@ -12,6 +13,12 @@ import { loadRumorLibrary } from '../src/domain/rumor/library.ts';
 import { RumorMatcher, type MatcherOptions } from '../src/domain/rumor/matcher.ts';
 import { evaluate, parseEvalQueries, type EvalMetrics } from '../src/features/rumors/cli.ts';
 import { cofactsAgreement } from './cofacts-pairs.ts';
+
+// `… | head` closes the pipe early: end quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 const DIR = process.env.RUMOR_EVAL_DIR ?? '../shared/eval/rumors';
 const options: MatcherOptions = process.argv.includes('--hand') ? { model: null } : {};

@@ -168,7 +168,7 @@ export function explainMatch(result: RumorMatch, model: RumorModel | null): Expl
     out.suggestClaimAt = model.suggestClaimAt;
     out.suggestClaimMinScore = model.suggestClaimMinScore;
     out.inputs = contributions(model, featureVector(result.evidence)).map((c) => ({ feature: c.feature, value: r3(c.value), contribution: r3(c.contribution) }));
-    out.evidence = Object.fromEntries(Object.entries(result.evidence).map(([k, v]) => [k, r3(v)])) as unknown as DecisionEvidence;
+    out.evidence = Object.fromEntries(Object.entries(result.evidence).map(([k, v]) => [k, typeof v === 'number' ? r3(v) : v])) as unknown as DecisionEvidence;
   }
   return out;
 }

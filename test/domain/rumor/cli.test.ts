@@ -78,6 +78,9 @@ describe('rumor CLI --explain', () => {
     expect(a.explain.probability).toBeGreaterThan(0);
     expect(a.explain.inputs[0]).toHaveProperty('contribution');
     expect(a.explain.evidence).toHaveProperty('longestRun');
+    // The rule flags stay true/false in the explanation (not rounded to numbers).
+    expect(a.explain.evidence.specific).toBe(true);
+    expect(typeof a.explain.evidence.own).toBe('boolean');
     expect(b.explain.reasons.join(' ')).toMatch(/p=|refutation/);
   });
 
