@@ -15,6 +15,7 @@ import { installRumors } from '../features/rumors/rumors.ts'
 import { silentLogger, type Logger } from '../infra/log.ts'
 import { installMetrics } from '../features/metrics/metrics.ts'
 import { bullConnection, connectRedis } from '../infra/redis.ts'
+import { watchRedis } from '../infra/redis-reach.ts'
 
 export interface ComposeOptions {
   cfg: CascadeConfig
@@ -46,6 +47,9 @@ export const FEATURES: Feature[] = [installCuration, installMetrics, installCase
 export function compose(opts: ComposeOptions): Composed {
   const log = opts.log ?? silentLogger
   const redis = connectRedis(opts.redisUrl)
+  // Every composed process (serve, run, the demo, the simulated district) says a lost Redis once
+  // in its log instead of ioredis printing each failed reconnect as an unhandled error.
+  watchRedis(redis, opts.redisUrl, log)
   const store = new Store(redis, opts.ns ?? 'cascade')
   const connection = bullConnection(opts.redisUrl)
   const outboxes = new Outboxes(connection, store.keys.bullPrefix)

@@ -20,7 +20,7 @@ import { compose, type Composed } from '../app/compose.ts'
 import { createHealthApp } from '../web/api.ts'
 import { createLogger, type Logger } from '../infra/log.ts'
 import { bullConnection, DEFAULT_REDIS_URL } from '../infra/redis.ts'
-import { waitForRedis, watchRedis } from '../infra/redis-reach.ts'
+import { waitForRedis } from '../infra/redis-reach.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
@@ -44,7 +44,6 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   if (!await waitForRedis(url, log, aborted.signal)) return stopped
 
   composed = compose({ cfg, redisUrl: url, ns: env.CASCADE_NS, log })
-  watchRedis(composed.redis, url, log)
   const { app } = composed
   if (withTimers) app.timers.start()
   await mkdir(path.dirname(path.resolve(bot.session)), { recursive: true })

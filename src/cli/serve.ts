@@ -16,7 +16,7 @@ import { commandCentreOf, createHttpApp } from '../web/api.ts'
 import { createLogger } from '../infra/log.ts'
 import { createScraper } from '../infra/metrics.ts'
 import { DEFAULT_REDIS_URL } from '../infra/redis.ts'
-import { redactUrl, waitForRedis, watchRedis } from '../infra/redis-reach.ts'
+import { redactUrl, waitForRedis } from '../infra/redis-reach.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
 import { DEFAULT_HOST, tokenProblem } from '../web/http-guards.ts'
@@ -64,7 +64,6 @@ export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = p
 
   if (await waitForRedis(url, log, aborted.signal, why => { redisState.why = why })) {
     composed = compose({ cfg, redisUrl: url, ns: env.CASCADE_NS, log })
-    watchRedis(composed.redis, url, log)
     const { app } = composed
     app.timers.start()
     const sessionHours = Number(env.CASCADE_SESSION_HOURS)
