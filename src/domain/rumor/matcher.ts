@@ -882,9 +882,9 @@ export class RumorMatcher {
         action = 'suggest';
         reasons.push('one short shared passage');
       } else if (action === 'reply' && evidence.longestRun < 2 && evidence.runs <= MIN_SHARED_RUNS) {
-        // Two single words ("超市" … "关门", "5G" … "信号") are what a question about the same
-        // things shares ("超市几点关门？"); a retelling shares a phrase of three characters or
-        // more, or more of the story's words.
+        // Two single words ("5G" … "信号") are what chat about the same things shares
+        // ("咱村下个月通5G，手机信号能好点了吧"); a retelling shares a phrase of three characters
+        // or more, or more of the story's words.
         action = 'suggest';
         reasons.push('only two single words shared');
       } else if (action === 'reply' && evidence.length >= LONG_POST_LETTERS && evidence.wordingCoverage < LONG_POST_MIN_COVERAGE) {
