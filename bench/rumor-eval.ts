@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { loadRumorLibrary } from '../src/domain/rumor/library.ts';
 import { RumorMatcher, type MatcherOptions } from '../src/domain/rumor/matcher.ts';
-import { evaluate, parseEvalQueries, type EvalMetrics } from '../src/features/rumors/cli.ts';
+import { evaluate, parseEvalQueries, type EvalMetrics, type EvalQuery } from '../src/features/rumors/cli.ts';
 import { cofactsAgreement } from './cofacts-pairs.ts';
 
 // `… | head` closes the pipe early: end quietly.
@@ -25,32 +25,29 @@ const options: MatcherOptions = process.argv.includes('--hand') ? { model: null 
 const fmt = (m: EvalMetrics) =>
   `P ${m.replyPrecision.toFixed(3)} (${m.correctReplies}/${m.replies})  R ${m.replyRecall.toFixed(3)} (${m.correctReplies}/${m.positives})  suggest R ${m.suggestRecall.toFixed(3)} (${m.correctSuggestions}/${m.positives})`;
 
+/** One line of figures for a matcher on a query set, with how many null messages reach a curator. */
+function report(name: string, matcher: RumorMatcher, queries: readonly EvalQuery[]): void {
+  const nulls = queries.filter((q) => q.expect === null);
+  const load = nulls.filter((q) => matcher.match(q.text).action === 'suggest').length;
+  console.log(`${name.padEnd(22)} ${fmt(evaluate(matcher, queries).metrics)}  curator load: ${load}/${nulls.length} null messages suggested`);
+}
+
+// The project's own paraphrase set (written for the project, against config/rumors.yaml): the set
+// the reply cut-off is chosen on. Also against the library cut down to each entry's claim and first
+// example, as a library curators have just begun looks.
+const library = await loadRumorLibrary('config/rumors.yaml');
+const paraphrases = parseEvalQueries(readFileSync('test/fixtures/rumor-paraphrases.jsonl', 'utf8')).queries;
+report('project paraphrases', new RumorMatcher(library, options), paraphrases);
+report('  claim + 1 example', new RumorMatcher(library.map((e) => ({ ...e, examples: e.examples.slice(0, 1) })), options), paraphrases);
+
 const SETS = [
   ['checked v2', 'checked-library.yaml', 'checked-queries.jsonl'],
   ['village-dev', 'village-library.yaml', 'village-dev.jsonl'],
 ] as const;
-{
-  // The project's own paraphrase set (written for the project, against config/rumors.yaml): the
-  // set the reply cut-off is chosen on. Also against the library cut down to each entry's claim and
-  // first example, as a library curators have just begun looks.
-  const library = await loadRumorLibrary('config/rumors.yaml');
-  const all = parseEvalQueries(readFileSync('test/fixtures/rumor-paraphrases.jsonl', 'utf8')).queries;
-  const nulls = all.filter((q) => q.expect === null);
-  for (const [name, entries] of [
-    ['project paraphrases', library],
-    ['  claim + 1 example', library.map((e) => ({ ...e, examples: e.examples.slice(0, 1) }))],
-  ] as const) {
-    const matcher = new RumorMatcher(entries, options);
-    const load = nulls.filter((q) => matcher.match(q.text).action === 'suggest').length;
-    console.log(`${name.padEnd(22)} ${fmt(evaluate(matcher, all).metrics)}  curator load: ${load}/${nulls.length}`);
-  }
-}
 for (const [name, lib, queries] of SETS.filter(([name]) => name !== 'village-dev' || !process.argv.includes('--no-village'))) {
   const matcher = new RumorMatcher(await loadRumorLibrary(`${DIR}/${lib}`), options);
   const all = parseEvalQueries(readFileSync(`${DIR}/${queries}`, 'utf8')).queries;
-  const nulls = all.filter((q) => q.expect === null);
-  const load = nulls.filter((q) => matcher.match(q.text).action === 'suggest').length;
-  console.log(`${name.padEnd(22)} ${fmt(evaluate(matcher, all).metrics)}  curator load: ${load}/${nulls.length} null messages suggested`);
+  report(name, matcher, all);
   if (name === 'village-dev') {
     console.log(`${'  odd lines (1,3,…)'.padEnd(22)} ${fmt(evaluate(matcher, all.filter((_, i) => i % 2 === 0)).metrics)}`);
     console.log(`${'  even lines (2,4,…)'.padEnd(22)} ${fmt(evaluate(matcher, all.filter((_, i) => i % 2 === 1)).metrics)}`);

@@ -259,7 +259,8 @@ export function textFeatures(segments: readonly string[]): Set<string> {
   return features;
 }
 
-function stripFraming(text: string): string {
+/** The text features are taken from: framing words removed, synonyms folded. */
+function matchingText(text: string): string {
   let out = text;
   for (const pattern of FRAMING_PATTERNS) out = out.replace(pattern, ' ');
   return foldSynonyms(out);
@@ -456,7 +457,7 @@ export class RumorMatcher {
     const keys: string[] = [];
     const lists: Int32Array[] = [];
     for (const wording of [entry.claim, ...entry.examples]) {
-      const segments = segmentsOf(stripFraming(cleanMessage(wording).text));
+      const segments = segmentsOf(matchingText(cleanMessage(wording).text));
       const docId = this.docFeatures.length;
       const found = this.internFeatures(segments, docId + 1);
       if (found.length === 0) continue;
@@ -780,7 +781,6 @@ export class RumorMatcher {
       longestRun: runs.longest,
       runs: runs.runs,
       specific: runs.specific ?? true,
-      own: this.sharesOwnFeature(rumor),
     };
   }
 
@@ -794,15 +794,13 @@ export class RumorMatcher {
     for (let i = 0; i < rumor.union.length; i++) this.marks[rumor.union[i]] = stamp;
     if (this.shared.length < q.bigrams.length) this.shared = new Uint8Array(q.bigrams.length * 2);
     const shared = this.shared;
+    let specific = false;
     for (let p = 0; p < q.bigrams.length; p++) {
       const id = q.bigrams[p];
       shared[p] = id >= 0 && this.marks[id] === stamp ? 1 : 0;
+      if (shared[p] && q.substantive[p] === 2) specific = true;
     }
-    const runs = sharedRuns(shared, q.substantive, q.bigrams.length);
-    for (let p = 0; p < q.bigrams.length; p++) {
-      if (shared[p] && q.substantive[p] === 2) return { ...runs, specific: true };
-    }
-    return { ...runs, specific: false };
+    return { ...sharedRuns(shared, q.substantive, q.bigrams.length), specific };
   }
 
   /** Rumors whose links appear in the message, with the URL score. */
@@ -824,7 +822,7 @@ export class RumorMatcher {
   match(text: string): RumorMatch {
     this.counters.messages++;
     const normalized = cleanMessage(text);
-    const segments = segmentsOf(stripFraming(normalized.text));
+    const segments = segmentsOf(matchingText(normalized.text));
     const key = segments.join('');
     const reasons: string[] = [];
 
@@ -835,6 +833,8 @@ export class RumorMatcher {
 
     const candidates: Candidate[] = [];
     const seen = new Set<number>();
+    /** Whether the message has a feature only the best text candidate has (read while the query's weights are set). */
+    let own = false;
     if (key.length >= MIN_MESSAGE_LENGTH) {
       const q = this.analyze(segments);
       try {
@@ -843,6 +843,10 @@ export class RumorMatcher {
             seen.add(ordinal);
             const evidence = this.scoreRumor(ordinal, q);
             candidates.push({ rumor: ordinal, score: Math.max(evidence.score, urlScores.get(ordinal) ?? 0), text: evidence });
+          }
+          if (candidates.length > 0) {
+            candidates.sort((a, b) => b.score - a.score);
+            own = this.sharesOwnFeature(this.rumors[candidates[0].rumor]);
           }
         }
       } finally {
@@ -868,6 +872,7 @@ export class RumorMatcher {
       // Learned decision over the evidence (model.ts); the rules below still cap it.
       evidence = {
         ...best.text,
+        own,
         runnerUp: best.score > 0 ? Math.min(1, runnerUp / best.score) : 1,
         length: key.length,
       };
@@ -1063,9 +1068,11 @@ function substance(chars: readonly string[], generic: Uint8Array | null, i: numb
   return specific(a, i) || specific(b, i + 1) ? 2 : 1;
 }
 
+/** {@link GENERIC_CLAIM} for a yes/no test (a global pattern would carry `lastIndex` between calls). */
+const HAS_GENERIC_CLAIM = new RegExp(GENERIC_CLAIM.source, 'u');
+
 function hasGenericClaim(key: string): boolean {
-  GENERIC_CLAIM.lastIndex = 0;
-  return GENERIC_CLAIM.test(key);
+  return HAS_GENERIC_CLAIM.test(key);
 }
 
 /** Characters of a segment covered by a {@link GENERIC_CLAIM} word (null: none). */

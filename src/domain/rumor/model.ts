@@ -26,12 +26,12 @@ export interface TextEvidence {
   runs: number;
   /** Whether a shared passage says more than the generic claim ("能预防新冠病毒"): a rule, not a model input. */
   specific: boolean;
-  /** Whether the message has a word or character only this rumor's wordings have. */
-  own: boolean;
 }
 
 /** The evidence behind a decision, as `cascade rumor match --explain` prints it. */
 export interface DecisionEvidence extends TextEvidence {
+  /** Whether the message has a word or character only this rumor's wordings have: a rule, not a model input. */
+  own: boolean;
   /** Runner-up score / best score (1 = a tie). */
   runnerUp: number;
   /** Letters and digits in the message. */
@@ -65,7 +65,7 @@ export const DECISION_FEATURES: readonly string[] = [
 ];
 
 /** The evidence scaled to about [0, 1], one value per {@link EVIDENCE_INPUTS} entry. */
-export function evidenceInputs(e: DecisionEvidence): number[] {
+function evidenceInputs(e: DecisionEvidence): number[] {
   return [
     e.score,
     e.queryCoverage,

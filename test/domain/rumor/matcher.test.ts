@@ -82,6 +82,15 @@ describe('RumorMatcher actions', () => {
     expect(project.match('今天去镇上买了两瓶醋和一袋米，路上听人聊病毒的事，聊了半天也没个结果，回来天都黑了，饭也没做').action).toBe('ignore');
   });
 
+  it('matches a message the same whatever was matched before it', () => {
+    const project = new RumorMatcher(parseRumorLibrary(readFileSync('config/rumors.yaml', 'utf8'), 'config/rumors.yaml'));
+    const text = '蚊子叮了病人再叮你就会传上新冠，晚上一定要挂蚊帐';
+    const first = project.match(text);
+    // A message that goes through the own-word route tests the disease words on its way.
+    project.match('屋头拿醋煮一锅，那个冠状病毒就莫得了');
+    expect(project.match(text)).toEqual(first);
+  });
+
   it('caps two single shared words and a long post that repeats little of the rumor', () => {
     const project = new RumorMatcher(parseRumorLibrary(readFileSync('config/rumors.yaml', 'utf8'), 'config/rumors.yaml'));
     const r = project.match('营业厅的人说咱村下个月通5G，手机信号能好点了吧');
