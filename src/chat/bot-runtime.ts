@@ -28,6 +28,7 @@ import { AccountIdentity } from './identity.ts'
 import { Inbound } from './inbound.ts'
 import { OutboxWorker } from './outbox-worker.ts'
 import { Rebalancer } from './rebalance.ts'
+import { ClientWatch } from './client-watch.ts'
 import type { BackoffPolicy } from './too-frequent.ts'
 
 export { bindingAlias } from './identity.ts'
@@ -84,6 +85,9 @@ export class BotRuntime {
   readonly outbox: OutboxWorker
   private readonly inbound: Inbound
   private readonly rebalancer: Rebalancer
+  private readonly clientWatch: ClientWatch
+  /** The login's own resolve of groups and people has finished (later loads resolve again). */
+  private resolved = false
 
   constructor(private readonly opts: BotRuntimeOptions) {
     this.id = opts.bot.id
@@ -101,7 +105,9 @@ export class BotRuntime {
       connection: opts.connection, pacing: opts.pacing, backoff: opts.backoff, beforeSay: opts.beforeSay,
       groupMissingRetryMs: opts.groupMissingRetryMs, sendTimeoutMs: opts.sendTimeoutMs, settleAfterMs: opts.settleAfterMs,
       onDrained: () => { void this.takeOver().catch(err => this.log.warn('takeover.failed', { err })) },
+      moveElsewhere: job => this.rebalancer.moveToAccountWithGroup(job),
     })
+    this.clientWatch = new ClientWatch({ acc: this.account, groups: this.groups, identity: this.identity, rebalancer: this.rebalancer, puppet: opts.puppet, resolvedOnce: () => this.resolved })
     this.inbound = new Inbound(this.account, this.groups, this.identity, this.outbox)
     // Logins and logouts are handled one after another, in the order they came: a quick re-login
     // must not be undone by the end of the logout before it (which pauses the outbox).
@@ -159,6 +165,7 @@ export class BotRuntime {
     await this.health.recordStop(this.id, Date.now()).catch(() => undefined)
     await this.wechaty.stop()
     this.identity.dispose()
+    this.clientWatch.dispose()
     this.loggedIn = false
   }
 
@@ -173,9 +180,12 @@ export class BotRuntime {
     this.log.info('bot.login', { name: user.name() })
     const at = Date.now()
     await this.app.store.addBotContact(user.id)
+    this.resolved = false
     await this.resolveRooms()
     await this.resolvePeople()
-    await this.health.recordLogin(this.id, at, { groups: this.groups.missing, people: this.identity.missing })
+    this.resolved = true
+    // Groups are called missing only when the contact list has loaded (else they may be in it).
+    await this.health.recordLogin(this.id, at, { groups: this.groups.listLoaded ? this.groups.missing : [], people: this.identity.missing })
     this.loggedIn = true
     const beat = () => this.app.store.heartbeat(this.id, (this.opts.heartbeatSeconds ?? 10) * 3)
     await beat()
@@ -197,11 +207,7 @@ export class BotRuntime {
 
   /** Ops hear of groups not found, and staff groups of people who must re-bind. */
   private async tellWhatIsMissing(at: number): Promise<void> {
-    if (this.groups.missing.length) {
-      const topics = this.groups.missing
-      const text = this.app.t('ops_groups_missing', { name: this.opts.bot.name, bot: this.id, count: topics.length, topics: topics.join('、') })
-      await this.rebalancer.tellOps(`ops-groups-missing-${this.id}-${at}`, text, true)
-    }
+    await this.clientWatch.tellMissing(at)
     if (this.identity.missing.length) await this.identity.tellStaff(at)
   }
 

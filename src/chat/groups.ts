@@ -30,6 +30,12 @@ export class AccountGroups {
   readonly peerContacts = new Set<string>()
   /** Topics of configured groups not found at the last login (or since). */
   missing: string[] = []
+  /** Groups this account was removed from (by room id, for the session's life): never adopted again. */
+  private readonly removed = new Map<string, { topic: string; by: string; at: number }>()
+  /** Whether the last resolve saw a loaded contact list (a group not found is then really not listed). */
+  listLoaded = true
+  /** Groups of this account without a name: they can never match a configured topic. */
+  unnamed = 0
 
   constructor(private readonly acc: Account, private readonly contactsWaitMs = CONTACTS_WAIT_MS) {
     for (const nodeId of acc.bot.nodes) {
@@ -46,52 +52,91 @@ export class AccountGroups {
   topicOf(roomId: string): string | undefined { return this.topicById.get(roomId) }
   isPeerNickname(name: string): boolean { return this.peerNicknames.has(name) }
 
-  /** Finds every configured group of this account's nodes. */
+  /** Finds every configured group of this account's nodes (the found set is swapped in whole). */
   async resolve(): Promise<void> {
-    this.byTopic.clear()
-    this.topicById.clear()
+    const found = new Map<string, RoomInterface>()
     const loaded = loadedContacts(this.acc)
     if (loaded) {
       if (!await loaded.contactsLoaded(this.contactsWaitMs)) {
-        this.acc.log.warn('contacts.slow', { waitedMs: this.contactsWaitMs, hint: 'the contact list has not loaded yet: resolving with what is there; missing groups are adopted when they speak' })
+        this.acc.log.warn('contacts.slow', { waitedMs: this.contactsWaitMs, hint: 'the contact list has not loaded yet: resolving with what is there; it is loaded again until it comes, and groups are resolved again then' })
       }
-      await this.resolveFromDirectory()
+      this.listLoaded = loaded.contactListLoaded()
+      await this.resolveFromDirectory(found)
     } else {
-      await this.resolveByFind()
+      this.listLoaded = true
+      await this.resolveByFind(found)
     }
+    this.byTopic.clear()
+    this.topicById.clear()
+    for (const [topic, room] of found) { this.byTopic.set(topic, room); this.topicById.set(room.id, topic) }
     this.missing = [...this.configured.keys()].filter(t => !this.byTopic.has(t))
-    if (this.missing.length) {
-      this.acc.log.warn('groups.missing', { count: this.missing.length, topics: this.missing, hint: '网页版微信只列出“保存到通讯录”的群：在手机上打开该群 → 群聊信息 → 保存到通讯录；并核对群名与配置一致' })
+    if (this.missing.length && this.listLoaded) {
+      this.acc.log.warn('groups.missing', { count: this.missing.length, topics: this.missing, unnamed: this.unnamed, hint: this.missingHint() })
+    } else if (this.missing.length) {
+      this.acc.log.warn('groups.not-yet', { count: this.missing.length, hint: 'the contact list has not loaded: these groups may be in it; nothing is reported missing until it has' })
     }
     this.acc.log.info('groups.resolved', { found: this.byTopic.size, missing: this.missing.length })
   }
 
+  /** What ops should do about missing groups. */
+  missingHint(): string {
+    const unnamed = this.unnamed ? `；本号另有 ${this.unnamed} 个群没有群名，网页版微信按群名识别群：请给它们起与配置一致的群名` : ''
+    return `网页版微信只列出“保存到通讯录”的群：在手机上打开该群 → 群聊信息 → 保存到通讯录；并核对群名与配置一致${unnamed}`
+  }
+
+  /** Why a configured group cannot be posted to by this account, in staff's words. */
+  whyMissing(topic: string): string {
+    const removed = [...this.removed.values()].find(r => r.topic === topic)
+    if (removed) return `值守号 ${this.acc.id} 已被“${removed.by}”移出群“${topic}”：请把它拉回群里`
+    if (!this.listLoaded) return `值守号 ${this.acc.id} 的通讯录还没有加载完成，正在重试；加载后会自动发送`
+    return `群“${topic}”在值守号 ${this.acc.id} 中找不到：请在手机上把该群保存到通讯录`
+  }
+
+  /** The account was removed from a group: it is missing at once. Returns its configured topic. */
+  markRemoved(roomId: string, by: string): string | undefined {
+    const topic = this.topicById.get(roomId)
+    this.removed.set(roomId, { topic: topic ?? '', by, at: Date.now() })
+    if (!topic) return undefined
+    this.byTopic.delete(topic)
+    this.topicById.delete(roomId)
+    if (!this.missing.includes(topic)) this.missing = [...this.missing, topic]
+    void this.acc.health.recordMissing(this.acc.id, { groups: this.missing }).catch(() => undefined)
+    return topic
+  }
+
+  /** The account was added back to a group it had been removed from. */
+  unmarkRemoved(roomId: string): void { this.removed.delete(roomId) }
+
   /** One pass over the loaded contact list (real client). */
-  private async resolveFromDirectory(): Promise<void> {
+  private async resolveFromDirectory(found: Map<string, RoomInterface>): Promise<void> {
     const dir = loadedContacts(this.acc)!.directory()
     const seen = new Map<string, number>()
+    this.unnamed = 0
     for (const room of dir.rooms) {
+      if (this.removed.has(room.id)) continue
+      if (!room.topic.trim()) this.unnamed++
       const group = this.configured.get(room.topic)
       if (!group) continue
       seen.set(room.topic, (seen.get(room.topic) ?? 0) + 1)
       if (seen.get(room.topic)! > 1) continue // two groups of one name: the first found is used, and it is logged below
-      this.adopt(loadRoom(this.acc, room.id), room.topic)
+      found.set(room.topic, loadRoom(this.acc, room.id))
       for (const m of room.members) if (this.peerNicknames.has(m.name)) this.peerContacts.add(m.id)
     }
     for (const [topic, n] of seen) if (n > 1) this.acc.log.warn('groups.ambiguous', { topic, count: n, hint: 'two groups of this account have this name: rename one' })
+    if (this.unnamed) this.acc.log.warn('groups.unnamed', { count: this.unnamed, hint: '有群没有群名：网页版微信按群名识别群，请在手机上给群起名（与配置一致）' })
     await this.notePeers()
     const bots = await this.acc.app.store.botContacts() // once for all groups, fresh: this login's ids are in it
-    await Promise.all(dir.rooms.filter(r => this.configured.get(r.topic)?.level === 'village' && this.configured.get(r.topic)?.kind === 'public' && this.topicById.get(r.id))
+    await Promise.all(dir.rooms.filter(r => this.configured.get(r.topic)?.level === 'village' && this.configured.get(r.topic)?.kind === 'public' && found.get(r.topic)?.id === r.id)
       .map(r => this.recordMembers(r.topic, r.members, bots).catch(err => this.acc.log.warn('members.record-failed', { topic: r.topic, err }))))
   }
 
   /** Room.find per topic (the mock puppet answers at once). */
-  private async resolveByFind(): Promise<void> {
+  private async resolveByFind(found: Map<string, RoomInterface>): Promise<void> {
     const bots = await this.acc.app.store.botContacts()
     for (const group of this.configured.values()) {
       const room = await this.acc.wechaty.Room.find({ topic: group.topic })
       if (!room) continue
-      this.adopt(room, group.topic)
+      found.set(group.topic, room)
       if (group.level === 'village' && group.kind === 'public') {
         await this.recordRoomMembers(group.topic, room, bots).catch(err => this.acc.log.warn('members.record-failed', { topic: group.topic, err }))
       }
@@ -100,6 +145,7 @@ export class AccountGroups {
 
   /** Takes a room as the configured group of that topic (also a missing group that just spoke). */
   adopt(room: RoomInterface, topic: string): void {
+    if (this.removed.has(room.id)) return
     this.byTopic.set(topic, room)
     this.topicById.set(room.id, topic)
     if (this.missing.includes(topic)) {
@@ -116,7 +162,7 @@ export class AccountGroups {
   async refind(topic: string): Promise<RoomInterface | undefined> {
     const loaded = loadedContacts(this.acc)
     if (!loaded || !this.configured.has(topic)) return this.byTopic.get(topic)
-    const room = loaded.directory().rooms.find(r => r.topic === topic)
+    const room = loaded.directory().rooms.find(r => r.topic === topic && !this.removed.has(r.id))
     if (room) this.adopt(loadRoom(this.acc, room.id), topic)
     return this.byTopic.get(topic)
   }

@@ -9,6 +9,8 @@ import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 import { PRIORITY, type SendTarget } from '../queue/outbox.ts'
 import type { Account } from './account.ts'
 import { decodeWebText } from './echo.ts'
+import { unescapeWebEntities } from '../domain/echo-text.ts'
+import { loadedContacts } from './account.ts'
 import type { AccountGroups } from './groups.ts'
 import type { AccountIdentity } from './identity.ts'
 import type { OutboxWorker } from './outbox-worker.ts'
@@ -34,7 +36,8 @@ export class Inbound {
 
   private async onMessage(msg: MessageInterface): Promise<void> {
     const room = msg.room()
-    const text = msg.text()
+    // The real client hands texts over with `&` still escaped: a notice is published as typed.
+    const text = loadedContacts(this.acc) ? unescapeWebEntities(msg.text()) : msg.text()
     const topic = room ? await this.topicOf(room) : undefined
     if (msg.self()) {
       if (topic) this.outbox.onOwnMessage(topic, text)

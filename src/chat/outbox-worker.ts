@@ -19,7 +19,10 @@ import { echoKey, EchoWaits } from './echo.ts'
 import type { AccountGroups } from './groups.ts'
 import { nextBeijingMidnight, takeBudget } from './budget.ts'
 import { chatBudgetOf } from '../domain/limits.ts'
-import { backoffDelay, DEFAULT_BACKOFF, isTooFrequent, type BackoffPolicy } from './too-frequent.ts'
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './too-frequent.ts'
+import { classifySendFailure, SendTimeout } from './send-outcome.ts'
+
+export { outcomeUnknown, SendTimeout } from './send-outcome.ts'
 
 /** How long a post for a group this account cannot see waits before it is tried again. */
 export const GROUP_MISSING_RETRY_MS = 5 * 60_000
@@ -31,20 +34,6 @@ export const SEND_TIMEOUT_MS = 30_000
  * and only when a crash fell between the send and its echo).
  */
 export const SETTLE_AFTER_MS = 90_000
-
-/** A send that took longer than the send timeout: it may or may not have reached WeChat. */
-export class SendTimeout extends Error {}
-
-/** Network failures after which a request may have reached WeChat (no answer was read). */
-const UNCERTAIN_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ESOCKETTIMEDOUT'])
-
-/** Whether a failed say() may nevertheless have posted (as opposed to a refusal: 1205, a bad target). */
-export function outcomeUnknown(err: unknown): boolean {
-  if (err instanceof SendTimeout) return true
-  const e = err as { code?: string; response?: unknown; message?: string }
-  if (e?.response) return false // WeChat answered: a refusal
-  return UNCERTAIN_CODES.has(e?.code ?? '') || /socket hang up/i.test(e?.message ?? '')
-}
 
 /** Raised when a send is impossible right now (room not found, contact not bound): retried later. */
 export class SendError extends Error {}
@@ -64,7 +53,12 @@ export interface OutboxWorkerOptions {
   beforeSay?: (target: SendTarget, text: string) => Promise<void> | void
   /** The outbox ran dry (the account may take over others' posts). */
   onDrained?: () => void
+  /** A post for a group this account cannot see: move it to an account that can (true when it left). */
+  moveElsewhere?: (job: Job<SendJob>) => Promise<boolean>
 }
+
+/** How long the outbox waits when WeChat cannot be reached at all (nothing was sent). */
+const UNREACHABLE_PAUSE_MS = 5_000
 
 export class OutboxWorker {
   private worker?: Worker<SendJob>
@@ -170,13 +164,20 @@ export class OutboxWorker {
       members = await withTimeout(this.say(data.target, text), this.opts.sendTimeoutMs ?? SEND_TIMEOUT_MS)
     } catch (err) {
       if (wait) this.echoes.remove(wait)
-      if (outcomeUnknown(err)) return this.unknownOutcome(job, err, token)
+      const failure = classifySendFailure(err)
+      if (failure === 'unknown') return this.unknownOutcome(job, err, token)
       // say() failed before anything was posted: give the claim back so the retry may send.
       await store.releaseSend(data.idem)
       if (data.delivery) await this.app.postNotSent(data.delivery.code, data.delivery.topic)
-      if (isTooFrequent(err)) {
+      if (failure === 'too-frequent') {
         await this.backOff(data.idem)
         throw new RateLimitError() // back to waiting, not counted as an attempt
+      }
+      if (failure === 'unreachable' || failure === 'logged-out') {
+        // Nothing went out: wait (network) or let the logout move it; not counted as an attempt.
+        this.acc.log.warn('send.not-now', { idem: data.idem, why: failure })
+        await this.app.outboxes.queue(this.acc.id).rateLimit(UNREACHABLE_PAUSE_MS)
+        throw new RateLimitError()
       }
       throw err
     }
@@ -261,12 +262,13 @@ export class OutboxWorker {
    * The group is not among this account's groups (web WeChat lists only groups saved to
    * contacts): the post waits in the queue, its delivery `queued` with the reason; no attempt used.
    */
-  private async waitForGroup(job: Job<SendJob>, topic: string, token?: string): Promise<never> {
-    const retryMs = this.opts.groupMissingRetryMs ?? GROUP_MISSING_RETRY_MS
-    if (job.data.delivery) {
-      await this.app.store.patchDelivery(job.data.delivery.code, topic, ['queued'], { error: `群“${topic}”在值守号 ${this.acc.id} 中找不到：请在手机上把该群保存到通讯录` })
-    }
-    this.acc.log.warn('send.group-missing', { idem: job.data.idem, topic, retryInMs: retryMs, hint: '在手机上打开该群 → 群聊信息 → 保存到通讯录' })
+  private async waitForGroup(job: Job<SendJob>, topic: string, token?: string): Promise<string> {
+    if (await this.opts.moveElsewhere?.(job)) return 'moved'
+    // A contact list still loading is retried soon; a group really not listed, every few minutes.
+    const retryMs = Math.min(this.opts.groupMissingRetryMs ?? GROUP_MISSING_RETRY_MS, this.groups.listLoaded ? Infinity : 10_000)
+    const why = this.groups.whyMissing(topic)
+    if (job.data.delivery) await this.app.store.patchDelivery(job.data.delivery.code, topic, ['queued'], { error: why })
+    this.acc.log.warn('send.group-missing', { idem: job.data.idem, topic, retryInMs: retryMs, hint: why })
     await job.moveToDelayed(Date.now() + retryMs, token)
     throw new DelayedError()
   }

@@ -61,6 +61,51 @@ export class Rebalancer {
   }
 
   /**
+   * This account cannot post to one group (removed from it, or it is not among its groups) while
+   * other accounts may: its waiting posts for that group move to a live account serving the node
+   * that has the group (not listed missing in its health record). Returns how many moved.
+   */
+  async failoverGroup(topic: string, except: Job<SendJob>['id'] = undefined): Promise<number> {
+    const node = this.app.groupOf(topic)?.node
+    if (!node) return 0
+    const others = this.app.router.botsServing(node).filter(b => b !== this.acc.id)
+    const alive = await this.app.store.aliveBots(others)
+    let to: string | undefined
+    for (const b of others) {
+      if (!alive.has(b)) continue
+      if (!(await this.acc.health.read(b)).missingGroups.includes(topic)) { to = b; break }
+    }
+    if (!to) return 0
+    let moved = 0
+    for (const job of await this.app.outboxes.queue(this.acc.id).getJobs([...MOVABLE_STATES])) {
+      const d = job.data.delivery
+      if (!d || job.id === except || job.data.target.kind !== 'group' || job.data.target.topic !== topic) continue
+      if ((await this.app.store.delivery(d.code, d.topic))?.state !== 'queued') continue
+      if (await this.movePost(job, to)) moved++
+    }
+    if (moved) this.acc.log.warn('failover.group', { topic, to, moved })
+    return moved
+  }
+
+  /** Moves the one job being processed to another account that has its group; true when it left. */
+  async moveToAccountWithGroup(job: Job<SendJob>): Promise<boolean> {
+    if (job.data.target.kind !== 'group' || !job.data.delivery) return false
+    const topic = job.data.target.topic
+    const node = this.app.groupOf(topic)?.node
+    if (!node) return false
+    const others = this.app.router.botsServing(node).filter(b => b !== this.acc.id)
+    const alive = await this.app.store.aliveBots(others)
+    for (const b of others) {
+      if (!alive.has(b) || (await this.acc.health.read(b)).missingGroups.includes(topic)) continue
+      await this.app.outboxes.enqueue(b, job.data, job.opts.priority ?? PRIORITY.normal)
+      await this.app.store.patchDelivery(job.data.delivery.code, topic, ['queued'], { bot: b })
+      this.acc.log.info('move.done', { idem: job.data.idem, to: b, why: 'group missing here' })
+      return true
+    }
+    return false
+  }
+
+  /**
    * When this account's outbox has run dry: takes over up to half of the waiting group posts of
    * the busiest account that sits in groups with it (those that would go out last), so that
    * both finish about together. One taker per account at a time (a short Redis lock).

@@ -18,10 +18,18 @@
  *   the saved contacts and groups; `contactsLoaded()` resolves once it has.
  * - **Lookups read the loaded list once** (`directory()`), instead of per-id puppet calls that
  *   retry for ~51 s when an id is stale.
+ * - **WeChat's faults are waited out, not turned into logouts** (wechat4u-session.ts: resume with
+ *   back-off, sync watchdog, barred accounts said once; wechat4u-contacts.ts: the contact list
+ *   and member lists loaded until they come), and groups' system messages (removed, renamed,
+ *   joined) are told to the runtime. All of it reaches the runtime as `ClientEvent`s.
  */
 import type { Puppet } from 'wechaty-puppet'
 import type { Logger } from '../infra/log.ts'
+import { parseGroupSystemText, type ClientEvent, type ClientListener } from './client-events.ts'
 import { decodeWebText } from './echo.ts'
+import { DEFAULT_TIMING, type ClientContext, type ClientTiming, type RawContact, type RawMessage, type Wechat4uClient } from './wechat4u-client.ts'
+import { ContactLoader } from './wechat4u-contacts.ts'
+import { SessionKeeper } from './wechat4u-session.ts'
 
 /** The memory-card slot where wechaty-puppet-wechat4u keeps the login session. */
 const SESSION_SLOT = 'PUPPET-WECHAT4U'
@@ -47,6 +55,12 @@ export interface LoadedContacts {
   room(id: string): DirectoryRoom | undefined
   /** Whether a contact id is among the loaded contacts (a stale id is not: no lookup, no wait). */
   knows(id: string): boolean
+  /** Whether the current session's contact list has loaded (else a group not found may just not be there yet). */
+  contactListLoaded(): boolean
+  /** Listens to the client's troubles, recoveries and groups' system messages; returns the way to stop. */
+  onClientEvent(listener: ClientListener): () => void
+  /** Fetches a group's member list again. */
+  refreshMembers(roomId: string): void
 }
 
 export function hasLoadedContacts(puppet: unknown): puppet is LoadedContacts {
@@ -59,34 +73,8 @@ export interface Wechat4uOptions {
   messagesSince?: () => number | undefined
   /** The client logged in again by itself (after failing syncs) and the session resumed. */
   onRelogin?: () => void
-}
-
-/** The parts of wechat4u's client object this module uses. */
-interface Wechat4uClient {
-  state: string
-  CONF: { STATE: { login: string; logout: string } }
-  PROP: { uin?: string | number; formatedSyncKey?: string }
-  botData: unknown
-  contacts: Record<string, RawContact>
-  user?: { UserName?: string }
-  checkPollingId?: NodeJS.Timeout
-  retryPollingId?: NodeJS.Timeout
-  syncPollingId: number
-  _getContact(seq?: number): Promise<unknown>
-  start(): Promise<unknown>
-  restart(): Promise<unknown>
-  logout(): Promise<unknown>
-  stop(): void
-  on(event: string, listener: (...args: unknown[]) => void): void
-  removeAllListeners(): void
-}
-
-interface RawContact {
-  UserName: string
-  NickName?: string
-  RemarkName?: string
-  DisplayName?: string
-  MemberList?: RawContact[]
+  /** Waits and limits of the client's recovery (tests shorten them). */
+  timing?: Partial<ClientTiming>
 }
 
 /** The parts of the puppet object this module adjusts (private in its typings). */
@@ -121,8 +109,15 @@ export async function createWechat4uPuppet(opts: Wechat4uOptions): Promise<Puppe
 function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts {
   const p = puppet as unknown as PuppetInternals
   const { log } = opts
-  let loaded: { done: boolean; promise: Promise<void> } | undefined
-  let waiters: (() => void)[] = []
+  const timing: ClientTiming = { ...DEFAULT_TIMING, ...opts.timing }
+  const listeners = new Set<ClientListener>()
+  const emit = (e: ClientEvent): void => {
+    for (const l of listeners) {
+      try { l(e) } catch (err) { log.warn('wechat4u.listener-failed', { err }) }
+    }
+  }
+  let session: SessionKeeper | undefined
+  let contacts: ContactLoader | undefined
 
   // Messages older than the process are dropped by the puppet (`CreateTime < startTime`); the
   // floor becomes the time this account was last seen at work, so nothing sent during a restart
@@ -137,15 +132,20 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
     set: (v: number) => { ownStart = v },
   })
 
-  // The contact list: wechat4u fetches it (webwxgetcontact, paged) after emitting `login`.
   const monkeyPatch = p.monkeyPatch.bind(p)
   p.monkeyPatch = (client: Wechat4uClient) => {
     monkeyPatch(client)
+    session?.dispose()
+    const ctx: ClientContext = { client, log, timing, current: () => p.wechat4u === client, emit }
+    session = new SessionKeeper(ctx)
+    session.install()
+    contacts = new ContactLoader(ctx)
+    contacts.install()
     // A fresh login (QR scan) is a new session with new ids for everyone. wechat4u keeps the
     // previous login's contacts in its map (they would pass for present) and its formatted sync
     // key (webwxinit sets it only when empty): with the old key the new session's synccheck may
     // report nothing new, ever.
-    const start = client.start.bind(client)
+    const start = client.start
     client.start = () => {
       client.contacts = {}
       client.PROP.formatedSyncKey = ''
@@ -153,20 +153,15 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
       fetching.clear()
       return start()
     }
-    const getContact = client._getContact.bind(client)
-    client._getContact = (seq = 0) => {
-      const result = getContact(seq)
-      if (seq === 0) {
-        const entry = { done: false, promise: Promise.resolve() }
-        // wechat4u adds the contacts in its own continuation of this promise: wait one turn more.
-        entry.promise = result.then(() => new Promise<void>(r => setImmediate(r)), () => undefined).then(() => {
-          entry.done = true
-          for (const w of waiters.splice(0)) w()
-        })
-        loaded = entry
-      }
-      return result
-    }
+    // Groups' system messages: removed, renamed, someone joined or was removed.
+    const loader = contacts
+    client.on('message', (msg: RawMessage) => {
+      if (Number(msg?.MsgType) !== 10000 || !msg.FromUserName?.startsWith('@@')) return
+      const event = parseGroupSystemText(msg.FromUserName, decodeWebText(String(msg.Content ?? '')))
+      if (!event) return
+      if (event.kind !== 'removed') loader.refresh(event.roomId)
+      emit({ kind: 'group', event })
+    })
   }
 
   // The puppet queues every member of every group for a detail fetch (40 every 2 s, each group
@@ -214,6 +209,7 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
     p._heartBeatTimer = undefined
     clearInterval(p.getContactInterval)
     p.getContactInterval = undefined
+    session?.dispose()
     if (!client) return
     const wasLoggedIn = client.state === client.CONF.STATE.login
     clearTimeout(client.checkPollingId)
@@ -239,17 +235,13 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
   }
 
   const adjusted = puppet as Puppet & LoadedContacts
-  adjusted.contactsLoaded = async (timeoutMs: number) => {
-    if (loaded?.done) return true
-    let timer: NodeJS.Timeout | undefined
-    const ok = await new Promise<boolean>(resolve => {
-      const waiter = () => resolve(true)
-      waiters.push(waiter)
-      timer = setTimeout(() => { waiters = waiters.filter(w => w !== waiter); resolve(false) }, timeoutMs)
-    })
-    clearTimeout(timer)
-    return ok
+  adjusted.contactsLoaded = (timeoutMs: number) => contacts ? contacts.loaded(timeoutMs) : Promise.resolve(false)
+  adjusted.contactListLoaded = () => contacts?.isLoaded ?? false
+  adjusted.onClientEvent = (listener: ClientListener) => {
+    listeners.add(listener)
+    return () => { listeners.delete(listener) }
   }
+  adjusted.refreshMembers = (roomId: string) => contacts?.refresh(roomId)
   adjusted.directory = () => directoryOf(p.wechat4u?.contacts ?? {})
   adjusted.knows = (id: string) => Boolean(p.wechat4u?.contacts[id])
   adjusted.room = (id: string) => {

@@ -12,6 +12,14 @@ const MIN_PREFIX = 12
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" }
 
 /** Text as web WeChat sends it → text as a person reads it (entities, line breaks, emoji spans). */
+/**
+ * A message text as the person typed it: the real client leaves `&amp;` (and, where the server
+ * escaped twice, more) in what it hands over; one pass, so a typed "&amp;" survives as typed.
+ */
+export function unescapeWebEntities(s: string): string {
+  return s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ENTITIES[e])
+}
+
 export function decodeWebText(s: string): string {
   return s
     .replace(/<br\s*\/?>/g, '\n')

@@ -116,6 +116,10 @@ export const TEMPLATE_KEYS = {
   ops_bot_logged_out: ['name', 'bot', 'time', 'backlog', 'moved'],
   ops_bot_dead: ['name', 'bot', 'by', 'moved'],
   ops_groups_missing: ['name', 'bot', 'count', 'topics'],
+  ops_groups_unnamed: ['name', 'bot', 'count'],
+  ops_bot_barred: ['name', 'bot', 'why'],
+  ops_group_removed: ['name', 'bot', 'topic', 'by', 'moved'],
+  ops_group_renamed: ['name', 'bot', 'topic', 'new_topic', 'by'],
   staff_rebind_needed: ['name', 'people'],
   // ── households and coverage (issue 4) ──
   coverage_deadline_worker: ['code', 'village', 'grid', 'covered', 'total', 'missing', 'households'],

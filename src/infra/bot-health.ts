@@ -39,6 +39,12 @@ export interface BotHealthRecord {
   fault?: { at: number; what: string }
   /** The latest login QR payload, while it is fresh. */
   qr?: { payload: string; status: number; at: number }
+  /** WeChat refused this account web login (ret 1203 …), in the server's words. */
+  barred?: { at: number; why: string }
+  /** The session is kept but not working: being resumed after a failure, or its sync stalled. */
+  trouble?: { state: 'reconnecting' | 'sync stalled'; since: number; why: string; nextAt?: number }
+  /** The contact list has not loaded (since, why, attempts so far). */
+  contacts?: { since: number; why: string; attempts: number }
 }
 
 export class BotHealth {
@@ -55,7 +61,7 @@ export class BotHealth {
   async recordLogin(bot: string, at: number, missing: { groups: string[]; people: string[] }): Promise<void> {
     await this.store.redis.multi()
       .hset(this.key(bot), { loginAt: at, missingGroups: JSON.stringify(missing.groups), missingPeople: JSON.stringify(missing.people) })
-      .hdel(this.key(bot), 'qr', 'qrStatus', 'qrAt')
+      .hdel(this.key(bot), 'qr', 'qrStatus', 'qrAt', 'barredAt', 'barredWhy')
       .exec()
   }
 
@@ -97,6 +103,31 @@ export class BotHealth {
   /** The account's process stopped it on purpose. */
   async recordStop(bot: string, at: number): Promise<void> { await this.set(bot, { stoppedAt: at }) }
 
+  /** WeChat refuses this account web login: no QR loop until an operator acts. */
+  async recordBarred(bot: string, at: number, why: string): Promise<void> {
+    await this.store.redis.multi().hset(this.key(bot), { barredAt: at, barredWhy: why.slice(0, 300) }).hdel(this.key(bot), 'qr', 'qrStatus', 'qrAt').exec()
+  }
+
+  /** The session is being resumed after a failure, or its sync stalled (kept since the first). */
+  async recordTrouble(bot: string, state: 'reconnecting' | 'sync stalled', at: number, why: string, nextAt?: number): Promise<void> {
+    await this.store.redis.hsetnx(this.key(bot), 'troubleSince', at)
+    await this.set(bot, { troubleState: state, troubleWhy: why.slice(0, 300), troubleNextAt: nextAt ?? 0 })
+  }
+
+  async clearTrouble(bot: string): Promise<void> {
+    await this.store.redis.hdel(this.key(bot), 'troubleSince', 'troubleState', 'troubleWhy', 'troubleNextAt')
+  }
+
+  /** Loading the contact list failed (kept since the first failure). */
+  async recordContactsFailing(bot: string, at: number, why: string, attempts: number): Promise<void> {
+    await this.store.redis.hsetnx(this.key(bot), 'contactsSince', at)
+    await this.set(bot, { contactsWhy: why.slice(0, 300), contactsAttempts: attempts })
+  }
+
+  async clearContactsFailing(bot: string): Promise<void> {
+    await this.store.redis.hdel(this.key(bot), 'contactsSince', 'contactsWhy', 'contactsAttempts')
+  }
+
   async recordQr(bot: string, payload: string, status: number, at: number): Promise<void> {
     await this.set(bot, { qr: payload, qrStatus: status, qrAt: at })
   }
@@ -122,13 +153,17 @@ export class BotHealth {
       fault: h.fault ? { at: num('faultAt') ?? 0, what: h.fault } : undefined,
       unreachable: h.unreachableSince ? { since: num('unreachableSince')!, at: num('unreachableAt') ?? num('unreachableSince')!, why: h.unreachableWhy ?? '' } : undefined,
       qr: h.qr && qrAt !== undefined && now - qrAt < QR_TTL_MS ? { payload: h.qr, status: num('qrStatus') ?? 0, at: qrAt } : undefined,
+      barred: h.barredAt ? { at: num('barredAt')!, why: h.barredWhy ?? '' } : undefined,
+      trouble: h.troubleState ? { state: h.troubleState === 'sync stalled' ? 'sync stalled' : 'reconnecting', since: num('troubleSince') ?? 0, why: h.troubleWhy ?? '', nextAt: num('troubleNextAt') || undefined } : undefined,
+      contacts: h.contactsSince ? { since: num('contactsSince')!, why: h.contactsWhy ?? '', attempts: num('contactsAttempts') ?? 0 } : undefined,
     }
   }
 }
 
 /** What an account is doing, in one word, since when, and why (in ops' words, never a raw error). */
 export interface AccountState {
-  state: 'logged in' | 'waiting for a QR scan' | 'cannot reach WeChat' | 'stopped' | 'logged out' | 'not responding' | 'not started'
+  state: 'logged in' | 'reconnecting' | 'sync stalled' | 'loading contacts' | 'waiting for a QR scan' | 'barred from web WeChat'
+    | 'cannot reach WeChat' | 'stopped' | 'logged out' | 'not responding' | 'not started'
   since: number | undefined
   why: string | null
 }
@@ -138,7 +173,17 @@ export interface AccountState {
  * logged in before without a stop or logout and no heartbeat now is a process gone silent.
  */
 export function accountState(r: BotHealthRecord, alive: boolean): AccountState {
-  if (alive) return { state: 'logged in', since: r.loginAt, why: null }
+  const latestEvent = Math.max(r.loginAt ?? -1, r.logoutAt ?? -1, r.stoppedAt ?? -1)
+  if (r.barred && r.barred.at >= latestEvent) {
+    return { state: 'barred from web WeChat', since: r.barred.at, why: `WeChat refuses this account web login (${r.barred.why}). Log in once on the phone or the PC client (or use another account), then restart this account's process: no QR code is shown until then` }
+  }
+  if (alive) {
+    const t = r.trouble
+    if (t?.state === 'reconnecting') return { state: 'reconnecting', since: t.since, why: `the session is kept and resumed again${t.nextAt ? ` at ${new Date(t.nextAt).toISOString()}` : ''} (${t.why}); no QR scan is needed` }
+    if (t) return { state: 'sync stalled', since: t.since, why: `no message fetched since then (${t.why}); the polling is being restarted` }
+    if (r.contacts) return { state: 'loading contacts', since: r.contacts.since, why: `the contact list has not loaded (${r.contacts.why}, ${r.contacts.attempts} tries); it is loaded again until it comes, groups are resolved then` }
+    return { state: 'logged in', since: r.loginAt, why: null }
+  }
   // Failing to reach WeChat after its last login, logout or stop: that is what it is doing now.
   const u = r.unreachable
   if (u && u.at >= Math.max(r.loginAt ?? -1, r.logoutAt ?? -1, r.stoppedAt ?? -1)) {

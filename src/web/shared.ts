@@ -67,5 +67,6 @@ export async function readiness(app: Cascade): Promise<{ ready: boolean; redis: 
       qrWaiting: r.qr !== undefined,
     }
   }))
-  return { ready: report.every(b => b.loggedIn), redis: true, bots: report }
+  // Ready means every account works: logged in, and not reconnecting, stalled or without its contact list.
+  return { ready: report.every(b => b.loggedIn && b.state === 'logged in'), redis: true, bots: report }
 }
