@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from '../infra/log.ts'
 import { bullConnection } from '../infra/redis.ts'
 import { BotRuntime, type BotRuntimeOptions } from '../chat/bot-runtime.ts'
 import { createWechat4uPuppet } from '../chat/wechat4u.ts'
+import type { ClientTiming } from '../chat/wechat4u-client.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import type { Outboxes } from '../queue/outbox.ts'
 import { outboxesIdle } from './idle.ts'
@@ -54,6 +55,8 @@ export interface WebWxDistrictOptions {
   server?: WebWxServerOptions
   /** Extra runtime options for every account (tests shorten waits). */
   runtime?: Partial<BotRuntimeOptions>
+  /** The real client's recovery waits (tests shorten them). */
+  clientTiming?: Partial<ClientTiming>
 }
 
 export class WebWxDistrict implements DemoDistrict {
@@ -162,7 +165,7 @@ export class WebWxDistrict implements DemoDistrict {
     const log = (this.opts.log ?? silentLogger).child({ bot })
     const started = Date.now()
     let rt: BotRuntime | undefined
-    const puppet = await createWechat4uPuppet({ log, onRelogin: () => rt?.noteRelogin(), messagesSince: () => this.seenAt.get(bot) })
+    const puppet = await createWechat4uPuppet({ log, onRelogin: () => rt?.noteRelogin(), messagesSince: () => this.seenAt.get(bot), timing: this.opts.clientTiming })
     rt = new BotRuntime({ app: this.app, bot: cfg, puppet, connection: bullConnection(this.opts.redisUrl), log: this.opts.log, pacing: this.opts.pacing, ...this.opts.runtime, ...extra })
     let scanned = false
     let starting = true

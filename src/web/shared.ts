@@ -65,6 +65,8 @@ export async function readiness(app: Cascade): Promise<{ ready: boolean; redis: 
       lastFault: r.fault ? { at: iso(r.fault.at), what: r.fault.what } : null,
       backoffUntil: r.backoffUntil !== undefined && r.backoffUntil > now ? iso(r.backoffUntil) : null,
       qrWaiting: r.qr !== undefined,
+      // WeChat's own words when it refuses this account web login.
+      barred: r.barred?.why ?? null,
     }
   }))
   // Ready means every account works: logged in, and not reconnecting, stalled or without its contact list.

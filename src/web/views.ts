@@ -18,26 +18,19 @@ import { RumorStore } from '../features/rumors/store.ts'
 import type { AuditEvent } from '../store/store.ts'
 import { diffChars } from './diff.ts'
 import { html, raw, type Html } from './html.ts'
+import { accountsView } from './accounts-view.ts'
+import { ago, type Rendered } from './view-kit.ts'
 
 /** The Now view lists notices of the last this many days. */
 export const RECENT_DAYS = 7
 const RECENT_MAX = 60
 const CLOSED_CASES_MAX = 300
 
-export interface Rendered { title: string; section: string; body: Html }
+export type { Rendered } from './view-kit.ts'
 
 export type CodeStatus = 'scheduled' | 'retracted' | 'expired' | 'live'
 
 // ── small pieces ────────────────────────────────────────────────────────────
-
-export function ago(ms: number): string {
-  // Minutes at the finest: a live page then changes once a minute, not every second.
-  const m = Math.floor(Math.max(0, ms) / 60_000)
-  if (m < 1) return '不到 1 分钟'
-  if (m < 60) return `${m} 分钟`
-  const h = Math.floor(m / 60)
-  return h < 48 ? `${h} 小时 ${m % 60} 分` : `${Math.floor(h / 24)} 天`
-}
 
 function pct(n: number, of: number): number { return of > 0 ? Math.round((100 * n) / of) : 0 }
 
@@ -346,25 +339,6 @@ ${broadcasts.length ? html`<ul class="plain">${broadcasts.map(a => html`<li><a h
   return { title: '辟谣', section: '/cc/rumors', body }
 }
 
-// ── Accounts ────────────────────────────────────────────────────────────────
-
-export async function accountsView(app: Cascade): Promise<Rendered> {
-  const r = await readiness(app)
-  const rows = r.bots.map(b => {
-    const bot = b as { id: string; name: string; loggedIn: boolean; backlog: number; lastSendAgoSeconds: number | null; logoutAt: string | null; logoutReason: string | null; missingGroups: string[]; missingPeople: string[]; hints: string[]; relogins: number; lastFault: { at: string; what: string } | null; backoffUntil: string | null; qrWaiting: boolean }
-    return html`<li class="account ${bot.loggedIn ? 'on' : 'off'}" data-bot="${bot.id}">
-<h2>${bot.name} <small>${bot.id}</small> <span class="badge ${bot.loggedIn ? 'ok' : 'bad'}">${bot.loggedIn ? '在线' : '离线'}</span></h2>
-<p>待发 ${bot.backlog} · 上次发送 ${bot.lastSendAgoSeconds === null ? '无' : `${ago(bot.lastSendAgoSeconds * 1000)}前`}${bot.backoffUntil ? html` · <b class="bad">微信限频，暂停至 ${dateAndClock(Date.parse(bot.backoffUntil))}</b>` : ''}${!bot.loggedIn && bot.logoutAt ? ` · 退出于 ${dateAndClock(Date.parse(bot.logoutAt))}${bot.logoutReason ? `（${bot.logoutReason}）` : ''}` : ''}</p>
-${bot.missingGroups.length ? html`<p class="bad">未找到的群：${bot.missingGroups.join('、')}（请在手机上把这些群“保存到通讯录”）</p>` : ''}
-${bot.missingPeople.length ? html`<p class="bad">需重新绑定：${bot.missingPeople.map(p => app.personName(p)).join('、')}（请他们私聊本号发送个人识别码）</p>` : ''}
-${bot.relogins ? html`<p>微信客户端自行重连 ${bot.relogins} 次</p>` : ''}
-${bot.lastFault ? html`<p class="bad">最近一次已自动恢复的故障（${dateAndClock(Date.parse(bot.lastFault.at))}）：${bot.lastFault.what}</p>` : ''}
-${!bot.loggedIn && bot.qrWaiting ? html`<figure class="qr"><img src="/cc/accounts/${bot.id}/qr.png" alt="${bot.name} 登录二维码" width="180" height="180"><figcaption>用该值守号的微信扫码登录</figcaption></figure>` : ''}
-</li>`
-  })
-  const body = html`<h1>值守号</h1><p class="legend">Redis ${r.redis ? '正常' : '无法连接'} · 在线 ${r.bots.filter(b => b.loggedIn).length}/${r.bots.length}</p><ul class="accounts">${rows}</ul>`
-  return { title: '值守号', section: '/cc/accounts', body }
-}
 
 /** The live region of a view path, or undefined when the path is no view. */
 export async function renderView(app: Cascade, view: string): Promise<Rendered | undefined> {

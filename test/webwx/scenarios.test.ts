@@ -3,62 +3,14 @@
  * talking HTTP to the simulated web-WeChat server (src/sim/webwx/), with real Redis and BullMQ.
  * Each scenario of the real-client issue is one named test.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readiness } from '../../src/web/api.ts'
-import { createLogger } from '../../src/infra/log.ts'
-import type { CascadeConfig } from '../../src/config/types.ts'
-import { WebWxDistrict, type WebWxDistrictOptions } from '../../src/sim/webwx-district.ts'
-import { demoConfig, REDIS_URL, waitFor } from '../helpers.ts'
+import { demoConfig, waitFor } from '../helpers.ts'
+import { allPosted, closeDistrictsAfterEach, expectOncePerGroup, publicTopics, publish, servedTopics, startDistrict, unreviewed } from './district-helpers.ts'
+import type { WebWxDistrictOptions } from '../../src/sim/webwx-district.ts'
 
-let d: WebWxDistrict | undefined
-afterEach(async () => { await d?.close(); d = undefined })
-
-/** The demo district's 中子镇 branch (district, township, villages) on one or two accounts. */
-async function start(opts: Partial<WebWxDistrictOptions> & { bots?: string[] } = {}): Promise<WebWxDistrict> {
-  const cfg = opts.cfg ?? await demoConfig()
-  d = await WebWxDistrict.start({
-    cfg, redisUrl: REDIS_URL, bots: ['bot-district'], pacing: { perMinute: 6000, jitterMs: 0 }, villagersPerGroup: 2,
-    runtime: { contactsWaitMs: 10_000, groupMissingRetryMs: 500 },
-    log: process.env.SCENARIO_LOG ? createLogger({}) : undefined,
-    ...opts,
-  })
-  return d
-}
-
-/** Every node forwards at once, unreviewed: a notice fans out to every public group by itself. */
-function unreviewed(cfg: CascadeConfig): CascadeConfig {
-  const defaults = Object.fromEntries(Object.entries(cfg.policies.defaults).map(([k, p]) => [k, { ...p, autoForwardAfter: 0 }])) as CascadeConfig['policies']['defaults']
-  return { ...cfg, policies: { ...cfg.policies, defaults, nodes: new Map() } }
-}
-
-/** The public groups of the nodes some running account serves. */
-function servedTopics(d: WebWxDistrict): string[] {
-  return [...d.cfg.nodes.values()]
-    .filter(n => d.bots.some(b => d.cfg.bots.get(b)!.nodes.includes(n.id)))
-    .flatMap(n => n.groups.filter(g => g.kind === 'public').map(g => g.topic))
-}
-
-/** Every served public group has the notice exactly once. */
-function expectOncePerGroup(d: WebWxDistrict, code: string): void {
-  for (const topic of servedTopics(d)) expect(d.postsIn(topic, code), topic).toHaveLength(1)
-}
-
-async function allPosted(d: WebWxDistrict, code: string, timeoutMs = 30_000): Promise<void> {
-  const topics = servedTopics(d)
-  await waitFor(`${code} in all ${topics.length} groups`, () => topics.every(t => d.postsIn(t, code).length >= 1), timeoutMs)
-  await d.idle()
-}
-
-function publicTopics(cfg: CascadeConfig, node: string): string[] {
-  return cfg.nodes.get(node)!.groups.filter(g => g.kind === 'public').map(g => g.topic)
-}
-
-async function publish(d: WebWxDistrict, text: string): Promise<string> {
-  const reply = await d.dm('zhao-min', 'bot-district', `发布 ${text}`)
-  const code = /编号 ([A-Z0-9]{4})/.exec(reply)?.[1]
-  expect(code, reply).toBeTruthy()
-  return code!
-}
+const districts = closeDistrictsAfterEach()
+const start = async (opts: Partial<WebWxDistrictOptions> & { bots?: string[] } = {}) => districts.track(await startDistrict(opts))
 
 describe('the real WeChat client against the simulated web-WeChat server', () => {
   it('1. first login by a scan: groups and bound people resolved after the contact list loads; a notice posted, echoed, confirmed', async () => {
