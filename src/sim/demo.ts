@@ -215,6 +215,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `辟谣回复 ${summary.rumor_replies} 次；求助事项 ${summary.cases_opened} 件，已办结 ${summary.cases_closed} 件。`)
     out(`审核等待：${Object.entries(summary.approval_wait_ms).map(([tier, w]) => `${tier === 'township' ? '乡镇' : '村'}级 ${w.n} 次，中位 ${fmtMs(w.p50)}，95% ${fmtMs(w.p95)}`).join('；')}`)
     return summary
+  } catch (err) {
+    // A run that breaks under chaos still says what the server did to it.
+    if (opts.chaos && district.faultFigures) out(`故障注入与登出：${JSON.stringify(district.faultFigures())}`)
+    throw err
   } finally {
     await ending.end()
   }
