@@ -126,13 +126,16 @@ async function withApp<T>(cfg: CascadeConfig, fn: (app: Cascade) => Promise<T>):
 }
 
 async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false }, seed: { type: 'string' }, webwx: { type: 'boolean', default: false } })
+  const { values } = args(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean', default: false }, seed: { type: 'string' }, webwx: { type: 'boolean', default: false }, chaos: { type: 'string' } })
+  const chaos = values.chaos === undefined ? undefined : Number(values.chaos)
+  if (chaos !== undefined && !(chaos >= 0 && chaos <= 1)) throw new UsageError(`--chaos takes a share of calls between 0 and 1, not "${values.chaos}"`)
+  if (chaos && !values.webwx) throw new UsageError('--chaos needs --webwx (faults are injected by the simulated web-WeChat server)')
   const cfg = await config(values)
   const { runDemo } = await import('../sim/demo.ts')
   const json = values.json === true
   // With --json, progress goes to stderr so stdout ends with the one JSON line.
   const out = json ? (line: string) => process.stderr.write(line + '\n') : (line: string) => console.log(line)
-  const summary = await runDemo({ cfg, out, seed: values.seed ? Number(values.seed) : undefined, world: values.webwx ? 'webwx' : 'mock' })
+  const summary = await runDemo({ cfg, out, seed: values.seed ? Number(values.seed) : undefined, world: values.webwx ? 'webwx' : 'mock', chaos })
   if (json) console.log(JSON.stringify(summary))
   return summary.duplicate_posts === 0 && summary.groups_failed === 0 ? 0 : 1
 }

@@ -9,10 +9,12 @@ export const CASES_USAGE = `  cascade cases [--open] [--node <id>] [--json]  cas
 export const USAGE = `cascade — relay a district's notices down its WeChat groups
 
 usage:
-  cascade demo [--json] [--seed N] [--webwx]
+  cascade demo [--json] [--seed N] [--webwx [--chaos RATE]]
                                             the whole demo district, simulated on the mock puppet;
                                             --webwx: over a simulated web-WeChat server with the
-                                            real client (wechaty-puppet-wechat4u), slower
+                                            real client (wechaty-puppet-wechat4u), slower;
+                                            --chaos 0.05: that share of its calls meets a random
+                                            server fault (seeded by --seed)
   cascade validate [--config DIR] [--bots DIR]
   cascade run bots/<id>.yaml [--config DIR] [--timers]
                                             one WeChat account (scan the QR code to log in);

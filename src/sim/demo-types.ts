@@ -45,4 +45,43 @@ export interface DemoDistrict {
   idle(): Promise<void>
   /** Stops every account and removes the run's keys. */
   close(): Promise<void>
+  /** Random server faults from now on (web-WeChat world only; rate 0: off). */
+  chaos?(o: { rate: number; seed: number }): void
+  /** Faults injected so far and sessions ended by a kick or logout (web-WeChat world only). */
+  faultFigures?(): { faults_injected: Record<string, number>; logouts: number }
+}
+
+export interface DemoSummary {
+  code: string
+  groups_total: number
+  groups_delivered: number
+  groups_confirmed: number
+  groups_failed: number
+  /** Posts of the notice beyond one per group, not counting those marked 【补发】 (a resend of unknown outcome). */
+  duplicate_posts: number
+  /** Posts in groups marked 【补发】. */
+  resent_posts: number
+  /** --chaos: faults the server injected, per `endpoint:kind` (web-WeChat world). */
+  faults_injected?: Record<string, number>
+  /** Server sessions that ended by a kick or a logout during the run (web-WeChat world). */
+  logouts?: number
+  members_total: number
+  acks: number
+  non_ack_chat: number
+  relays: Record<string, number>
+  publish_to_last_group_ms: number | null
+  publish_to_last_village_group_ms: number | null
+  /** How long relays waited for their curator, per tier (ms; simulated curators answer in 0.3–1.8 s). */
+  approval_wait_ms: Record<string, { n: number; p50: number; p95: number }>
+  households_total: number
+  households_acked: number
+  /** Households a grid worker reached by phone or visit after the deadline DM (已通知). */
+  households_notified: number
+  /** Deadline DMs to grid workers listing the households not yet reached. */
+  grid_followups: number
+  rumor_replies: number
+  cases_opened: number
+  cases_closed: number
+  elapsed_ms: number
+  redis: string
 }

@@ -10,6 +10,7 @@
 import type { Cascade } from '../spine/cascade.ts'
 import type { Logger } from '../infra/log.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
+import type { BotRuntimeOptions } from '../chat/bot-runtime.ts'
 import { SimDistrict } from './district.ts'
 import { personContactId, type WorldMessage, type WorldOptions } from './world.ts'
 
@@ -28,6 +29,8 @@ export interface DemoDistrictOptions {
   world: WorldOptions
   pacing: Partial<BotConfig['pacing']>
   log: Logger
+  /** Runtime options of every account (web-WeChat world: --chaos shortens the send and settle waits). */
+  runtime?: Partial<BotRuntimeOptions>
 }
 
 /** Starts the demo district on the mock puppet or on the simulated web-WeChat server. */
@@ -40,7 +43,7 @@ export async function startDemoDistrict(kind: DemoWorldKind, opts: DemoDistrictO
     // unless asked for.
     if (!process.env.LOG_LEVEL && !process.env.WECHATY_LOG) (await import('wechaty')).log.level('silent')
     return WebWxDistrict.start({
-      cfg: opts.cfg, redisUrl: opts.redisUrl, ns: opts.ns, world: opts.world, pacing: opts.pacing, log: opts.log,
+      cfg: opts.cfg, redisUrl: opts.redisUrl, ns: opts.ns, world: opts.world, pacing: opts.pacing, log: opts.log, runtime: opts.runtime,
     })
   }
   return mockDemoDistrict(await SimDistrict.start({ cfg: opts.cfg, redisUrl: opts.redisUrl, ns: opts.ns, world: opts.world, pacing: opts.pacing, log: opts.log }))

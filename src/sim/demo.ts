@@ -18,6 +18,10 @@ import { loadRumorLibrary } from '../domain/rumor/library.ts'
 import { startDemoDistrict, type DemoDistrict, type DemoWorldKind } from './demo-world.ts'
 import { endOnceAndOnSignal, keepKeysExpiring } from './demo-keys.ts'
 import { seeded, type WorldMessage } from './world.ts'
+import type { DemoSummary } from './demo-types.ts'
+import { CHAOS_RUNTIME, postFigures } from './demo-chaos.ts'
+
+export type { DemoSummary } from './demo-types.ts'
 
 export interface DemoOptions {
   cfg: CascadeConfig
@@ -31,35 +35,10 @@ export interface DemoOptions {
   /** Curators answer after 0.3 s … this many ms. */
   maxCuratorDelayMs?: number
   timeoutMs?: number
+  /** --chaos (web-WeChat world only): this share of calls meets a random fault once every account is in (seeded by `seed`). */
+  chaos?: number
 }
 
-export interface DemoSummary {
-  code: string
-  groups_total: number
-  groups_delivered: number
-  groups_confirmed: number
-  groups_failed: number
-  duplicate_posts: number
-  members_total: number
-  acks: number
-  non_ack_chat: number
-  relays: Record<string, number>
-  publish_to_last_group_ms: number | null
-  publish_to_last_village_group_ms: number | null
-  /** How long relays waited for their curator, per tier (ms; simulated curators answer in 0.3–1.8 s). */
-  approval_wait_ms: Record<string, { n: number; p50: number; p95: number }>
-  households_total: number
-  households_acked: number
-  /** Households a grid worker reached by phone or visit after the deadline DM (已通知). */
-  households_notified: number
-  /** Deadline DMs to grid workers listing the households not yet reached. */
-  grid_followups: number
-  rumor_replies: number
-  cases_opened: number
-  cases_closed: number
-  elapsed_ms: number
-  redis: string
-}
 
 export const DEMO_TEXT = '【疫情防控】自今晚20时起，全区暂停一切聚集性活动，红白喜事一律从简、暂缓操办；外地返乡人员请在到达后24小时内向所在村（社区）报备，并配合做好14天健康监测。请各位乡亲相互转告，不信谣、不传谣。'
 const EDIT_SUFFIX = '（中子镇补充：镇卫生院24小时咨询电话 0839-8620120）'
@@ -83,7 +62,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // The simulation has no WeChat to anger: it paces far faster than a real account may.
     pacing: { perMinute: 6000, jitterMs: 20 },
     log: process.env.LOG_LEVEL ? createLogger({}) : silentLogger,
+    // Under chaos a send that hangs or fails after delivery is settled in seconds, not minutes.
+    ...(opts.chaos ? { runtime: CHAOS_RUNTIME } : {}),
   })
+  if (opts.chaos) {
+    if (!district.chaos) throw new Error('--chaos needs the web-WeChat world (--webwx)')
+    district.chaos({ rate: opts.chaos, seed: opts.seed ?? 2020 })
+  }
   const { world, app } = district
   const expiring = keepKeysExpiring(app.store.redis, `${app.store.keys.base}*`)
   await expiring.sweep()
@@ -199,15 +184,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       const times = deliveries.filter(d => filter(d.topic)).map(d => d.confirmedAt ?? d.sentAt).filter((x): x is number => x !== undefined)
       return times.length ? Math.max(...times) - status!.announcement.createdAt : null
     }
-    let duplicates = 0
-    for (const g of world.groups.values()) duplicates += Math.max(0, world.postsIn(g.topic, `编号 ${code}`).length - 1)
+    const posts = postFigures(world, code)
     const summary: DemoSummary = {
       code,
       groups_total: t.groups.total,
       groups_delivered: t.groups.sent,
       groups_confirmed: t.groups.confirmed,
       groups_failed: t.groups.failed,
-      duplicate_posts: duplicates,
+      duplicate_posts: posts.duplicate_posts,
+      resent_posts: posts.resent_posts,
+      ...district.faultFigures?.(),
       members_total: t.members,
       acks: t.acks,
       non_ack_chat: nonAcks,
@@ -229,6 +215,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `辟谣回复 ${summary.rumor_replies} 次；求助事项 ${summary.cases_opened} 件，已办结 ${summary.cases_closed} 件。`)
     out(`审核等待：${Object.entries(summary.approval_wait_ms).map(([tier, w]) => `${tier === 'township' ? '乡镇' : '村'}级 ${w.n} 次，中位 ${fmtMs(w.p50)}，95% ${fmtMs(w.p95)}`).join('；')}`)
     return summary
+  } catch (err) {
+    // A run that breaks under chaos still says what the server did to it.
+    if (opts.chaos && district.faultFigures) out(`故障注入与登出：${JSON.stringify(district.faultFigures())}`)
+    throw err
   } finally {
     await ending.end()
   }

@@ -255,6 +255,15 @@ export class WebWxDistrict implements DemoDistrict {
     await outboxesIdle(this.outboxes, this.bots, timeoutMs, quietMs, 50)
   }
 
+  /** --chaos: the server injects random faults from now on (rate 0: off). */
+  chaos(o: { rate: number; seed: number }): void { this.server.faults.chaos(o) }
+
+  /** Faults injected so far, and server sessions that ended by a kick or a logout. */
+  faultFigures(): { faults_injected: Record<string, number>; logouts: number } {
+    const ended = this.server.stats().sessions.filter(s => s.ended === 'kicked' || s.ended === 'logout')
+    return { faults_injected: this.server.faults.injected(), logouts: ended.length }
+  }
+
   /** Stops every account, closes the queues and the server, removes this run's keys and sessions. */
   async close({ keepKeys = false } = {}): Promise<void> {
     this.world.stop()
