@@ -55,6 +55,8 @@ export interface WebWxDistrictOptions {
   server?: WebWxServerOptions
   /** Extra runtime options for every account (tests shorten waits). */
   runtime?: Partial<BotRuntimeOptions>
+  /** Start every account at once (default true); false: the caller starts them with startBot(). */
+  autostart?: boolean
   /** The real client's recovery waits (tests shorten them). */
   clientTiming?: Partial<ClientTiming>
 }
@@ -91,7 +93,7 @@ export class WebWxDistrict implements DemoDistrict {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cascade-webwx-'))
     const d = new WebWxDistrict(opts, composed, composed.app, server, dir)
     d.buildWorld()
-    for (const bot of d.bots) await d.startBot(bot)
+    if (opts.autostart !== false) for (const bot of d.bots) await d.startBot(bot)
     return d
   }
 
