@@ -117,6 +117,8 @@ export const TEMPLATE_KEYS = {
   ops_bot_dead: ['name', 'bot', 'by', 'moved'],
   ops_groups_missing: ['name', 'bot', 'count', 'topics'],
   staff_rebind_needed: ['name', 'people'],
+  staff_rebind_asked: ['name', 'people'],
+  rebind_confirm_ask: ['name', 'bot'],
   // ── households and coverage (issue 4) ──
   coverage_deadline_worker: ['code', 'village', 'grid', 'covered', 'total', 'missing', 'households'],
   coverage_deadline_worker_done: ['code', 'village', 'grid', 'total'],
