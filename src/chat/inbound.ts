@@ -53,6 +53,16 @@ export class Inbound {
       await this.groups.notePeer(talker.id)
       return
     }
+    // After new WeChat ids: a contact asked to confirm who they are, answering (identity.ts).
+    if (!topic && kind === 'text') {
+      const confirmed = await this.identity.confirm(talker, text)
+      if (confirmed) {
+        for (const [i, reply] of confirmed.entries()) {
+          await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-${i}`, target: { kind: 'contact', contactId: talker.id }, text: reply }, PRIORITY.reply)
+        }
+        return
+      }
+    }
     // In a group, the member's group nickname (e.g. 3组-李翠英) places them in a household.
     const contactName = room ? await nickname(room, talker) : talker.name()
     const replies = await this.app.handleInbound({ bot: this.acc.id, contactId: talker.id, contactName, topic, text: kind === 'text' ? text : '', messageId: msg.id, kind })

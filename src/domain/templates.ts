@@ -121,6 +121,8 @@ export const TEMPLATE_KEYS = {
   ops_group_removed: ['name', 'bot', 'topic', 'by', 'moved'],
   ops_group_renamed: ['name', 'bot', 'topic', 'new_topic', 'by'],
   staff_rebind_needed: ['name', 'people'],
+  staff_rebind_asked: ['name', 'people'],
+  rebind_confirm_ask: ['name', 'bot'],
   // ── households and coverage (issue 4) ──
   coverage_deadline_worker: ['code', 'village', 'grid', 'covered', 'total', 'missing', 'households'],
   coverage_deadline_worker_done: ['code', 'village', 'grid', 'total'],

@@ -99,10 +99,25 @@ export class Bindings {
       return await this.tooManyWrongCodes(msg, true) ? [] : [texts.t('rebind_bad')]
     }
     const displaced = await store.bind(msg.bot, msg.contactId, person)
-    if (displaced) await tellDisplaced(this.d.guards, displaced, msg.bot) // one contact, one person
-    await store.audit('bindings', { kind: 'rebind', actor: person, at: this.d.now(), bot: msg.bot })
-    log.info('person.rebound', { bot: msg.bot, person, by: 'personal-code' })
-    await this.d.events.emit('rebound', { bot: msg.bot, person })
+    return this.rebound(msg.bot, person, 'personal-code', displaced)
+  }
+
+  /**
+   * A contact asked, after new WeChat ids, to confirm that it is `person` (a unique nickname
+   * among the members of their staff group, src/chat/nickname-rebind.ts) answered 确认: bound.
+   * The chat adapter checked the evidence again before calling this.
+   */
+  async confirmRebind(bot: string, contactId: string, person: string): Promise<string[]> {
+    const displaced = await this.d.store.bind(bot, contactId, person)
+    return this.rebound(bot, person, 'nickname-confirmed', displaced)
+  }
+
+  private async rebound(bot: string, person: string, by: string, displaced: string | undefined): Promise<string[]> {
+    const { store, texts, dir, log } = this.d
+    if (displaced) await tellDisplaced(this.d.guards, displaced, bot) // one contact, one person
+    await store.audit('bindings', { kind: 'rebind', actor: person, at: this.d.now(), bot, by })
+    log.info('person.rebound', { bot, person, by })
+    await this.d.events.emit('rebound', { bot, person })
     return [texts.t('rebind_ok', { name: dir.personName(person), roles: dir.rolesText(person) }), ...await this.askPending(person)]
   }
 }

@@ -20,9 +20,9 @@ export interface CascadeEvents {
   'send-failed': { code: string; topic: string; bot: string; error: string }
   /** A member's acknowledgment was recorded (first time only). */
   ack: { code: string; topic: string; contactId: string; name: string; at: number }
-  /** Any send of an account finished: for metrics. */
-  /** A person proved who they are with their personal code and was bound to a new contact. */
+  /** A person proved who they are (personal code, or a confirmed request after new ids) and was bound to a new contact. */
   'rebound': { bot: string; person: string }
+  /** Any send of an account finished: for metrics. */
   'send-done': { bot: string; outcome: 'sent' | 'duplicate' | 'failed' | 'backoff' }
 }
 

@@ -34,6 +34,10 @@ export class Keys {
   contactBinding(bot: string, contactId: string) { return `${this.base}bind:${bot}:${contactId}` }
   /** bot id → contact id, for one person. */
   personBindings(person: string) { return `${this.base}person:${person}` }
+  /** person → the WeChat nickname their contact had on one account when last bound or seen (hash). */
+  boundNicknames(bot: string) { return `${this.base}nick:${bot}` }
+  /** A contact asked to confirm that it is a person after new WeChat ids → that person (TTL). */
+  rebindAsk(bot: string, contactId: string) { return `${this.base}rebindask:${bot}:${contactId}` }
   /** The group a contact last spoke in, as one account saw it (routes their private messages). */
   spokeIn(bot: string, contactId: string) { return `${this.base}spoke:${bot}:${contactId}` }
   botAlive(bot: string) { return `${this.base}alive:${bot}` }

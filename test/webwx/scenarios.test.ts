@@ -137,15 +137,20 @@ describe('the real WeChat client against the simulated web-WeChat server', () =>
     // The server kept no remarks (as today's web WeChat): nobody can be re-bound by remark.
     expect(d.runtimes.get('bot-district')!.missingPeople).toContain('li-hong')
     const staff = d.cfg.nodes.get('zhongzi')!.groups.find(g => g.kind === 'staff')!.topic
-    await waitFor('the staff group told who must act', () => d.server.messagesIn(staff).some(m => m.text.includes('李红') && m.text.includes('个人识别码')))
-    // A stranger who took 李红's nickname gets no role, and a wrong code gets nowhere.
+    // She is the one member of her staff group with her nickname: asked to confirm (rebind.test.ts),
+    // and the staff group says so; her personal code still works meanwhile.
+    await waitFor('the staff group told who must act', () => d.server.messagesIn(staff).some(m => m.text.includes('李红') && m.text.includes('确认') && m.text.includes('个人识别码')))
+    await waitFor('李红 asked to confirm', () => d.server.dmsTo('li-hong').some(m => m.text.includes('请回复“确认”')))
+    // A stranger who took 李红's nickname gets no role (not even by answering 确认), and a wrong code gets nowhere.
     d.server.addUser({ key: 'fake-li-hong', nickname: d.cfg.people.get('li-hong')!.name })
     d.server.befriend('bot-district', 'fake-li-hong')
     const a = await d.app.publish({ node: 'chaotian', author: 'zhao-min', text: '请各镇核对防汛物资。' })
     expect(await d.dm('fake-li-hong', 'bot-district', `通过 ${a.code}`)).toContain('还没有绑定身份')
+    d.server.say('fake-li-hong', 'bot-district', '确认') // no request was sent to this contact: nothing happens
     expect(await d.dm('fake-li-hong', 'bot-district', 'ABCD-EFGH-JKLM')).toContain('识别码不对')
+    expect(await d.store.personOf('bot-district', d.server.idOf('bot-district', 'fake-li-hong'))).toBeUndefined()
     expect((await d.store.relay(a.code, 'zhongzi'))?.state).toBe('pending')
-    // 李红 sends her personal code: she is herself again.
+    // 李红 sends her personal code rather than answering: she is herself again.
     expect(await d.dm('li-hong', 'bot-district', personal!)).toContain('身份已恢复')
     expect(d.runtimes.get('bot-district')!.missingPeople).not.toContain('li-hong')
     expect(await d.dm('li-hong', 'bot-district', `通过 ${a.code}`, t => t.includes(`已通过 ${a.code}`))).toBeTruthy()
