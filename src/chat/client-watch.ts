@@ -121,7 +121,7 @@ export class ClientWatch {
       if (!topic) return
       this.toldMissing.add(topic)
       const moved = await this.d.rebalancer.failoverGroup(topic)
-      await this.d.rebalancer.tellOps(`ops-group-removed-${id}-${now}`, app.t('ops_group_removed', { name: bot.name, bot: id, topic, by: e.by, moved }))
+      await this.d.rebalancer.tellOps(`ops-group-removed-${id}-${now}`, app.t('ops_group_removed', { name: bot.name, bot: id, topic, by: e.by, moved }), true)
       return
     }
     if (e.kind === 'renamed') {
@@ -131,7 +131,7 @@ export class ClientWatch {
         topic, newTopic: e.topic, by: e.by,
         hint: `config/network.yaml: the group "${topic}" is now called "${e.topic}" in WeChat; rename it back on the phone, or change its topic in config/network.yaml (posting goes on until the next QR login)`,
       })
-      await this.d.rebalancer.tellOps(`ops-group-renamed-${id}-${e.roomId}-${now}`, app.t('ops_group_renamed', { name: bot.name, bot: id, topic, new_topic: e.topic || '（空）', by: e.by }))
+      await this.d.rebalancer.tellOps(`ops-group-renamed-${id}-${e.roomId}-${now}`, app.t('ops_group_renamed', { name: bot.name, bot: id, topic, new_topic: e.topic || '（空）', by: e.by }), true)
       return
     }
     if (e.kind === 'joined' && e.member === (bot.nickname || bot.name)) this.d.groups.unmarkRemoved(e.roomId)

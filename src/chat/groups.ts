@@ -112,11 +112,19 @@ export class AccountGroups {
     const dir = loadedContacts(this.acc)!.directory()
     const seen = new Map<string, number>()
     this.unnamed = 0
+    // A group found before in this session keeps its place by id, even renamed since (ops are
+    // told of the new name; a fresh login, with new ids, finds groups by topic only).
+    const ids = new Set(dir.rooms.map(r => r.id))
+    for (const [topic, room] of this.byTopic) if (ids.has(room.id) && !this.removed.has(room.id)) found.set(topic, room)
+    const kept = new Set([...found.values()].map(r => r.id))
     for (const room of dir.rooms) {
       if (this.removed.has(room.id)) continue
       if (!room.topic.trim()) this.unnamed++
       const group = this.configured.get(room.topic)
-      if (!group) continue
+      if (!group || found.has(room.topic) || kept.has(room.id)) {
+        if (group && kept.has(room.id)) for (const m of room.members) if (this.peerNicknames.has(m.name)) this.peerContacts.add(m.id)
+        continue
+      }
       seen.set(room.topic, (seen.get(room.topic) ?? 0) + 1)
       if (seen.get(room.topic)! > 1) continue // two groups of one name: the first found is used, and it is logged below
       found.set(room.topic, loadRoom(this.acc, room.id))
@@ -126,8 +134,9 @@ export class AccountGroups {
     if (this.unnamed) this.acc.log.warn('groups.unnamed', { count: this.unnamed, hint: '有群没有群名：网页版微信按群名识别群，请在手机上给群起名（与配置一致）' })
     await this.notePeers()
     const bots = await this.acc.app.store.botContacts() // once for all groups, fresh: this login's ids are in it
-    await Promise.all(dir.rooms.filter(r => this.configured.get(r.topic)?.level === 'village' && this.configured.get(r.topic)?.kind === 'public' && found.get(r.topic)?.id === r.id)
-      .map(r => this.recordMembers(r.topic, r.members, bots).catch(err => this.acc.log.warn('members.record-failed', { topic: r.topic, err }))))
+    const byId = new Map(dir.rooms.map(r => [r.id, r]))
+    await Promise.all([...found].filter(([topic]) => this.configured.get(topic)?.level === 'village' && this.configured.get(topic)?.kind === 'public')
+      .map(([topic, room]) => this.recordMembers(topic, byId.get(room.id)?.members ?? [], bots).catch(err => this.acc.log.warn('members.record-failed', { topic, err }))))
   }
 
   /** Room.find per topic (the mock puppet answers at once). */

@@ -121,7 +121,9 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
 
   // Messages older than the process are dropped by the puppet (`CreateTime < startTime`); the
   // floor becomes the time this account was last seen at work, so nothing sent during a restart
-  // is lost. A fresh account (nothing recorded) keeps the puppet's own start time.
+  // is lost. A fresh account (nothing recorded) keeps the puppet's own start time. The puppet moves
+  // its start to "now" at every login event, resumes included: a villager's 收到 said while the
+  // network was down would then be dropped when it arrives after the resume. Only the first counts.
   let ownStart = 0
   Object.defineProperty(p, 'startTime', {
     configurable: true,
@@ -129,7 +131,7 @@ function adjust(puppet: Puppet, opts: Wechat4uOptions): Puppet & LoadedContacts 
       const since = opts.messagesSince?.()
       return since ? Math.min(ownStart, Math.floor(since / 1000)) : ownStart
     },
-    set: (v: number) => { ownStart = v },
+    set: (v: number) => { if (!ownStart) ownStart = v },
   })
 
   const monkeyPatch = p.monkeyPatch.bind(p)
