@@ -1,5 +1,6 @@
 /** `cascade demo --chaos`: the runtime's shortened waits, and the posts' figures (doubles, 补发). */
 import type { BotRuntimeOptions } from '../chat/bot-runtime.ts'
+import type { ClientTiming } from '../chat/wechat4u-client.ts'
 import type { DemoWorld } from './demo-types.ts'
 
 /**
@@ -7,7 +8,20 @@ import type { DemoWorld } from './demo-types.ts'
  * is settled 6 s after its claim (seen in the group, else sent again marked 【补发】), so a demo
  * with faults finishes in minutes rather than the production waits' 30 s and 90 s per send.
  */
-export const CHAOS_RUNTIME: Partial<BotRuntimeOptions> = { sendTimeoutMs: 4000, settleAfterMs: 6000 }
+export const CHAOS_RUNTIME: Partial<BotRuntimeOptions> = {
+  sendTimeoutMs: 4000, settleAfterMs: 6000,
+  // The demo paces 100× faster than a real account; WeChat's "too frequent" pause shrinks with it.
+  backoff: { baseMs: 1000, maxMs: 8000 },
+}
+
+/**
+ * The real client's recovery under chaos, shrunk as the pace is: a failed resume is tried again
+ * after 0.5 s (up to 4 s), a failed contact list after 0.3 s, and a sync is stalled after 8 s
+ * (the simulated server holds a sync for 1 s, the real one for 25 s).
+ */
+export const CHAOS_CLIENT_TIMING: Partial<ClientTiming> = {
+  retryBaseMs: 500, retryMaxMs: 4000, contactsRetryBaseMs: 300, contactsRetryMaxMs: 3000, syncStallMs: 8000, watchdogEveryMs: 1000,
+}
 
 export const RESENT_MARK = '【补发】'
 

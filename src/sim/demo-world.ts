@@ -11,6 +11,7 @@ import type { Cascade } from '../spine/cascade.ts'
 import type { Logger } from '../infra/log.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import type { BotRuntimeOptions } from '../chat/bot-runtime.ts'
+import type { ClientTiming } from '../chat/wechat4u-client.ts'
 import { SimDistrict } from './district.ts'
 import { personContactId, type WorldMessage, type WorldOptions } from './world.ts'
 
@@ -31,6 +32,8 @@ export interface DemoDistrictOptions {
   log: Logger
   /** Runtime options of every account (web-WeChat world: --chaos shortens the send and settle waits). */
   runtime?: Partial<BotRuntimeOptions>
+  /** The real client's recovery waits (web-WeChat world: --chaos shortens them with the pace). */
+  clientTiming?: Partial<ClientTiming>
 }
 
 /** Starts the demo district on the mock puppet or on the simulated web-WeChat server. */
@@ -44,6 +47,7 @@ export async function startDemoDistrict(kind: DemoWorldKind, opts: DemoDistrictO
     if (!process.env.LOG_LEVEL && !process.env.WECHATY_LOG) (await import('wechaty')).log.level('silent')
     return WebWxDistrict.start({
       cfg: opts.cfg, redisUrl: opts.redisUrl, ns: opts.ns, world: opts.world, pacing: opts.pacing, log: opts.log, runtime: opts.runtime,
+      clientTiming: opts.clientTiming,
     })
   }
   return mockDemoDistrict(await SimDistrict.start({ cfg: opts.cfg, redisUrl: opts.redisUrl, ns: opts.ns, world: opts.world, pacing: opts.pacing, log: opts.log }))

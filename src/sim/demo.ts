@@ -19,7 +19,7 @@ import { startDemoDistrict, type DemoDistrict, type DemoWorldKind } from './demo
 import { endOnceAndOnSignal, keepKeysExpiring } from './demo-keys.ts'
 import { seeded, type WorldMessage } from './world.ts'
 import type { DemoSummary } from './demo-types.ts'
-import { CHAOS_RUNTIME, postFigures } from './demo-chaos.ts'
+import { CHAOS_CLIENT_TIMING, CHAOS_RUNTIME, postFigures } from './demo-chaos.ts'
 
 export type { DemoSummary } from './demo-types.ts'
 
@@ -63,7 +63,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     pacing: { perMinute: 6000, jitterMs: 20 },
     log: process.env.LOG_LEVEL ? createLogger({}) : silentLogger,
     // Under chaos a send that hangs or fails after delivery is settled in seconds, not minutes.
-    ...(opts.chaos ? { runtime: CHAOS_RUNTIME } : {}),
+    ...(opts.chaos ? { runtime: CHAOS_RUNTIME, clientTiming: CHAOS_CLIENT_TIMING } : {}),
   })
   if (opts.chaos) {
     if (!district.chaos) throw new Error('--chaos needs the web-WeChat world (--webwx)')

@@ -33,4 +33,17 @@ describe('cascade demo --webwx', () => {
     await expectDemoSummary(s)
     expect(run.stderr).toContain('小结：')
   }, 180_000)
+
+  it('with --chaos (5 % of calls fail at random, fixed seed): every group confirmed, no unmarked double, at most one 补发 per group, no logout', async () => {
+    const run = await cascade(['demo', '--webwx', '--chaos', '0.05', '--seed', '7', '--json'])
+    expect(run.code, run.stderr.slice(-2000)).toBe(0)
+    const s = JSON.parse(run.stdout.trim().split('\n').pop()!) as DemoSummary & { faults_injected: Record<string, number>; resent_posts: number; logouts: number }
+    // Faults did happen (else this run would prove nothing).
+    expect(Object.values(s.faults_injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(5)
+    expect(s.groups_confirmed).toBe(s.groups_total)
+    expect(s.groups_failed).toBe(0)
+    expect(s.duplicate_posts).toBe(0)
+    expect(s.resent_posts).toBeLessThanOrEqual(s.groups_total)
+    expect(s.logouts).toBe(0)
+  }, 180_000)
 })
