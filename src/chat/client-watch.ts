@@ -129,7 +129,7 @@ export class ClientWatch {
       if (!topic || topic === e.topic) return
       log.warn('group.renamed', {
         topic, newTopic: e.topic, by: e.by,
-        hint: `config/network.yaml: the group "${topic}" is now called "${e.topic}" in WeChat; rename it back on the phone, or change its topic in config/network.yaml (posting goes on until the next QR login)`,
+        hint: `config/network.yaml: node ${this.d.groups.configuredGroup(topic)?.node ?? '?'}, group topic "${topic}": WeChat now calls it "${e.topic}"; rename it back on the phone or set topic: "${e.topic}" there (posting goes on by id until the next QR login, which finds groups by topic)`,
       })
       await this.d.rebalancer.tellOps(`ops-group-renamed-${id}-${e.roomId}-${now}`, app.t('ops_group_renamed', { name: bot.name, bot: id, topic, new_topic: e.topic || '（空）', by: e.by }), true)
       return

@@ -51,6 +51,8 @@ export class AccountGroups {
   /** The configured topic of a room this account found, by the room's id. */
   topicOf(roomId: string): string | undefined { return this.topicById.get(roomId) }
   isPeerNickname(name: string): boolean { return this.peerNicknames.has(name) }
+  /** The configured group of a topic (its node, kind, level). */
+  configuredGroup(topic: string): ConfiguredGroup | undefined { return this.configured.get(topic) }
 
   /** Finds every configured group of this account's nodes (the found set is swapped in whole). */
   async resolve(): Promise<void> {

@@ -42,6 +42,8 @@ export class SessionKeeper {
   private loginPage: unknown
   /** Since when the session has been in trouble (a failed resume, a stalled sync), if it is. */
   private troubleSince?: number
+  /** QR logins that failed in a row (WeChat unreachable: each starts over after a longer wait). */
+  private loginFailures = 0
 
   constructor(private readonly ctx: ClientContext) {}
 
@@ -86,10 +88,13 @@ export class SessionKeeper {
     this.loginPage = undefined
     try {
       await client._login()
+      this.loginFailures = 0
     } catch (err) {
-      // As the client does: a QR login that failed starts over with a new code.
+      // As the client does: a QR login that failed starts over with a new code — after a wait that
+      // grows, so that an unreachable WeChat is not asked for new codes in a tight loop.
       client.emit('error', err)
-      if (this.ctx.current()) stop()
+      this.loginFailures++
+      if (await pause(this.ctx, retryDelay(this.loginFailures, 1000, 60_000))) stop()
       return
     }
     const refusal = loginRefusal(this.loginPage)

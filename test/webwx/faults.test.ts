@@ -168,6 +168,7 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     // The 502 was not delivered: its group got the post once, marked; the 1204s and the hang were, unmarked.
     expect(topics.filter(t => d.postsIn(t, a.code)[0].text.startsWith(RESEND))).toHaveLength(1)
     expect(d.server.faults.injected()).toMatchObject({ 'webwxsendmsg:delivered-error': 2, 'webwxsendmsg:hang-delivered': 1, 'webwxsendmsg:http-502': 1 })
+    expect((await readyOf(d, 'bot-district')).state).toBe('logged in')
   }, 90_000)
 
   it('7. sends answered 1101 while sync looks healthy: the account counts as logged out (failover, ops told, /readyz)', async () => {
@@ -197,6 +198,7 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     const delivery = await waitFor('sent', async () => { const x = await d.store.delivery(a.code, topic); return x?.members !== undefined ? x : undefined }, 30_000)
     expect(delivery.members).toBe(humans)
     expect(d.postsIn(topic, a.code)).toHaveLength(1)
+    expect((await readyOf(d, 'bot-north')).state).toBe('logged in')
   }, 60_000)
 
   it('9. group records with partial and empty member lists: member counts never drop', async () => {
@@ -215,6 +217,7 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     expect(after.members).toBe(before)
     await allPosted(d, second.code)
     expectOncePerGroup(d, second.code)
+    expect((await readyOf(d, 'bot-district')).state).toBe('logged in')
   }, 45_000)
 
   it('10. removed from a group: missing at once, its posts go through the other account in it, ops told', async () => {
@@ -229,6 +232,9 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     await d.idle()
     for (const t of shared) expect(d.postsIn(t, a.code), t).toHaveLength(1)
     expect(d.postsIn(topic, a.code)[0].from).toBe('bot-north')
+    const south = await readyOf(d, 'bot-south')
+    expect(south.state).toBe('logged in')
+    expect(south.missingGroups).toEqual([topic])
   }, 60_000)
 
   it('11. a group renamed and someone joining: ops told the old and the new name, posting goes on; the member count grows', async () => {
@@ -246,6 +252,7 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     expect(after.members).toBe(before + 1)
     await allPosted(d, second.code)
     expectOncePerGroup(d, second.code)
+    expect((await readyOf(d, 'bot-district'))).toMatchObject({ state: 'logged in', missingGroups: [] })
   }, 45_000)
 
   it('12. "&", "<" and ">" typed by a publisher arrive in the groups as typed, not as &amp;', async () => {
@@ -259,6 +266,7 @@ describe('real WeChat failing at the worst moments: every account survives it', 
       expect(post.text, t).toContain(text)
       expect(post.text, t).not.toContain('&amp;')
     }
+    expect((await readyOf(d, 'bot-district')).state).toBe('logged in')
   }, 45_000)
 
   it('13. a configured group whose name was emptied: reported with the hint to name it', async () => {
@@ -269,5 +277,15 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     await d.startBot('bot-district')
     expect(d.runtimes.get('bot-district')!.missingGroups).toEqual([topic])
     await waitFor('ops told to name it', () => opsSaid(d, '没有群名'))
+    const r = await readyOf(d, 'bot-district')
+    expect(r).toMatchObject({ state: 'logged in', missingGroups: [topic] })
+    // Its posts wait visibly; named again (and a login finds it), they go out once.
+    const a = await d.app.publish({ node: 'chaotian', author: 'zhao-min', text: '请给群起名后再发的通知。' })
+    await waitFor('the post waiting', async () => (await d.store.delivery(a.code, topic))?.error?.includes(topic))
+    d.server.setTopic(topic, topic)
+    d.server.say(d.villagersOf(topic)[0], topic, '群名改回来了')
+    await waitFor('the post in the named group', () => d.postsIn(topic, a.code).length === 1, 15_000)
+    await allPosted(d, a.code)
+    expectOncePerGroup(d, a.code)
   }, 45_000)
 })
