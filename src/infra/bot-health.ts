@@ -152,7 +152,8 @@ export class BotHealth {
       seenAt: num('seenAt'), relogins: num('relogins') ?? 0, reloginAt: num('reloginAt'),
       fault: h.fault ? { at: num('faultAt') ?? 0, what: h.fault } : undefined,
       unreachable: h.unreachableSince ? { since: num('unreachableSince')!, at: num('unreachableAt') ?? num('unreachableSince')!, why: h.unreachableWhy ?? '' } : undefined,
-      qr: h.qr && qrAt !== undefined && now - qrAt < QR_TTL_MS ? { payload: h.qr, status: num('qrStatus') ?? 0, at: qrAt } : undefined,
+      // A QR code shown before WeChat refused the login is no longer worth scanning (its write may land after the refusal's).
+      qr: h.qr && qrAt !== undefined && now - qrAt < QR_TTL_MS && !(num('barredAt')! >= qrAt) ? { payload: h.qr, status: num('qrStatus') ?? 0, at: qrAt } : undefined,
       barred: h.barredAt ? { at: num('barredAt')!, why: h.barredWhy ?? '' } : undefined,
       trouble: h.troubleState ? { state: h.troubleState === 'sync stalled' ? 'sync stalled' : 'reconnecting', since: num('troubleSince') ?? 0, why: h.troubleWhy ?? '', nextAt: num('troubleNextAt') || undefined } : undefined,
       contacts: h.contactsSince ? { since: num('contactsSince')!, why: h.contactsWhy ?? '', attempts: num('contactsAttempts') ?? 0 } : undefined,
