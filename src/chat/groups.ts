@@ -13,7 +13,8 @@
 import type { RoomInterface } from 'wechaty/impls'
 import { coverageOf } from '../features/coverage/coverage.ts'
 import { loadedContacts, type Account } from './account.ts'
-import type { DirectoryMember } from './wechat4u.ts'
+import { GroupCheck, type Candidate } from './group-check.ts'
+import type { DirectoryMember, DirectoryRoom } from './wechat4u.ts'
 
 /** Longest a login waits for the client's contact list before resolving with what it has. */
 export const CONTACTS_WAIT_MS = 60_000
@@ -30,6 +31,8 @@ export class AccountGroups {
   readonly peerContacts = new Set<string>()
   /** Topics of configured groups not found at the last login (or since). */
   missing: string[] = []
+  /** Whether a group under a configured name is that group (never on its name alone). */
+  readonly check: GroupCheck
   /** Groups this account was removed from (by room id, for the session's life): never adopted again. */
   private readonly removed = new Map<string, { topic: string; by: string; at: number }>()
   /** Whether the last resolve saw a loaded contact list (a group not found is then really not listed). */
@@ -38,6 +41,7 @@ export class AccountGroups {
   unnamed = 0
 
   constructor(private readonly acc: Account, private readonly contactsWaitMs = CONTACTS_WAIT_MS) {
+    this.check = new GroupCheck(acc)
     for (const nodeId of acc.bot.nodes) {
       const node = acc.app.cfg.nodes.get(nodeId)
       for (const g of node?.groups ?? []) this.configured.set(g.topic, { topic: g.topic, node: nodeId, kind: g.kind, level: node!.level })
@@ -88,6 +92,8 @@ export class AccountGroups {
 
   /** Why a configured group cannot be posted to by this account, in staff's words. */
   whyMissing(topic: string): string {
+    const held = this.check.whyHeld(topic)
+    if (held) return held
     const removed = [...this.removed.values()].find(r => r.topic === topic)
     if (removed) return `值守号 ${this.acc.id} 已被“${removed.by}”移出群“${topic}”：请把它拉回群里`
     if (!this.listLoaded) return `值守号 ${this.acc.id} 的通讯录还没有加载完成，正在重试；加载后会自动发送`
@@ -112,31 +118,32 @@ export class AccountGroups {
   /** One pass over the loaded contact list (real client). */
   private async resolveFromDirectory(found: Map<string, RoomInterface>): Promise<void> {
     const dir = loadedContacts(this.acc)!.directory()
-    const seen = new Map<string, number>()
     this.unnamed = 0
     // A group found before in this session keeps its place by id, even renamed since (ops are
     // told of the new name; a fresh login, with new ids, finds groups by topic only).
     const ids = new Set(dir.rooms.map(r => r.id))
     for (const [topic, room] of this.byTopic) if (ids.has(room.id) && !this.removed.has(room.id)) found.set(topic, room)
     const kept = new Set([...found.values()].map(r => r.id))
+    const byName = new Map<string, DirectoryRoom[]>()
     for (const room of dir.rooms) {
       if (this.removed.has(room.id)) continue
       if (!room.topic.trim()) this.unnamed++
-      const group = this.configured.get(room.topic)
-      if (!group || found.has(room.topic) || kept.has(room.id)) {
-        if (group && kept.has(room.id)) for (const m of room.members) if (this.peerNicknames.has(m.name)) this.peerContacts.add(m.id)
-        continue
-      }
-      seen.set(room.topic, (seen.get(room.topic) ?? 0) + 1)
-      if (seen.get(room.topic)! > 1) continue // two groups of one name: the first found is used, and it is logged below
-      found.set(room.topic, loadRoom(this.acc, room.id))
       for (const m of room.members) if (this.peerNicknames.has(m.name)) this.peerContacts.add(m.id)
+      if (!this.configured.has(room.topic) || found.has(room.topic) || kept.has(room.id)) continue
+      byName.set(room.topic, [...byName.get(room.topic) ?? [], room])
     }
-    for (const [topic, n] of seen) if (n > 1) this.acc.log.warn('groups.ambiguous', { topic, count: n, hint: 'two groups of this account have this name: rename one' })
+    // A configured name carried by one group (taken at first use), or by one whose members match
+    // the record; else held and said (group-check.ts).
+    await Promise.all([...byName].map(async ([topic, rooms]) => {
+      const chosen = await this.check.choose(topic, rooms.map(r => this.candidate(r)), true)
+      if (chosen) found.set(topic, chosen)
+    }))
     if (this.unnamed) this.acc.log.warn('groups.unnamed', { count: this.unnamed, hint: '有群没有群名：网页版微信按群名识别群，请在手机上给群起名（与配置一致）' })
     await this.notePeers()
     const bots = await this.acc.app.store.botContacts() // once for all groups, fresh: this login's ids are in it
     const byId = new Map(dir.rooms.map(r => [r.id, r]))
+    // Who is in each group known to be the configured one: the record a look-alike is compared with.
+    await Promise.all([...found].map(([topic, room]) => this.check.record(topic, this.memberNames(byId.get(room.id)?.members ?? []))))
     await Promise.all([...found].filter(([topic]) => this.configured.get(topic)?.level === 'village' && this.configured.get(topic)?.kind === 'public')
       .map(([topic, room]) => this.recordMembers(topic, byId.get(room.id)?.members ?? [], bots).catch(err => this.acc.log.warn('members.record-failed', { topic, err }))))
   }
@@ -148,6 +155,7 @@ export class AccountGroups {
       const room = await this.acc.wechaty.Room.find({ topic: group.topic })
       if (!room) continue
       found.set(group.topic, room)
+      await this.check.record(group.topic, await this.mockNames(room))
       if (group.level === 'village' && group.kind === 'public') {
         await this.recordRoomMembers(group.topic, room, bots).catch(err => this.acc.log.warn('members.record-failed', { topic: group.topic, err }))
       }
@@ -172,10 +180,57 @@ export class AccountGroups {
    */
   async refind(topic: string): Promise<RoomInterface | undefined> {
     const loaded = loadedContacts(this.acc)
-    if (!loaded || !this.configured.has(topic)) return this.byTopic.get(topic)
-    const room = loaded.directory().rooms.find(r => r.topic === topic && !this.removed.has(r.id))
-    if (room) this.adopt(loadRoom(this.acc, room.id), topic)
+    if (!loaded || !this.configured.has(topic) || this.byTopic.has(topic)) return this.byTopic.get(topic)
+    const rooms = loaded.directory().rooms.filter(r => r.topic === topic && !this.removed.has(r.id))
+    const chosen = await this.check.choose(topic, rooms.map(r => this.candidate(r)), false)
+    if (chosen) await this.adoptKnown(chosen, topic)
     return this.byTopic.get(topic)
+  }
+
+  /**
+   * A group under a configured name spoke and is not the one found: it is taken only when the
+   * configured group is missing and the evidence says it is that group (never on its name alone).
+   */
+  async consider(room: RoomInterface, topic: string): Promise<boolean> {
+    if (!this.configured.has(topic) || this.removed.has(room.id)) return false
+    if (this.topicById.get(room.id) === topic) return true
+    if (this.byTopic.has(topic)) {
+      this.acc.log.warn('group.look-alike', { topic, hint: 'a second group carries the name of a group already found: its messages are ignored' })
+      return false
+    }
+    const loaded = loadedContacts(this.acc)
+    const candidates: Candidate[] = loaded
+      ? loaded.directory().rooms.filter(r => r.topic === topic && !this.removed.has(r.id)).map(r => this.candidate(r))
+      : []
+    if (!candidates.some(c => c.room.id === room.id)) {
+      candidates.push({ room, names: loaded ? this.memberNames(loaded.room(room.id)?.members ?? []) : await this.mockNames(room) })
+    }
+    const chosen = await this.check.choose(topic, candidates, false)
+    if (chosen) await this.adoptKnown(chosen, topic)
+    return this.topicById.get(room.id) === topic
+  }
+
+  /** A group known to be the configured one (evidence, or a curator's 确认): taken, its members recorded. */
+  async adoptKnown(room: RoomInterface, topic: string): Promise<void> {
+    this.check.release(topic)
+    this.adopt(room, topic)
+    const loaded = loadedContacts(this.acc)
+    await this.check.record(topic, loaded ? this.memberNames(loaded.room(room.id)?.members ?? []) : await this.mockNames(room))
+  }
+
+  isConfigured(topic: string): boolean { return this.configured.has(topic) }
+
+  private candidate(r: DirectoryRoom): Candidate { return { room: loadRoom(this.acc, r.id), names: this.memberNames(r.members) } }
+
+  /** Members' WeChat names, Cascade accounts left out. */
+  private memberNames(members: DirectoryMember[]): string[] {
+    const own = this.acc.bot.nickname || this.acc.bot.name
+    return members.map(m => m.name).filter(n => n && n !== own && !this.peerNicknames.has(n))
+  }
+
+  private async mockNames(room: RoomInterface): Promise<string[]> {
+    const own = this.acc.bot.nickname || this.acc.bot.name
+    return (await room.memberAll().catch(() => [])).map(c => c.name()).filter(n => n && n !== own && !this.peerNicknames.has(n))
   }
 
   /** Records a contact id as another Cascade account (seen speaking under a peer's nickname). */

@@ -38,7 +38,10 @@ export class Inbound {
     const room = msg.room()
     // The real client hands texts over with `&` still escaped: a notice is published as typed.
     const text = loadedContacts(this.acc) ? unescapeWebEntities(msg.text()) : msg.text()
-    const topic = room ? await this.topicOf(room) : undefined
+    const found = room ? await this.topicOf(room) : undefined
+    // A group carrying a configured name that is not (yet) known to be that group: not ours to hear.
+    if (found === null) return
+    const topic = found
     if (msg.self()) {
       if (topic) this.outbox.onOwnMessage(topic, text)
       return
@@ -63,6 +66,15 @@ export class Inbound {
         return
       }
     }
+    // 「确认 西村村民群」: a curator vouches for a group held under that name (group-check.ts).
+    if (!topic && kind === 'text') {
+      const confirmed = await this.groups.check.confirm(talker.id, text)
+      if (confirmed) {
+        if (confirmed.room && confirmed.topic) await this.groups.adoptKnown(confirmed.room, confirmed.topic)
+        await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-0`, target: { kind: 'contact', contactId: talker.id }, text: confirmed.reply }, PRIORITY.reply)
+        return
+      }
+    }
     // In a group, the member's group nickname (e.g. 3组-李翠英) places them in a household.
     const contactName = room ? await nickname(room, talker) : talker.name()
     const replies = await this.app.handleInbound({ bot: this.acc.id, contactId: talker.id, contactName, topic, text: kind === 'text' ? text : '', messageId: msg.id, kind })
@@ -82,15 +94,17 @@ export class Inbound {
   }
 
   /**
-   * The configured topic of a room: by id when found at login; else by its name (a group not
-   * saved to contacts shows up when someone speaks in it, and is adopted then).
+   * The configured topic of a room: by id when found at login; a group not saved to contacts
+   * shows up when someone speaks in it, and is taken only with evidence that it is the configured
+   * group (groups.consider); null for a group under a configured name that is not known to be it.
+   * Other groups keep their name (the spine ignores groups no node lists).
    */
-  private async topicOf(room: RoomInterface): Promise<string> {
+  private async topicOf(room: RoomInterface): Promise<string | null> {
     const known = this.groups.topicOf(room.id)
     if (known) return known
     const topic = decodeWebText(await room.topic())
-    if (this.groups.missing.includes(topic)) this.groups.adopt(room, topic)
-    return topic
+    if (!this.groups.isConfigured(topic)) return topic
+    return await this.groups.consider(room, topic) ? topic : null
   }
 
   private async failed(msg: MessageInterface, err: unknown): Promise<void> {

@@ -99,10 +99,11 @@ describe('the real WeChat client against the simulated web-WeChat server', () =>
     for (const t of servedTopics(d)) expect((await d.store.delivery(a.code, t))?.state, t).toBe('confirmed')
   }, 45_000)
 
-  it('6. a group not saved to contacts: reported with the hint; its posts wait visibly, never vanish', async () => {
+  it('6. a group not saved to contacts: reported with the hint; its posts wait visibly, never vanish; when it speaks, its curator vouches for it', async () => {
     const cfg = unreviewed(await demoConfig())
     const hidden = publicTopics(cfg, 'zhongzi')[0]
     const d = await start({ cfg, unsaved: [{ bot: 'bot-district', topic: hidden }] })
+    await d.bindEveryone()
     expect(d.runtimes.get('bot-district')!.missingGroups).toEqual([hidden])
     const report = (await readiness(d.app)).bots.find(b => b.id === 'bot-district') as { missingGroups: string[]; hints: string[] }
     expect(report.missingGroups).toEqual([hidden])
@@ -117,9 +118,14 @@ describe('the real WeChat client against the simulated web-WeChat server', () =>
     expect(waiting.state).toBe('queued')
     await new Promise(r => setTimeout(r, 1500)) // a few retries later: still waiting, not failed
     expect((await d.store.delivery(a.code, hidden))?.state).toBe('queued')
-    // Someone speaks in the group: web WeChat now shows it, and the post goes out.
+    // Someone speaks in the group: web WeChat now shows it, but a group is not taken on its name
+    // alone (with no record of its members yet): its curator is asked, and vouches for it.
     d.server.say(d.villagersOf(hidden)[0], hidden, '大家好')
-    await waitFor('the post in the group once it is visible', () => d.postsIn(hidden, a.code).length === 1, 15_000)
+    const curator = cfg.nodes.get('zhongzi')!.curators[0]
+    await waitFor('the curator asked to confirm the group', () => d.server.dmsTo(curator).some(m => m.text.includes(`确认 ${hidden}`)), 15_000)
+    expect(d.postsIn(hidden, a.code)).toHaveLength(0)
+    expect(await d.dm(curator, 'bot-district', `确认 ${hidden}`, t => t.includes('已确认'))).toContain(hidden)
+    await waitFor('the post in the group once it is confirmed', () => d.postsIn(hidden, a.code).length === 1, 15_000)
     expect(d.runtimes.get('bot-district')!.missingGroups).toEqual([])
   }, 45_000)
 
