@@ -52,8 +52,10 @@ export class GroupCheck {
     if (!candidates.length) return undefined
     const recorded = await this.recorded(topic)
     const judged = candidates.map(c => ({ c, e: groupEvidence(recorded, c.names) }))
-    const same = judged.filter(j => j.e.verdict === 'same')
-    if (same.length === 1) {
+    // The one whose members match the record; of several, the one matching strictly the most (a
+    // look-alike in a tiny group may copy one name, not all).
+    const same = judged.filter(j => j.e.verdict === 'same').sort((a, b) => b.e.matched - a.e.matched)
+    if (same.length === 1 || (same.length > 1 && same[0].e.matched > same[1].e.matched)) {
       this.held.delete(topic)
       return same[0].c.room
     }
@@ -64,12 +66,15 @@ export class GroupCheck {
     const why = candidates.length > 1 ? 'ambiguous' : recorded.length ? 'different' : 'no record'
     const first = judged[0]
     this.held.set(topic, { room: first.c.room, why, evidence: first.e })
-    this.acc.log.warn('group.held', {
-      topic, candidates: candidates.length, why, matched: first.e.matched, recorded: first.e.recorded, members: first.e.candidate,
-      hint: why === 'ambiguous' ? 'two groups carry this name: neither is used; rename the wrong one' : 'not taken on its name alone: a curator confirms it with 「确认 <群名>」 in a private chat',
-    })
     await this.tell(topic, why, candidates.map(c => c.room.id).sort().join(','), first.e)
     return undefined
+  }
+
+  private logHeld(topic: string, candidates: number, why: Held['why'], e: Evidence): void {
+    this.acc.log.warn('group.held', {
+      topic, candidates, why, matched: e.matched, recorded: e.recorded, members: e.candidate,
+      hint: why === 'ambiguous' ? 'two groups carry this name: neither is used; rename the wrong one' : 'not taken on its name alone: a curator confirms it with 「确认 <群名>」 in a private chat',
+    })
   }
 
   /** Why the configured group cannot be posted to while one of its name is held, in staff's words. */
@@ -86,6 +91,7 @@ export class GroupCheck {
     const once = `${topic}\n${rooms}\n${why}`
     if (this.told.has(once)) return
     this.told.add(once)
+    this.logHeld(topic, rooms.split(',').length, why, e)
     const { app, bot, id } = this.acc
     const group = app.groupOf(topic)
     const evidence = e.recorded ? `成员中只有 ${e.matched} 人是记录中的 ${e.recorded} 人之一` : '还没有这个群的成员记录'

@@ -44,6 +44,8 @@ export class SessionKeeper {
   private troubleSince?: number
   /** QR logins that failed in a row (WeChat unreachable: each starts over after a longer wait). */
   private loginFailures = 0
+  /** When a resume last worked. */
+  private resumedAt = 0
 
   constructor(private readonly ctx: ClientContext) {}
 
@@ -112,6 +114,8 @@ export class SessionKeeper {
    * says the session is over (then `logout`, as the client would). One at a time.
    */
   resume(why: 'resume' | 'login' | 'stalled'): Promise<void> {
+    // The client's own restart, timed before a resume that has since worked, has nothing to do.
+    if (!this.resuming && why === 'resume' && Date.now() - this.resumedAt < 10_000 && this.ctx.client.state === this.ctx.client.CONF.STATE.login) return Promise.resolve()
     this.resuming ??= this.resumeLoop(why).finally(() => { this.resuming = undefined })
     return this.resuming
   }
@@ -122,6 +126,7 @@ export class SessionKeeper {
       stopPolling(client)
       try {
         await client._init()
+        this.resumedAt = Date.now()
         client.syncErrorCount = 0
         if (this.troubleSince !== undefined) {
           const after = Date.now() - this.troubleSince

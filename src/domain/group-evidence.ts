@@ -17,9 +17,10 @@ export interface Evidence {
 export const RECORD_MAX = 500
 
 /**
- * `same` when at least two of the candidate's members are recorded ones and they are at least
- * half of the smaller of the two lists (a group grows and loses members; a look-alike holding
- * the account and a stranger or two matches none or one).
+ * `same` when the recorded members among the candidate's are at least half of the smaller of the
+ * two lists, and at least two of them when both lists have more than three members (a group grows
+ * and loses members, and people rename themselves; a look-alike holding the account and a stranger
+ * or two matches none, or one copied name — which passes only for a group of three or fewer).
  */
 export function groupEvidence(recorded: readonly string[], candidate: readonly string[]): Evidence {
   const rec = new Set(recorded.filter(Boolean))
@@ -28,6 +29,7 @@ export function groupEvidence(recorded: readonly string[], candidate: readonly s
   for (const n of cand) if (rec.has(n)) matched++
   const base = { matched, recorded: rec.size, candidate: cand.size }
   if (rec.size === 0) return { verdict: 'no record', ...base }
-  const need = Math.max(2, Math.ceil(Math.min(rec.size, cand.size) / 2))
+  const smaller = Math.min(rec.size, cand.size)
+  const need = Math.max(smaller > 3 ? 2 : 1, Math.ceil(smaller / 2))
   return { verdict: matched >= need ? 'same' : 'different', ...base }
 }
