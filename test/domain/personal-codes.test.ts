@@ -1,7 +1,7 @@
 /** Finding personal codes typed in a group (issue 23, item 2): the candidates revoked on sight. */
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { MAX_CODE_CANDIDATES, newPersonalCode, personalCodesIn } from '../../src/domain/announcement.ts'
+import { MAX_CODE_CANDIDATES, MAX_CODE_SCAN_CHARS, newPersonalCode, personalCodesIn } from '../../src/domain/announcement.ts'
 
 const CODE = 'K7P2-QX9M-4TRW'
 
@@ -25,6 +25,9 @@ describe('personalCodesIn', () => {
     const found = personalCodesIn(codes.join('，'))
     for (const c of codes) expect(found).toContain(c)
     expect(personalCodesIn('ABCDEFGHJKLMNPQRSTUVWXYZ23456789'.repeat(100))).toHaveLength(32)
+    // Looked for in the first MAX_CODE_SCAN_CHARS characters.
+    expect(personalCodesIn('我'.repeat(MAX_CODE_SCAN_CHARS - 14) + CODE)).toEqual([CODE])
+    expect(personalCodesIn('我'.repeat(MAX_CODE_SCAN_CHARS) + CODE)).toEqual([])
     expect(personalCodesIn(Array.from({ length: 400 }, () => newPersonalCode(randomBytes(12))).join('。'))).toHaveLength(MAX_CODE_CANDIDATES)
   })
 })
