@@ -438,7 +438,7 @@ async function main(): Promise<void> {
     for (const person of byCode) {
       const code = newPersonalCode(randomBytes(12))
       codes.set(person, code)
-      await app.store.setPersonalCode(person, code)
+      await app.store.personalCodes.set(person, code)
     }
     await server.batch(byRemark.map(p => ['setRemark', bot, p, `cascade-${p}`] as Call))
     const oldIds = await server.call<string[]>('idsOf', bot, bound)

@@ -139,3 +139,45 @@ export function newPersonalCode(bytes: Uint8Array): string {
   for (const b of bytes.subarray(0, 12)) code += CODE_ALPHABET[b % CODE_ALPHABET.length]
   return `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`
 }
+
+/** At most this many candidates are taken from one message (each is looked up once). */
+export const MAX_CODE_CANDIDATES = 256
+/** How far into a message a code is looked for (a message may be long; a code is typed near the start). */
+export const MAX_CODE_SCAN_CHARS = 10_000
+
+/** The codes' characters, by char code (ASCII only). */
+const IN_ALPHABET: boolean[] = Array.from({ length: 128 }, (_, c) => CODE_ALPHABET.includes(String.fromCharCode(c)))
+/** What people put between a code's characters (spaces of every kind, dashes, dots, underscores). */
+const SEPARATOR = /[\s\u200b-\u200d\uFEFF\-_.·\u2010-\u2015－＿．]/
+const isSeparator = (c: number) => c === 32 || (c < 128 ? c === 45 || c === 95 || c === 46 || (c >= 9 && c <= 13) : SEPARATOR.test(String.fromCharCode(c)))
+
+/** A character as a code would read it: upper case, full-width letters and digits as ASCII (as NFKC does). */
+function codeChar(c: number): number {
+  if (c >= 0xFF10 && c <= 0xFF5A) c -= 0xFEE0 // full-width ０-９, Ａ-Ｚ, ａ-ｚ (and what lies between)
+  return c >= 97 && c <= 122 ? c - 32 : c
+}
+
+/**
+ * Every string in a text that could be a personal code, normalised (`K7P2-QX9M-4TRW`): a code
+ * typed in a group is found inside a longer message too — in lower case, full-width, or with
+ * spaces or dashes anywhere in it. Separators are skipped, and each 12 characters in a row from
+ * the codes' alphabet is a candidate (a run of 15 gives 4), the first MAX_CODE_CANDIDATES of them,
+ * in the first MAX_CODE_SCAN_CHARS characters (five times what a command may be). One pass.
+ */
+export function personalCodesIn(text: string): string[] {
+  const out = new Set<string>()
+  let win = '' // the last (up to) 12 characters of the current run
+  let tried = 0
+  const end = Math.min(text.length, MAX_CODE_SCAN_CHARS)
+  for (let i = 0; i < end && tried < MAX_CODE_CANDIDATES; i++) {
+    const c = codeChar(text.charCodeAt(i))
+    if (c < 128 && IN_ALPHABET[c]) {
+      win = (win.length === 12 ? win.slice(1) : win) + String.fromCharCode(c)
+      if (win.length === 12) {
+        out.add(`${win.slice(0, 4)}-${win.slice(4, 8)}-${win.slice(8)}`)
+        tried++
+      }
+    } else if (win && !isSeparator(c)) win = ''
+  }
+  return [...out]
+}

@@ -33,6 +33,11 @@ export const TEMPLATE_KEYS = {
   message_too_long: ['max'],
   rebind_displaced: ['name', 'bot'],
   rebind_displaced_staff: ['name', 'bot'],
+  personal_code_rotated: ['code'],
+  personal_code_revoked: ['name', 'topic'],
+  personal_code_revoked_staff: ['name', 'topic'],
+  rebind_elsewhere: ['name', 'bot'],
+  rebind_elsewhere_staff: ['name', 'bot'],
   case_too_many: ['limit'],
   case_failed: [],
   // ── curators' workflow: policies, corrections, retraction, drills, scheduling (src/features/curation/) ──

@@ -1,8 +1,10 @@
 /**
  * Who is behind a WeChat contact: one-time invites that bind a person to an account, and the
  * personal code that binds them again after WeChat gave new ids. Display names are never consulted.
+ * A personal code is spent by its use (a new one is given then), revoked when seen in a group
+ * (guards.ts), and given anew with every invite.
  */
-import { tellDisplaced, type GuardHost } from './guards.ts'
+import { tellDisplaced, tellRebindByCode, type GuardHost } from './guards.ts'
 import { randomBytes } from 'node:crypto'
 import { newInviteCode, newPersonalCode } from '../domain/announcement.ts'
 import type { Store } from '../store/store.ts'
@@ -69,9 +71,15 @@ export class Bindings {
     await store.audit('bindings', { kind: 'bind', actor: person, at: this.d.now(), bot: msg.bot })
     log.info('invite.redeemed', { bot: msg.bot, person })
     // The person's own key to their role after WeChat gives new ids (see rebind).
-    const personal = newPersonalCode(randomBytes(12))
-    await store.setPersonalCode(person, personal)
+    const personal = await this.newCode(person)
     return [texts.t('bind_ok', { name: dir.personName(person), roles: dir.rolesText(person) }), texts.t('personal_code', { code: personal }), ...await this.askPending(person)]
+  }
+
+  /** Gives the person a new personal code (the previous one, if any, stops working). */
+  private async newCode(person: string): Promise<string> {
+    const code = newPersonalCode(randomBytes(12))
+    await this.d.store.personalCodes.set(person, code)
+    return code
   }
 
   /** Approval requests that could not reach this person before they were bound go out now. */
@@ -89,35 +97,43 @@ export class Bindings {
   /**
    * A personal code sent in a DM: binds this contact to the code's person again (after a WeChat
    * login that gave new contact ids, when the remark was not kept). Names are never consulted.
+   * The code is spent (two contacts sending it at once: one is bound) and a new one is sent back;
+   * the person's earlier contacts and their staff groups are told (guards.ts, tellRebindByCode).
    */
   async rebind(msg: Inbound, code: string): Promise<string[]> {
     const { store, texts, dir, log } = this.d
     if (await this.tooManyWrongCodes(msg, false)) return []
-    const person = await store.personOfCode(code)
+    const person = await store.personalCodes.take(code)
     if (!person || !dir.cfg.people.has(person)) {
       log.info('rebind.rejected', { bot: msg.bot })
       return await this.tooManyWrongCodes(msg, true) ? [] : [texts.t('rebind_bad')]
     }
+    const before = await store.bindingsOf(person)
     const displaced = await store.bind(msg.bot, msg.contactId, person)
-    return this.rebound(msg.bot, person, 'personal-code', displaced)
+    await tellRebindByCode(this.d.guards, person, msg.bot, msg.contactId, before)
+    const fresh = texts.t('personal_code_rotated', { code: await this.newCode(person) })
+    return this.rebound(msg.bot, person, 'personal-code', displaced, [fresh])
   }
 
   /**
    * A contact asked, after new WeChat ids, to confirm that it is `person` (a unique nickname
    * among the members of their staff group, src/chat/nickname-rebind.ts) answered 确认: bound.
-   * The chat adapter checked the evidence again before calling this.
+   * The chat adapter checked the evidence again before calling this. A person whose code was
+   * revoked (seen in a group) gets a new one now.
    */
   async confirmRebind(bot: string, contactId: string, person: string): Promise<string[]> {
-    const displaced = await this.d.store.bind(bot, contactId, person)
-    return this.rebound(bot, person, 'nickname-confirmed', displaced)
+    const { store, texts } = this.d
+    const displaced = await store.bind(bot, contactId, person)
+    const fresh = await store.personalCodes.has(person) ? [] : [texts.t('personal_code', { code: await this.newCode(person) })]
+    return this.rebound(bot, person, 'nickname-confirmed', displaced, fresh)
   }
 
-  private async rebound(bot: string, person: string, by: string, displaced: string | undefined): Promise<string[]> {
+  private async rebound(bot: string, person: string, by: string, displaced: string | undefined, fresh: string[]): Promise<string[]> {
     const { store, texts, dir, log } = this.d
     if (displaced) await tellDisplaced(this.d.guards, displaced, bot) // one contact, one person
     await store.audit('bindings', { kind: 'rebind', actor: person, at: this.d.now(), bot, by })
     log.info('person.rebound', { bot, person, by })
     await this.d.events.emit('rebound', { bot, person })
-    return [texts.t('rebind_ok', { name: dir.personName(person), roles: dir.rolesText(person) }), ...await this.askPending(person)]
+    return [texts.t('rebind_ok', { name: dir.personName(person), roles: dir.rolesText(person) }), ...fresh, ...await this.askPending(person)]
   }
 }

@@ -8,7 +8,7 @@
  */
 import { wellFormed } from '../domain/text.ts'
 import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
-import { answerStrangerOnce, staffCommandInGroup, tooLongInbound, type GuardHost } from './guards.ts'
+import { answerStrangerOnce, revokeCodesSeenInGroup, staffCommandInGroup, tooLongInbound, type GuardHost } from './guards.ts'
 import { parseAck } from '../domain/ack.ts'
 import type { Decision, Relay } from '../domain/announcement.ts'
 import { parseCommand, parseWhen, USAGE, type Command } from '../domain/commands.ts'
@@ -76,6 +76,8 @@ export class ChatFront {
     const { store, texts } = this.d
     // Every chat feature stores parts of what people write: nothing malformed may reach Redis.
     const msg = { ...raw, text: wellFormed(raw.text), contactName: wellFormed(raw.contactName) }
+    // A personal code seen in any group, however long the message, is no longer a secret: revoked.
+    if (msg.topic && msg.kind !== 'image') await revokeCodesSeenInGroup(this.d.guards, { ...msg, topic: msg.topic })
     if (msg.text.length > MAX_INBOUND_CHARS) return tooLongInbound(this.d.guards, msg) // never parsed
     if (msg.topic && !this.d.dir.groupOf(msg.topic)) return [] // a group no node lists is not ours to act in
     if (msg.kind === 'image') {
@@ -90,7 +92,7 @@ export class ChatFront {
     const cmd = parseCommand(msg.text)
     if (!msg.topic && cmd?.kind === 'bind') return this.d.bindings.redeem(msg, cmd.invite)
     if (!msg.topic && cmd?.kind === 'rebind') return this.d.bindings.rebind(msg, cmd.personal)
-    // A personal code typed in a group is never acted on (and never echoed back).
+    // A personal code typed in a group is never acted on (and never echoed back); it was revoked above.
     if (msg.topic && cmd?.kind === 'rebind') return []
     const person = await store.personOf(msg.bot, msg.contactId)
     if (cmd && cmd.kind !== 'bind') {

@@ -3,6 +3,7 @@
  * bots do. The spine and the features call these at a few hooks; the limits are in
  * src/domain/limits.ts.
  */
+import { personalCodesIn } from '../domain/announcement.ts'
 import { MAX_INBOUND_CHARS, MAX_OPEN_CASES_PER_REPORTER, STRANGER_ANSWER_TTL_S } from '../domain/limits.ts'
 import { idPart, PRIORITY } from '../queue/outbox.ts'
 import type { CascadeConfig, GroupKind } from '../config/types.ts'
@@ -109,12 +110,56 @@ export async function tellDisplaced(app: GuardHost, person: string, bot: string)
   await app.store.audit('bindings', { kind: 'unbind', actor: person, at, bot, why: 'contact bound as another person' })
   const vars = { name: app.personName(person), bot: app.cfg.bots.get(bot)?.name ?? bot }
   await app.tell(person, undefined, `displaced-${bot}-${person}-${at}`, app.t('rebind_displaced', vars))
+  await tellStaffOf(app, person, `displaced-${bot}-${person}-${at}`, app.t('rebind_displaced_staff', vars))
+}
+
+/**
+ * A group message holding someone's personal code (typed there by mistake, or pasted, alone or
+ * inside a longer text): the code is revoked at once, so whoever read it cannot use it. Nothing
+ * is said in the group; the person is told privately and their nodes' staff groups are told
+ * (a person not re-bound after new ids cannot be reached privately). Every account in the group
+ * sees the message; the one whose take finds the code tells. A new code comes with their next
+ * binding (a new invite, or a confirmed nickname: src/spine/bindings.ts).
+ */
+export async function revokeCodesSeenInGroup(app: GuardHost, msg: Inbound & { topic: string }): Promise<void> {
+  const candidates = personalCodesIn(msg.text)
+  if (!candidates.length) return
+  const people = await Promise.all(candidates.map(code => app.store.personalCodes.take(code)))
+  for (const person of new Set(people.filter((p): p is string => p !== undefined))) {
+    const at = app.now()
+    app.log.warn('personal-code.revoked', { bot: msg.bot, person, why: 'seen in a group' })
+    await app.store.audit('bindings', { kind: 'code-revoked', actor: person, at, bot: msg.bot, topic: msg.topic, why: 'seen in a group' })
+    const vars = { name: app.personName(person), topic: msg.topic }
+    await app.tell(person, app.groupOf(msg.topic)?.node, `code-revoked-${person}-${at}`, app.t('personal_code_revoked', vars))
+    await tellStaffOf(app, person, `code-revoked-${person}-${at}`, app.t('personal_code_revoked_staff', vars))
+  }
+}
+
+/**
+ * `person` was just bound on `bot` as `contactId` by their personal code. Unless that contact was
+ * theirs already, every contact they had before (`before`: account → contact) is told — if it
+ * was not them, they learn at once — and so are the staff groups of their nodes. A contact gone
+ * with new WeChat ids is not reached; the staff group is.
+ */
+export async function tellRebindByCode(app: GuardHost, person: string, bot: string, contactId: string, before: Record<string, string>): Promise<void> {
+  if (before[bot] === contactId) return // the same contact sent its own code again: nothing moved
+  const at = app.now()
+  const vars = { name: app.personName(person), bot: app.cfg.bots.get(bot)?.name ?? bot }
+  const text = app.t('rebind_elsewhere', vars)
+  for (const [via, previous] of Object.entries(before)) {
+    if (!app.cfg.bots.has(via)) continue
+    await app.outboxes.enqueue(via, { idem: `rebound-elsewhere-${via}-${person}-${at}`, target: { kind: 'contact', contactId: previous }, text }, PRIORITY.reply)
+  }
+  await tellStaffOf(app, person, `rebound-elsewhere-${person}-${at}`, app.t('rebind_elsewhere_staff', vars))
+}
+
+/** Posts `text` in the staff group of each node where the person curates, backs up or publishes. */
+async function tellStaffOf(app: GuardHost, person: string, idem: string, text: string): Promise<void> {
   const r = app.rolesOf(person)
-  const nodes = [...new Set([...r.curator, ...r.backup, ...r.publisher])]
-  for (const node of nodes) {
+  for (const node of new Set([...r.curator, ...r.backup, ...r.publisher])) {
     const staff = app.cfg.nodes.get(node)?.groups.find(g => g.kind === 'staff')?.topic
     if (!staff) continue
     const via = await app.router.botForNode(node, 'urgent')
-    await app.outboxes.enqueue(via, { idem: `displaced-${bot}-${person}-${at}-${idPart(staff)}`, target: { kind: 'group', topic: staff }, text: app.t('rebind_displaced_staff', vars) }, PRIORITY.reply)
+    await app.outboxes.enqueue(via, { idem: `${idem}-${idPart(staff)}`, target: { kind: 'group', topic: staff }, text }, PRIORITY.reply)
   }
 }

@@ -2,10 +2,10 @@
  * Cascade's domain state in Redis: announcements, relays, deliveries, acknowledgments,
  * invites and bindings. Every change that two actors could race on is one atomic step.
  */
-import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
+import { PERSONAL_CODE_FIELD, PersonalCodes } from './personal-codes.ts'
 import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, REPLACE_IF_VALUE, SET_LATEST_IF_NEWER } from './scripts.ts'
 
 /** How long the group a contact last spoke in is remembered. */
@@ -14,11 +14,6 @@ const SPOKE_IN_TTL_S = 30 * 24 * 3600
 const SEND_CLAIM_TTL_S = 14 * 24 * 3600
 const ECHO_KEEP_MS = 2 * 24 * 3600_000
 const ECHO_KEEP_COUNT = 500
-/** Field of `person:<id>` holding the hash of the person's personal code (bot ids cannot contain '#'). */
-const PERSONAL_CODE_FIELD = '#personal'
-
-function personalCodeHash(code: string): string { return createHash('sha256').update(`cascade-personal:${code}`).digest('hex') }
-
 export interface AckRecord { topic: string; name: string; at: number; code: string }
 
 export interface AuditEvent {
@@ -41,10 +36,13 @@ interface ScriptCommands {
 
 export class Store {
   readonly keys: Keys
+  /** Personal codes (re-binding after new WeChat ids): set, use, revoke (personal-codes.ts). */
+  readonly personalCodes: PersonalCodes
   private readonly lua: ScriptCommands
 
   constructor(readonly redis: Redis, ns: string) {
     this.keys = new Keys(ns)
+    this.personalCodes = new PersonalCodes(redis, this.keys)
     redis.defineCommand('patchIfState', { numberOfKeys: 1, lua: PATCH_IF_STATE })
     redis.defineCommand('recordAck', { numberOfKeys: 2, lua: RECORD_ACK })
     redis.defineCommand('setLatestIfNewer', { numberOfKeys: 1, lua: SET_LATEST_IF_NEWER })
@@ -242,25 +240,6 @@ export class Store {
     return (await this.redis.getdel(this.keys.invite(code))) ?? undefined
   }
 
-  /**
-   * Gives a person a new personal code (only its hash is kept); the previous one stops working.
-   */
-  async setPersonalCode(person: string, code: string): Promise<void> {
-    const hash = personalCodeHash(code)
-    const previous = await this.redis.hget(this.keys.personBindings(person), PERSONAL_CODE_FIELD)
-    const tx = this.redis.multi()
-    if (previous && previous !== hash) tx.del(this.keys.personalCode(previous))
-    tx.set(this.keys.personalCode(hash), person)
-    tx.hset(this.keys.personBindings(person), PERSONAL_CODE_FIELD, hash)
-    await tx.exec()
-  }
-
-  /** The person whose personal code this is, if any. */
-  async personOfCode(code: string): Promise<string | undefined> {
-    return (await this.redis.get(this.keys.personalCode(personalCodeHash(code)))) ?? undefined
-  }
-
-  /** Binds a contact of a bot account to a person, replacing that person's earlier contact on that bot. */
   /**
    * Binds a contact of an account to a person. One contact, one person: when the contact was
    * another person's, that person's binding on this account is cleared too, and their id is

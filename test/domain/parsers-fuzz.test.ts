@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parseWiden } from '../../src/features/rumors/scope.ts'
 import { parseAck } from '../../src/domain/ack.ts'
+import { personalCodesIn } from '../../src/domain/announcement.ts'
 import { normalizeReport, parseCaseCommand } from '../../src/domain/cases.ts'
 import { parseCommand, parseWhen } from '../../src/domain/commands.ts'
 import { MAX_INBOUND_CHARS } from '../../src/domain/limits.ts'
@@ -19,9 +20,9 @@ import { RumorMatcher } from '../../src/domain/rumor/matcher.ts'
 
 const matcher = new RumorMatcher(parseRumorLibrary(readFileSync(new URL('../../config/rumors.yaml', import.meta.url), 'utf8'), 'rumors.yaml'))
 
-/** The command parsers a chat message meets on its way (spine, cases, rumors, acknowledgments). */
+/** The command parsers a chat message meets on its way (spine, cases, rumors, acknowledgments; codes seen in groups). */
 const PARSERS: Record<string, (text: string) => unknown> = {
-  parseCommand, parseCaseCommand, parseRumorCommand, parseAck, parseWiden, parseWhen: t => parseWhen(t, Date.UTC(2026, 10, 29)),
+  parseCommand, personalCodesIn, parseCaseCommand, parseRumorCommand, parseAck, parseWiden, parseWhen: t => parseWhen(t, Date.UTC(2026, 10, 29)),
 }
 /**
  * Heavier (they normalize the whole text): run only on what passes the inbound cap, as in the app.

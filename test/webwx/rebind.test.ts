@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/infra/log.ts'
+import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import { WebWxDistrict } from '../../src/sim/webwx-district.ts'
 import { demoConfig, REDIS_URL, waitFor } from '../helpers.ts'
 
@@ -153,5 +154,30 @@ describe('re-binding after new WeChat ids, by a confirmed nickname', () => {
     expect(askedToConfirm(d, 'li-hong')).toBe(false)
     await waitFor('孙丽 (another township) asked as usual', () => askedToConfirm(d, 'sun-li'))
     expect(await d.dm('li-hong', BOT, personalCode(d, 'li-hong'))).toContain('身份已恢复')
+  }, 90_000)
+
+  it('g. a code typed in the staff group is revoked at once; after a re-login her 确认 gives her a new one', async () => {
+    const d = await start()
+    await d.bindEveryone()
+    const code = personalCode(d, 'li-hong')
+    // She types it in her staff group by mistake: revoked; she is told privately, the staff group without the code.
+    d.server.say('li-hong', staffTopic(d), `识别码是 ${code.toLowerCase()} 吗？`)
+    await waitFor('李红 told privately', () => d.server.dmsTo('li-hong').some(m => m.from === BOT && m.text.includes('已经作废')))
+    await waitFor('the staff group told', () => staffNotices(d).some(t => t.includes('李红') && t.includes('已经作废')))
+    expect(staffNotices(d).some(t => t.includes(code))).toBe(false)
+    await relogin(d)
+    await waitFor('李红 asked to confirm', () => askedToConfirm(d, 'li-hong'))
+    // Her old code is dead, for her as for anyone; her 确认 binds her and brings a new code.
+    expect(await d.dm('li-hong', BOT, code)).toContain('识别码不对')
+    const before = d.server.dmsTo('li-hong').length
+    expect(await d.dm('li-hong', BOT, '确认')).toContain('身份已恢复')
+    const fresh = await waitFor('a new code', () => /个人识别码：([A-Z0-9-]{14})/.exec(d.server.dmsTo('li-hong').slice(before).map(m => m.text).join('\n'))?.[1])
+    expect(fresh).not.toBe(code)
+    expect(await d.store.personalCodes.personOf(fresh)).toBe('li-hong')
+    // An urgent notice still reaches each of 中子镇's public groups once.
+    const a = await d.app.publish({ node: 'zhongzi', author: CLI_AUTHOR, text: '紧急通知：今晚八点起全镇停水，请提前储水。', severity: 'urgent' })
+    for (const g of d.cfg.nodes.get('zhongzi')!.groups.filter(g => g.kind === 'public')) {
+      await waitFor(`the notice in ${g.topic}`, () => d.postsIn(g.topic, a.code).length === 1, 20_000)
+    }
   }, 90_000)
 })
