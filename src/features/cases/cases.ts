@@ -25,7 +25,7 @@ import { PRIORITY } from '../../queue/outbox.ts'
 import { CaseStore } from './store.ts'
 import { CaseStaff } from './chat.ts'
 import type { Cascade, Inbound, InboundContext } from '../../spine/cascade.ts'
-import { CASE_ARCHIVE_TIMER, caseNotOpened, refuseCaseFlood } from '../../spine/guards.ts'
+import { answerRepeatOnce, CASE_ARCHIVE_TIMER, caseNotOpened, refuseCaseFlood, takeContactSlice } from '../../spine/guards.ts'
 import { MAX_OPEN_CASES_PER_REPORTER } from '../../domain/limits.ts'
 
 /** What of the spine the cases desk uses. */
@@ -95,7 +95,11 @@ export class CaseDesk {
     const cmd = parseCaseCommand(msg.text)
     if (!cmd) return undefined
     if (cmd.kind === 'report') return this.report(msg, cmd.caseKind, cmd.text).catch(err => caseNotOpened(this.app, msg, err))
-    if (cmd.kind === 'malformed' && (cmd.verb === '举报' || cmd.verb === '求助')) return [this.t('case_empty', { usage: CASE_USAGE[cmd.verb] })]
+    if (cmd.kind === 'malformed' && (cmd.verb === '举报' || cmd.verb === '求助')) {
+      // An empty report: the usage hint, once an hour per contact (it can be sent endlessly).
+      const kind = cmd.verb === '举报' ? 'case-empty-tip' : 'case-empty-help'
+      return await answerRepeatOnce(this.app, msg, kind) ? [this.t('case_empty', { usage: CASE_USAGE[cmd.verb] })] : []
+    }
     return this.staff.handle(ctx, cmd)
   }
 
@@ -131,16 +135,26 @@ export class CaseDesk {
     await this.scheduleTimers(c)
     const sla = this.cfg.kinds[c.kind]
     const text = this.t(c.kind === 'tip' ? 'case_opened_tip' : 'case_opened_help', { code: c.code, node: this.app.nodeName(c.node), take_within: durationZh(sla.takeWithinMinutes) })
+    // A new case is always answered: counted on the reporter's slice of chat, never refused by it.
+    await takeContactSlice(this.app, msg, msg.topic ? 2 : 1, true)
     return this.answerReporter(msg, c, 'opened', text)
   }
 
-  /** The same report again: the existing code. Another account's copy of a group message: silence. */
+  /**
+   * The same report again: the existing code, by DM only (the group saw the first answer), once an
+   * hour per reporter and kind; further repeats are silent. Another account's copy of a group
+   * message: silence.
+   */
   private async duplicate(msg: Inbound, code: string): Promise<string[]> {
     const c = await this.store.get(code)
     if (!c) return []
     if (msg.topic && c.topic === msg.topic && c.reporter.bot !== msg.bot) return []
+    if (!await answerRepeatOnce(this.app, msg, c.kind === 'tip' ? 'case-dup-tip' : 'case-dup-help')) return []
     await this.store.log(code, { kind: 'duplicate', at: this.app.now() })
-    return this.answerReporter(msg, c, `dup-${msg.messageId}`, this.t('case_duplicate', { code }))
+    const text = this.t('case_duplicate', { code })
+    if (!msg.topic) return [text]
+    await this.tellReporter(c, `dup-${msg.messageId}`, text)
+    return []
   }
 
   /** In a DM: the answer itself. In a group: a brief note there, the answer by DM. */
