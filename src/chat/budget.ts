@@ -5,12 +5,12 @@
  * always left for notices, whatever anyone writes to the account.
  */
 import type { Redis } from 'ioredis'
-import { chatBudgetOf } from '../domain/limits.ts'
+import { beijingDay, chatBudgetOf } from '../domain/limits.ts'
+
+export { beijingDay }
 
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000
 const KEEP_S = 2 * 24 * 3600
-
-export function beijingDay(now = Date.now()): string { return new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 10) }
 
 export function nextBeijingMidnight(now = Date.now()): number {
   const day = 24 * 3600 * 1000

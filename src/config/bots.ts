@@ -37,6 +37,7 @@ const PACING_FIELDS: Fields = {
   jitterMs: { hint: 'random extra delay in ms, an integer ≥ 0, default 0' },
   dailyBudget: { hint: `messages per day, an integer ≥ 1, default ${DEFAULT_DAILY_BUDGET}` },
   chatBudget: { hint: 'of those, the most for chat (replies to strangers, case DMs, rumor answers), default 20 % of dailyBudget' },
+  chatPerContact: { hint: 'of chat, the most answers one contact gets a day (a new case is always answered), default 5 % of chat, at least 3' },
 }
 
 export interface ParsedBot {
@@ -88,6 +89,7 @@ function parsePacing(r: Reader, obj: Obj): BotConfig['pacing'] {
     jitterMs: r.integer(pacing, at, 'jitterMs', 0, 0) ?? 0,
     dailyBudget: r.integer(pacing, at, 'dailyBudget', 1, DEFAULT_DAILY_BUDGET) ?? DEFAULT_DAILY_BUDGET,
     ...(pacing.chatBudget == null ? {} : { chatBudget: r.integer(pacing, at, 'chatBudget', 1) }),
+    ...(pacing.chatPerContact == null ? {} : { chatPerContact: r.integer(pacing, at, 'chatPerContact', 1) }),
   }
 }
 

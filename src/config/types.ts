@@ -62,6 +62,8 @@ export interface PacingConfig {
   dailyBudget: number
   /** Of those, the most that chat may use (replies to strangers, case DMs, rumor answers); default 20 %. */
   chatBudget?: number
+  /** Of chat, the most answers one contact gets a day (repeats, usage hints, rumor checks); default 5 % of chat, at least 3. */
+  chatPerContact?: number
 }
 
 export interface BotConfig {

@@ -16,6 +16,31 @@ export function chatBudgetOf(pacing: { dailyBudget: number; chatBudget?: number 
   return Math.max(1, Math.min(pacing.dailyBudget, set))
 }
 
+/**
+ * Share of an account's chat budget that answers to one contact may take in a day, when
+ * bots/*.yaml gives no `chatPerContact`: 5 %, and never fewer than CHAT_PER_CONTACT_MIN answers.
+ * A new case's confirmation counts on it but is never refused (docs/CASES.md).
+ */
+export const CHAT_PER_CONTACT_SHARE = 0.05
+/** The smallest per-contact slice: a report, its repeat and one usage hint still get answers. */
+export const CHAT_PER_CONTACT_MIN = 3
+
+/** The most chat answers one contact gets from an account in a day (at most the chat share). */
+export function chatPerContactOf(pacing: { dailyBudget: number; chatBudget?: number; chatPerContact?: number }): number {
+  const chat = chatBudgetOf(pacing)
+  const set = pacing.chatPerContact ?? Math.max(CHAT_PER_CONTACT_MIN, Math.floor(chat * CHAT_PER_CONTACT_SHARE))
+  return Math.max(1, Math.min(chat, set))
+}
+
+/**
+ * A repeat of a report and an empty command (举报, 求助, 核实 with nothing after it) are answered
+ * once per contact and kind in this time, whichever account sees them first; then silence.
+ */
+export const REPEAT_ANSWER_TTL_S = 3600
+
+/** The Beijing day (YYYY-MM-DD) of a moment: the day the send budgets count on. */
+export function beijingDay(now = Date.now()): string { return new Date(now + 8 * 3600_000).toISOString().slice(0, 10) }
+
 /** A contact that is not bound gets the "not bound" answer once in this time, then silence. */
 export const STRANGER_ANSWER_TTL_S = 24 * 3600
 

@@ -4,7 +4,7 @@
  * src/domain/limits.ts.
  */
 import { personalCodesIn } from '../domain/announcement.ts'
-import { MAX_INBOUND_CHARS, MAX_OPEN_CASES_PER_REPORTER, STRANGER_ANSWER_TTL_S } from '../domain/limits.ts'
+import { beijingDay, chatPerContactOf, MAX_INBOUND_CHARS, MAX_OPEN_CASES_PER_REPORTER, REPEAT_ANSWER_TTL_S, STRANGER_ANSWER_TTL_S } from '../domain/limits.ts'
 import { idPart, PRIORITY } from '../queue/outbox.ts'
 import type { CascadeConfig, GroupKind } from '../config/types.ts'
 import type { TemplateKey } from '../domain/templates.ts'
@@ -45,6 +45,45 @@ export async function answerStrangerOnce(app: GuardHost, msg: Pick<Inbound, 'bot
   return first ? [text] : []
 }
 
+/** What an answer given at most once an hour is about: a report's repeat, an empty command. */
+export type RepeatKind = 'case-dup-tip' | 'case-dup-help' | 'case-empty-tip' | 'case-empty-help' | 'rumor-check-empty'
+
+/** Per-contact answer counters are kept this long (the day they count on, and the next). */
+const CONTACT_SLICE_KEEP_S = 2 * 24 * 3600
+
+/**
+ * Takes `n` of the answers the contact may get from this account today (its slice of the chat
+ * share, `pacing.chatPerContact`). False when that would go over the slice: nothing is taken and
+ * the answer is not given. `always` (a new case's confirmation) is counted but never refused.
+ * Counted when the answer is decided, not when it is sent: a refused answer is never queued.
+ */
+export async function takeContactSlice(app: GuardHost, msg: Pick<Inbound, 'bot' | 'contactId'>, n = 1, always = false): Promise<boolean> {
+  const key = `${app.store.keys.base}chat-contact:${msg.bot}:${msg.contactId}:${beijingDay(app.now())}`
+  const used = await app.store.redis.incrby(key, n)
+  if (used === n) await app.store.redis.expire(key, CONTACT_SLICE_KEEP_S)
+  const pacing = app.cfg.bots.get(msg.bot)?.pacing
+  if (always || !pacing || used <= chatPerContactOf(pacing)) return true
+  await app.store.redis.decrby(key, n)
+  app.log.info('chat.contact-slice-spent', { bot: msg.bot, limit: chatPerContactOf(pacing) })
+  return false
+}
+
+/**
+ * Whether to answer a repeat or an empty command: the first of its kind from this contact within
+ * REPEAT_ANSWER_TTL_S, whichever account sees it first, and within the contact's slice. A group
+ * member is known by group and nickname (web-WeChat contact ids differ between accounts, as for
+ * the inbound claims), a DM's sender by account and contact.
+ */
+export async function answerRepeatOnce(app: GuardHost, msg: Inbound, kind: RepeatKind): Promise<boolean> {
+  const who = msg.topic ? `group\n${msg.topic}\n${msg.contactName}` : `dm\n${msg.bot}\n${msg.contactId}`
+  const key = `${app.store.keys.base}answered:${kind}:${idPart(who)}`
+  if ((await app.store.redis.set(key, msg.bot, 'EX', REPEAT_ANSWER_TTL_S, 'NX')) !== 'OK') {
+    app.log.debug('repeat.silenced', { bot: msg.bot, kind })
+    return false
+  }
+  return takeContactSlice(app, msg)
+}
+
 /**
  * A staff command (发布, 通过, 待办, 进度, 接单, 辟谣 …) typed in a group: not acted on, and nothing
  * said in the group (it may hold villagers: no pending text, no rejection reason). The person is
@@ -78,7 +117,7 @@ async function toSender(app: GuardHost, msg: Inbound, idem: string, text: string
 export async function refuseCaseFlood(app: GuardHost, msg: Inbound): Promise<string[]> {
   const key = `${app.store.keys.base}caseflood:${msg.bot}:${msg.contactId}`
   app.log.info('case.refused-flood', { bot: msg.bot, limit: MAX_OPEN_CASES_PER_REPORTER })
-  if ((await app.store.redis.set(key, '1', 'EX', CASE_FLOOD_ANSWER_TTL_S, 'NX')) !== 'OK') return []
+  if ((await app.store.redis.set(key, '1', 'EX', CASE_FLOOD_ANSWER_TTL_S, 'NX')) !== 'OK' || !await takeContactSlice(app, msg)) return []
   return toSender(app, msg, `case-flood-${msg.bot}-${msg.messageId}`, app.t('case_too_many', { limit: MAX_OPEN_CASES_PER_REPORTER }))
 }
 

@@ -16,16 +16,17 @@
 import { METRICS, metricsOf } from '../../infra/metrics.ts'
 import type { CasesConfig } from '../../config/cases.ts'
 import {
-  ACTIVE_STATES, CASE_STATES, CASE_USAGE, KIND_VERB, WAITING_STATES,
+  ACTIVE_STATES, CASE_USAGE, KIND_VERB, WAITING_STATES,
   closeDeadline, durationZh, escalationAt, escalationDue, newCaseCode, normalizeReport, parseCaseCommand,
-  type Case, type CaseCommand, type CaseKind, type Reporter,
+  type Case, type CaseKind, type Reporter,
 } from '../../domain/cases.ts'
 import type { TemplateKey } from '../../domain/templates.ts'
 import { PRIORITY } from '../../queue/outbox.ts'
 import { CaseStore } from './store.ts'
+import { CaseStaff } from './chat.ts'
 import type { Cascade, Inbound, InboundContext } from '../../spine/cascade.ts'
-import { answerStrangerOnce, CASE_ARCHIVE_TIMER, caseNotOpened, refuseCaseFlood, staffCommandInGroup } from '../../spine/guards.ts'
-import { CASE_ARCHIVE_AFTER_DAYS, MAX_OPEN_CASES_PER_REPORTER } from '../../domain/limits.ts'
+import { answerRepeatOnce, CASE_ARCHIVE_TIMER, caseNotOpened, refuseCaseFlood, takeContactSlice } from '../../spine/guards.ts'
+import { MAX_OPEN_CASES_PER_REPORTER } from '../../domain/limits.ts'
 
 /** What of the spine the cases desk uses. */
 export type CasesHost = Pick<Cascade, 'addHelp' | 'cfg' | 'children' | 'groupOf' | 'hasRole' | 'log' | 'nodeName' | 'now' | 'outboxes' | 'personName' | 'rolesOf' | 'router' | 'store' | 't' | 'tell' | 'timers' | 'use'>
@@ -76,9 +77,12 @@ export interface Route { node: string; note?: string }
 
 export class CaseDesk {
   readonly store: CaseStore
+  /** 接单 / 回复 / 办结 / 转交 / 属实 (chat.ts). */
+  readonly staff: CaseStaff
 
   constructor(readonly app: CasesHost, readonly cfg: CasesConfig) {
     this.store = new CaseStore(app.store)
+    this.staff = new CaseStaff(this)
   }
 
   private t(key: TemplateKey, vars: Record<string, string | number | undefined> = {}): string { return this.app.t(key, vars) }
@@ -86,15 +90,17 @@ export class CaseDesk {
   // ── inbound ───────────────────────────────────────────────────────────────
 
   /** The inbound handler: case commands of villagers and staff; everything else passes on. */
-  async handle({ msg, person }: InboundContext): Promise<string[] | undefined> {
+  async handle(ctx: InboundContext): Promise<string[] | undefined> {
+    const { msg } = ctx
     const cmd = parseCaseCommand(msg.text)
     if (!cmd) return undefined
     if (cmd.kind === 'report') return this.report(msg, cmd.caseKind, cmd.text).catch(err => caseNotOpened(this.app, msg, err))
-    if (cmd.kind === 'malformed' && (cmd.verb === '举报' || cmd.verb === '求助')) return [this.t('case_empty', { usage: CASE_USAGE[cmd.verb] })]
-    if (!person) return msg.topic ? [] : answerStrangerOnce(this.app, msg, this.t('case_staff_only'))
-    if (msg.topic) return staffCommandInGroup(this.app, msg, person)
-    if (cmd.kind === 'malformed') return [this.t('malformed', { usage: CASE_USAGE[cmd.verb] })]
-    return [await this.staffCommand(person, cmd, msg)]
+    if (cmd.kind === 'malformed' && (cmd.verb === '举报' || cmd.verb === '求助')) {
+      // An empty report: the usage hint, once an hour per contact (it can be sent endlessly).
+      const kind = cmd.verb === '举报' ? 'case-empty-tip' : 'case-empty-help'
+      return await answerRepeatOnce(this.app, msg, kind) ? [this.t('case_empty', { usage: CASE_USAGE[cmd.verb] })] : []
+    }
+    return this.staff.handle(ctx, cmd)
   }
 
   // ── opening ───────────────────────────────────────────────────────────────
@@ -129,16 +135,26 @@ export class CaseDesk {
     await this.scheduleTimers(c)
     const sla = this.cfg.kinds[c.kind]
     const text = this.t(c.kind === 'tip' ? 'case_opened_tip' : 'case_opened_help', { code: c.code, node: this.app.nodeName(c.node), take_within: durationZh(sla.takeWithinMinutes) })
+    // A new case is always answered: counted on the reporter's slice of chat, never refused by it.
+    await takeContactSlice(this.app, msg, msg.topic ? 2 : 1, true)
     return this.answerReporter(msg, c, 'opened', text)
   }
 
-  /** The same report again: the existing code. Another account's copy of a group message: silence. */
+  /**
+   * The same report again: the existing code, by DM only (the group saw the first answer), once an
+   * hour per reporter and kind; further repeats are silent. Another account's copy of a group
+   * message: silence.
+   */
   private async duplicate(msg: Inbound, code: string): Promise<string[]> {
     const c = await this.store.get(code)
     if (!c) return []
     if (msg.topic && c.topic === msg.topic && c.reporter.bot !== msg.bot) return []
+    if (!await answerRepeatOnce(this.app, msg, c.kind === 'tip' ? 'case-dup-tip' : 'case-dup-help')) return []
     await this.store.log(code, { kind: 'duplicate', at: this.app.now() })
-    return this.answerReporter(msg, c, `dup-${msg.messageId}`, this.t('case_duplicate', { code }))
+    const text = this.t('case_duplicate', { code })
+    if (!msg.topic) return [text]
+    await this.tellReporter(c, `dup-${msg.messageId}`, text)
+    return []
   }
 
   /** In a DM: the answer itself. In a group: a brief note there, the answer by DM. */
@@ -178,7 +194,7 @@ export class CaseDesk {
   }
 
   /** DMs the case to everyone responsible for it. */
-  private async assign(c: Case, note = c.routeNote ?? ''): Promise<void> {
+  async assign(c: Case, note = c.routeNote ?? ''): Promise<void> {
     const sla = this.cfg.kinds[c.kind]
     const text = this.t('case_assigned', {
       code: c.code, kind: KIND_VERB[c.kind], node: this.app.nodeName(c.node), reporter: this.reporterText(c),
@@ -195,7 +211,7 @@ export class CaseDesk {
   // ── sends ─────────────────────────────────────────────────────────────────
 
   /** A DM to the reporter, through the account they wrote to. */
-  private async tellReporter(c: Case, idem: string, text: string): Promise<void> {
+  async tellReporter(c: Case, idem: string, text: string): Promise<void> {
     await this.app.outboxes.enqueue(c.reporter.bot, { idem: `case-${c.code}-${idem}`, target: { kind: 'contact', contactId: c.reporter.contactId }, text, chat: true }, PRIORITY.reply)
   }
 
@@ -219,7 +235,7 @@ export class CaseDesk {
     if (due !== undefined && c.generation === 0) await this.app.timers.schedule(CASE_TIMERS.closeDue, c.code, due, { code: c.code })
   }
 
-  private async scheduleEscalation(c: Case, step: number): Promise<void> {
+  async scheduleEscalation(c: Case, step: number): Promise<void> {
     const at = escalationAt(c, this.cfg.kinds[c.kind], this.cfg.escalation, step)
     if (at === undefined) return
     await this.app.timers.schedule(CASE_TIMERS.escalate, `${c.code}-${c.generation}-${step}`, at, { code: c.code, generation: c.generation, step })
@@ -254,115 +270,6 @@ export class CaseDesk {
     const text = this.t('case_close_overdue', { code, kind: KIND_VERB[c.kind], node: this.app.nodeName(c.node), hours })
     for (const person of c.takenBy ? [c.takenBy] : c.responsible) await this.tellStaff(c, person, `overdue-${person}`, text)
     await this.store.log(code, { kind: 'overdue', at: this.app.now(), node: c.node })
-  }
-
-  // ── staff commands ────────────────────────────────────────────────────────
-
-  /** 接单 / 回复 / 办结 / 转交 / 属实 from a bound person; returns the answer for them. */
-  async staffCommand(person: string, cmd: Exclude<CaseCommand, { kind: 'report' | 'malformed' }>, msg: Pick<Inbound, 'messageId'>): Promise<string> {
-    const c = await this.store.get(cmd.code)
-    // A code that exists elsewhere and one never given are answered alike: codes are not enumerable.
-    if (!c || !c.responsible.includes(person)) {
-      this.app.log.info('case.refused', { code: cmd.code, person, command: cmd.kind, exists: !!c })
-      return this.t('case_unknown', { code: cmd.code })
-    }
-    switch (cmd.kind) {
-      case 'take': return this.take(c, person)
-      case 'reply': return this.reply(c, person, cmd.text, msg.messageId)
-      case 'close': return this.close(c, person, cmd.result)
-      case 'transfer': return this.transfer(c, person, cmd.to)
-      case 'verify': return this.verify(c, person)
-    }
-  }
-
-  /** Why an action on a case that moved on did nothing. */
-  private settled(c: Case): string {
-    if (c.state === 'closed') return this.t('case_already_closed', { code: c.code, actor: this.app.personName(c.closedBy ?? '') })
-    return this.t('case_already_taken', { code: c.code, actor: this.app.personName(c.takenBy ?? '') })
-  }
-
-  private async take(c: Case, person: string, tell = true): Promise<string> {
-    const at = this.app.now()
-    const res = await this.store.transition(c.code, WAITING_STATES, { state: 'taken', takenBy: person, takenAt: at })
-    if (!res.changed) return res.case ? this.settled(res.case) : this.t('case_unknown', { code: c.code })
-    await this.store.log(c.code, { kind: 'take', at, actor: person, node: c.node })
-    this.app.log.info('case.taken', { code: c.code, person })
-    if (tell) await this.tellReporter(c, `taken-${c.generation}`, this.t('case_taken_reporter', { code: c.code, node: this.app.nodeName(c.node) }))
-    return this.t('case_taken_ok', { code: c.code })
-  }
-
-  private async reply(c: Case, person: string, text: string, messageId: string): Promise<string> {
-    if (c.state === 'closed') return this.settled(c)
-    if (WAITING_STATES.includes(c.state)) await this.take(c, person, false) // answering the reporter takes the case
-    await this.tellReporter(c, `reply-${messageId}`, this.t('case_reply_reporter', { code: c.code, node: this.app.nodeName(c.node), actor: this.app.personName(person), text }))
-    await this.store.log(c.code, { kind: 'reply', at: this.app.now(), actor: person, text })
-    return this.t('case_reply_ok', { code: c.code })
-  }
-
-  private async close(c: Case, person: string, result: string): Promise<string> {
-    const at = this.app.now()
-    const res = await this.store.transition(c.code, ACTIVE_STATES, { state: 'closed', closedBy: person, closedAt: at, result })
-    if (!res.changed) return res.case ? this.settled(res.case) : this.t('case_unknown', { code: c.code })
-    await this.store.log(c.code, { kind: 'close', at, actor: person, text: result })
-    this.app.log.info('case.closed', { code: c.code, person })
-    await metricsOf(this.app).add(METRICS.openCases, { node: res.case?.node ?? c.node }, -1)
-    await this.tellReporter(c, 'closed', this.t('case_closed_reporter', { code: c.code, result }))
-    await this.app.timers.schedule(CASE_ARCHIVE_TIMER, c.code, at + CASE_ARCHIVE_AFTER_DAYS * 24 * 60 * MINUTE_MS, { code: c.code })
-    return this.t('case_closed_ok', { code: c.code })
-  }
-
-  private async transfer(c: Case, person: string, to: string): Promise<string> {
-    if (c.state === 'closed') return this.settled(c)
-    const node = this.findNode(to)
-    if (!node) return this.t('case_transfer_unknown', { name: to, nodes: this.nearbyNodes(c.node) })
-    const at = this.app.now()
-    const patch: Partial<Case> = {
-      state: 'transferred', node, transferredFrom: c.node, generation: c.generation + 1, slaFrom: at, escalations: 0,
-      responsible: await this.responsibleFor(node, c.reporter),
-    }
-    // Only from the state we saw: of two transfers at once, one wins.
-    const res = await this.store.transition(c.code, [c.state], patch)
-    if (!res.changed || !res.case) return res.case ? this.settled(res.case) : this.t('case_unknown', { code: c.code })
-    const moved = res.case
-    await this.store.log(c.code, { kind: 'transfer', at, actor: person, node, text: c.node })
-    this.app.log.info('case.transferred', { code: c.code, from: c.node, to: node })
-    await metricsOf(this.app).add(METRICS.openCases, { node: c.node }, -1)
-    await metricsOf(this.app).add(METRICS.openCases, { node }, +1)
-    await this.assign(moved, `（由${this.app.nodeName(c.node)}${this.app.personName(person)}转来）\n`)
-    await this.scheduleEscalation(moved, 0)
-    await this.tellReporter(c, `transferred-${moved.generation}`, this.t('case_transferred_reporter', { code: c.code, node: this.app.nodeName(node) }))
-    return this.t('case_transfer_ok', { code: c.code, node: this.app.nodeName(node) })
-  }
-
-  private async verify(c: Case, person: string): Promise<string> {
-    if (c.kind !== 'tip') return this.t('case_not_tip', { code: c.code })
-    const at = this.app.now()
-    if (!await this.store.recordReward({ code: c.code, by: person, at, reward: this.cfg.reward })) {
-      const r = await this.store.reward(c.code)
-      return this.t('case_already_verified', { code: c.code, actor: this.app.personName(r?.by ?? '') })
-    }
-    await this.store.transition(c.code, CASE_STATES, { verifiedBy: person, verifiedAt: at })
-    await this.store.log(c.code, { kind: 'verify', at, actor: person, text: this.cfg.reward })
-    this.app.log.info('case.verified', { code: c.code, person })
-    await this.tellReporter(c, 'verified', this.t('case_verified_reporter', { code: c.code, reward: this.cfg.reward }))
-    return this.t('case_verified_ok', { code: c.code })
-  }
-
-  /** A node by id or by name (exact, then unique partial match). */
-  findNode(text: string): string | undefined {
-    const q = text.trim()
-    const nodes = [...this.app.cfg.nodes.values()]
-    const exact = nodes.find(n => n.id === q || n.name === q)
-    if (exact) return exact.id
-    const partial = nodes.filter(n => n.name.includes(q) || q.includes(n.name))
-    return partial.length === 1 ? partial[0].id : undefined
-  }
-
-  /** Names of the nodes near `node` (its parent's children and the parent), as examples. */
-  private nearbyNodes(node: string): string {
-    const parent = this.app.cfg.nodes.get(node)?.parent
-    const ids = parent ? [parent, ...this.app.children(parent)] : this.app.children(node)
-    return ids.map(id => this.app.nodeName(id)).join('、')
   }
 
   // ── photos ────────────────────────────────────────────────────────────────

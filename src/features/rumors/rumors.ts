@@ -18,7 +18,7 @@ import { PRIORITY } from '../../queue/outbox.ts'
 import { RumorStore, type RumorSuggestion, type StoredRumor, type SuggestionState } from './store.ts'
 import type { Cascade, Inbound, InboundContext } from '../../spine/cascade.ts'
 import type { Logger } from '../../infra/log.ts'
-import { answerStrangerOnce, staffCommandInGroup } from '../../spine/guards.ts'
+import { answerRepeatOnce, answerStrangerOnce, staffCommandInGroup, takeContactSlice } from '../../spine/guards.ts'
 import { RumorScopes } from './scope.ts'
 
 /** What of the spine the rumor desk uses. */
@@ -179,10 +179,16 @@ class RumorFeature {
   /** `explicit` is the text of a `核实 …` command; other DMs are checked only when they look forwarded. */
   private async dmCheck(msg: Inbound, person: string | undefined, explicit?: string): Promise<string[] | undefined> {
     const text = explicit ?? msg.text
-    if (wordLength(text) < MIN_GROUP_MESSAGE_CHARS) return explicit === undefined ? undefined : [this.app.t('rumor_check_usage')]
+    if (wordLength(text) < MIN_GROUP_MESSAGE_CHARS) {
+      if (explicit === undefined) return undefined
+      // An empty 核实: the usage hint once an hour per contact (a bound person always gets it).
+      return person || await answerRepeatOnce(this.app, msg, 'rumor-check-empty') ? [this.app.t('rumor_check_usage')] : []
+    }
     const m = await this.match(text, await this.nodeForDm(msg, person))
-    if (m.action === 'reply' && m.rumor) return [this.rumorText('rumor_dm_reply', text, m.rumor)]
     if (m.action === 'ignore' && explicit === undefined && !looksLikeCheck(text)) return undefined
+    // A villager's checks (answer and curators asked) come out of their slice of the chat share.
+    if (!person && !await takeContactSlice(this.app, msg)) return []
+    if (m.action === 'reply' && m.rumor) return [this.rumorText('rumor_dm_reply', text, m.rumor)]
     const node = await this.nodeForDm(msg, person)
     const s = await this.suggest({
       text, node, bot: msg.bot, asker: { bot: msg.bot, contactId: msg.contactId },
