@@ -8,6 +8,7 @@ import { WebWxServer, type WebWxServerOptions } from '../../src/sim/webwx/server
 import { BARRED_MESSAGE, type ChaosKind } from '../../src/sim/webwx/faults.ts'
 import { redirectWechat4u } from '../../src/sim/webwx/redirect.ts'
 import { RawClient, request, syncCheckOf } from './raw-client.ts'
+import { waitFor } from '../helpers.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -15,16 +16,6 @@ afterEach(async () => {
     try { await c() } catch { /* best effort */ }
   }
 })
-
-async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(r => setTimeout(r, 25))
-  }
-}
 
 /** Accounts bot1, bot2; users zhang, li, wang; group g1 (both bots, zhang, li); bot1 has 4 friends. */
 async function world(opts: WebWxServerOptions = {}): Promise<WebWxServer> {
