@@ -30,6 +30,7 @@ import { LiveHub } from './live.ts'
 import { parseCookies, randomToken, sameSecret, Sessions, type Session } from './session.ts'
 import { renderView } from './views.ts'
 import { noticeActions } from './notice-actions.ts'
+import { clientErrorOf, singleFields } from './http-guards.ts'
 
 const SID = 'cc_sid'
 const PRE = 'cc_pre'
@@ -82,7 +83,9 @@ export function createCommandCentre(o: CommandCentreOptions): CommandCentre {
   const sessions = new Sessions(app.store, o.sessionSeconds)
   const hub = new LiveHub(app, sessions, log, o.pollMs)
   const r = express.Router()
-  const form = express.urlencoded({ extended: false, limit: '64kb' })
+  // A field sent twice is refused (400) before any handler reads it as a string.
+  const urlencoded = express.urlencoded({ extended: false, limit: '64kb' })
+  const form: express.RequestHandler = (req, res, next) => { urlencoded(req, res, err => { if (err) next(err); else singleFields(req, res, next) }) }
 
   r.use((_req, res, next) => {
     res.set({
@@ -300,6 +303,12 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
   })
 
   r.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+    const mistake = clientErrorOf(err) // 400 / 413 / 415 with a short reason, logged at info
+    if (mistake) {
+      log.info('cc.refused', { status: mistake.status, type: mistake.type })
+      page(res, mistake.status, layout({ title: '请求有误', live: html`<h1>请求有误</h1><p>${mistake.zh}</p><p><a href="/cc/">回到总览</a></p>` }))
+      return
+    }
     log.error('cc.failed', { err: err.message })
     page(res, 500, layout({ title: '出错了', live: html`<h1>出错了</h1><p>请稍后重试。</p>` }))
   })

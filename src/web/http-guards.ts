@@ -3,7 +3,7 @@
  * of a bad request, and what `/readyz` shows without a token. Used by src/app/http.ts and
  * src/cli/serve.ts.
  */
-import type { Response } from 'express'
+import type { NextFunction, Request, Response } from 'express'
 import type { Logger } from '../infra/log.ts'
 
 /** Where `serve` and `run` listen unless HOST says otherwise (docker-compose sets 0.0.0.0). */
@@ -21,18 +21,60 @@ export function tokenProblem(token: string | undefined): string | undefined {
   return undefined
 }
 
+/** A client's mistake in a request: its status, and the reason said back (English for the API, Chinese for pages). */
+export interface ClientError { status: 400 | 413 | 415; type: string; reason: string; zh: string }
+
+const BAD_BODY: Record<string, Omit<ClientError, 'type'>> = {
+  'entity.too.large': { status: 413, reason: 'request body too large (at most 64 kB)', zh: '提交的内容过长（最多 64 kB）。' },
+  'parameters.too.many': { status: 413, reason: 'too many form fields', zh: '表单字段过多。' },
+  'charset.unsupported': { status: 415, reason: 'unsupported charset: send UTF-8', zh: '不支持该字符集，请使用 UTF-8。' },
+  'encoding.unsupported': { status: 415, reason: 'unsupported Content-Encoding: send identity, gzip, deflate or br', zh: '不支持该内容编码。' },
+  'entity.parse.failed': { status: 400, reason: 'malformed request body (JSON expected)', zh: '提交的内容无法读取，请刷新页面后重试。' },
+  'field.repeated': { status: 400, reason: 'a form field was sent more than once', zh: '表单中有字段重复提交。' },
+}
+const MALFORMED = { status: 400, reason: 'malformed request (a cut body or an undecodable URL)', zh: '请求无法读取，请刷新页面后重试。' } as const
+
 /**
- * A client's mistake caught by the body parsers: a body over the limit (413) or JSON that does not
- * parse (400). Answered with the status and a plain reason, logged without the body. False for
- * anything else (a fault of ours: 500).
+ * A client's mistake caught by the body parsers or the router (issue 13, item 11; issue 23, item 4):
+ * a body over the limit or with too many fields (413), a charset or Content-Encoding we do not read
+ * (415), a repeated form field, JSON that does not parse, a cut or undecodable body or URL (400).
+ * Undefined for anything else (a fault of ours: 500).
+ */
+export function clientErrorOf(err: unknown): ClientError | undefined {
+  const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown }
+  const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined
+  if (status === undefined || status < 400 || status >= 500) return undefined
+  const type = typeof e.type === 'string' ? e.type : 'client'
+  const known = BAD_BODY[type]
+  if (known) return { ...known, type }
+  if (status === 413) return { ...BAD_BODY['entity.too.large'], type }
+  if (status === 415) return { status, type, reason: 'unsupported request body', zh: '不支持该提交格式。' }
+  return { ...MALFORMED, type }
+}
+
+/**
+ * Answers a client's mistake with its status and a plain reason, logged at info without the body.
+ * False for anything else (a fault of ours: 500).
  */
 export function answerClientError(err: unknown, res: Response, log: Logger): boolean {
-  const e = err as { status?: number; type?: string }
-  if (e?.status !== 413 && e?.status !== 400) return false
-  const status = e.status
-  log.info('http.refused', { status, type: e.type })
-  res.status(status).json({ error: status === 413 ? 'request body too large' : 'malformed request body (JSON expected)' })
+  const e = clientErrorOf(err)
+  if (!e) return false
+  log.info('http.refused', { status: e.status, type: e.type })
+  res.status(e.status).json({ error: e.reason })
   return true
+}
+
+/**
+ * Middleware after a form parser: a field sent twice (`_csrf=a&_csrf=b`) arrives as an array, which
+ * no handler expects; it is refused as 400 before any handler sees it.
+ */
+export function singleFields(req: Request, _res: Response, next: NextFunction): void {
+  const body = req.body as Record<string, unknown> | undefined
+  if (body && typeof body === 'object' && Object.values(body).some(v => typeof v !== 'string')) {
+    next(Object.assign(new Error('form field repeated'), { status: 400, type: 'field.repeated' }))
+    return
+  }
+  next()
 }
 
 /** The readiness report without a token: per account counts and states, no person ids or group names. */
@@ -47,3 +89,4 @@ export function publicReadiness<R extends { ready: boolean; redis: boolean; bots
     }),
   }
 }
+

@@ -72,7 +72,9 @@ export function parseCookies(header: string | undefined): Record<string, string>
     const i = part.indexOf('=')
     if (i < 0) continue
     const k = part.slice(0, i).trim()
-    if (k && !(k in out)) out[k] = decodeURIComponent(part.slice(i + 1).trim())
+    if (!k || k in out) continue
+    // A value that is not valid percent-encoding (`%E0`) is taken as written, not a 500.
+    try { out[k] = decodeURIComponent(part.slice(i + 1).trim()) } catch { out[k] = part.slice(i + 1).trim() }
   }
   return out
 }
