@@ -20,6 +20,7 @@ import { redactUrl, waitForRedis } from '../infra/redis-reach.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
 import { DEFAULT_HOST, tokenProblem } from '../web/http-guards.ts'
+import { Sessions } from '../web/session.ts'
 
 export const DEFAULT_PORT = 8080
 
@@ -68,6 +69,9 @@ export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = p
     app.timers.start()
     const sessionHours = Number(env.CASCADE_SESSION_HOURS)
     http = createHttpApp({ app, token, log, scraper: createScraper(app), sessionSeconds: sessionHours > 0 ? Math.round(sessionHours * 3600) : undefined })
+    // Sessions signed in with another token are refused anyway; a rotated token removes them too.
+    const ended = token ? await new Sessions(app.store, undefined, token).endOtherTokens() : 0
+    if (ended) log.info('cc.sessions-ended', { count: ended, why: 'CASCADE_API_TOKEN changed' })
     handler = http
     log.info('serve.started', { port, host, bots: cfg.bots.size })
   }

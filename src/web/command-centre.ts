@@ -80,7 +80,7 @@ export function beijingTime(local: string): number | undefined {
 
 export function createCommandCentre(o: CommandCentreOptions): CommandCentre {
   const { app, log } = o
-  const sessions = new Sessions(app.store, o.sessionSeconds)
+  const sessions = new Sessions(app.store, o.sessionSeconds, o.token)
   const hub = new LiveHub(app, sessions, log, o.pollMs)
   const r = express.Router()
   // A field sent twice is refused (400) before any handler reads it as a string.
@@ -135,7 +135,7 @@ ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
       loginPage(res, req, 401, '令牌不正确。')
       return
     }
-    const { id } = await sessions.create()
+    const { id } = await sessions.create(Date.now(), req.ip)
     log.info('cc.login', {})
     res.append('Set-Cookie', cookie(SID, id, req, sessions.ttlSeconds))
     res.append('Set-Cookie', cookie(PRE, '', req, 0))

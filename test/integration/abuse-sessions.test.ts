@@ -1,0 +1,76 @@
+/**
+ * Issue 23, items 5 and 6 (the web side): a new CASCADE_API_TOKEN ends every command-centre session,
+ * and `cascade sessions` lists (by a short REF, never the id) and ends them.
+ */
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Sessions } from '../../src/web/session.ts'
+import type { SimDistrict } from '../../src/sim/district.ts'
+import { REDIS_URL, ROOT, startDistrict } from '../helpers.ts'
+import { FORM, signIn, startHttp, TOKEN, type Running } from './http-helpers.ts'
+
+let d: SimDistrict | undefined
+const running: Running[] = []
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.close()
+  await d?.close()
+  d = undefined
+})
+
+const NEW_TOKEN = 'n'.repeat(16) + 'fedcba9876543210'
+
+async function start(opts: Parameters<typeof startHttp>[1] = {}): Promise<Running> {
+  const r = await startHttp(d!, opts)
+  running.push(r)
+  return r
+}
+
+/** What an old cookie opens: 200 (the page) or 303 (to sign-in). */
+async function opens(url: string, cookie: string): Promise<number> {
+  return (await fetch(`${url}/cc/`, { headers: { cookie, accept: 'text/html' }, redirect: 'manual' })).status
+}
+
+function cascade(ns: string, env: Record<string, string>, ...argv: string[]) {
+  return spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cascade.mjs'), ...argv], {
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CASCADE_FROM_SOURCE: '1', CASCADE_NS: ns, REDIS_URL, LOG_LEVEL: '', CASCADE_API_TOKEN: '', ...env },
+  })
+}
+
+describe('command centre sessions', () => {
+  it('a rotated token ends every session; cascade sessions lists and ends them without showing ids (item 5)', async () => {
+    d = await startDistrict()
+    const before = await start()
+    const s = await signIn(before.url)
+    expect(await opens(before.url, s.cookie)).toBe(200)
+
+    // serve restarted with a new token: the API refuses the old token, and now the page the old cookie too.
+    const after = await start({ token: NEW_TOKEN })
+    expect((await fetch(`${after.url}/api/announcements/ZZZZ`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(401)
+    expect(await opens(after.url, s.cookie)).toBe(303)
+    expect((await fetch(`${after.url}/cc/publish`, { method: 'POST', headers: { ...FORM, cookie: s.cookie }, body: `_csrf=${s.csrf}&node=chaotian&text=x` })).status).toBe(401)
+    // serve removes them when it starts with the new token.
+    expect(await new Sessions(d.store, undefined, NEW_TOKEN).endOtherTokens()).toBe(1)
+
+    // Listed by REF, ended by REF or all; the id in the cookie is never printed.
+    const ns = d.store.keys.ns
+    const a = await signIn(after.url, NEW_TOKEN)
+    const b = await signIn(after.url, NEW_TOKEN)
+    const list = cascade(ns, { CASCADE_API_TOKEN: NEW_TOKEN }, 'sessions', 'list')
+    expect(list.status).toBe(0)
+    const refs = list.stdout.trim().split('\n').map(l => l.split(/\s+/)[0])
+    expect(refs).toHaveLength(2)
+    expect(list.stdout).toContain('current token')
+    expect(list.stdout).toContain('from 127.0.0.1')
+    for (const c of [a, b]) expect(list.stdout + list.stderr).not.toContain(c.cookie.slice('cc_sid='.length, 'cc_sid='.length + 8))
+    const end = cascade(ns, {}, 'sessions', 'end', refs[0])
+    expect(end.status).toBe(0)
+    expect(end.stderr).toMatch(/^Ended 1 session/)
+    expect([await opens(after.url, a.cookie), await opens(after.url, b.cookie)].sort()).toEqual([200, 303])
+    expect(cascade(ns, {}, 'sessions', 'end', refs[0]).status).toBe(1) // gone
+    expect(cascade(ns, {}, 'sessions', 'end', '--all').stderr).toMatch(/^Ended 1 session/)
+    expect([await opens(after.url, a.cookie), await opens(after.url, b.cookie)]).toEqual([303, 303])
+    expect(cascade(ns, {}, 'sessions', 'end').status).toBe(2)
+  }, 60_000)
+
+})
