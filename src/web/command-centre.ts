@@ -30,7 +30,7 @@ import { LiveHub } from './live.ts'
 import { parseCookies, randomToken, sameSecret, Sessions, type Session } from './session.ts'
 import { renderView } from './views.ts'
 import { noticeActions } from './notice-actions.ts'
-import { clientErrorOf, singleFields } from './http-guards.ts'
+import { addressBucket, clientErrorOf, SignInLimit, singleFields } from './http-guards.ts'
 
 const SID = 'cc_sid'
 const PRE = 'cc_pre'
@@ -81,6 +81,7 @@ export function beijingTime(local: string): number | undefined {
 export function createCommandCentre(o: CommandCentreOptions): CommandCentre {
   const { app, log } = o
   const sessions = new Sessions(app.store, o.sessionSeconds, o.token)
+  const signInLimit = new SignInLimit(app.store)
   const hub = new LiveHub(app, sessions, log, o.pollMs)
   const r = express.Router()
   // A field sent twice is refused (400) before any handler reads it as a string.
@@ -129,12 +130,23 @@ ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
       loginPage(res, req, 403, '请求已过期，请重新登录。')
       return
     }
+    // Per address (behind a proxy: as CASCADE_TRUST_PROXY reads it), taken before the comparison
+    // so that parallel guesses count too; a right token gives its try back.
+    const address = addressBucket(req.ip)
+    const wait = await signInLimit.take(address)
+    if (wait !== undefined) {
+      log.warn('cc.login-limited', { retryAfter: wait })
+      res.set('Retry-After', String(wait))
+      loginPage(res, req, 429, `登录尝试过于频繁，请 ${wait} 秒后再试。`)
+      return
+    }
     if (!sameSecret(body.token, o.token)) {
       log.warn('cc.login-refused', {})
       await new Promise(resolve => setTimeout(resolve, WRONG_TOKEN_DELAY_MS))
       loginPage(res, req, 401, '令牌不正确。')
       return
     }
+    await signInLimit.giveBack(address)
     const { id } = await sessions.create(Date.now(), req.ip)
     log.info('cc.login', {})
     res.append('Set-Cookie', cookie(SID, id, req, sessions.ttlSeconds))

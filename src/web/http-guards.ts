@@ -5,6 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express'
 import type { Logger } from '../infra/log.ts'
+import type { Store } from '../store/store.ts'
 
 /** Where `serve` and `run` listen unless HOST says otherwise (docker-compose sets 0.0.0.0). */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -90,3 +91,57 @@ export function publicReadiness<R extends { ready: boolean; redis: boolean; bots
   }
 }
 
+/** Sign-in attempts with a wrong token one address may make per window (issue 23, item 6). */
+export const SIGN_IN_TRIES = 10
+export const SIGN_IN_WINDOW_S = 60
+
+/**
+ * Counts sign-in attempts per client address in Redis (`{ns}:cc:signin:<address>`, TTL one
+ * window), so the limit holds across `serve` processes and against parallel guesses: the count is
+ * taken before the token is compared, and given back when it was right.
+ */
+export class SignInLimit {
+  constructor(private readonly store: Store, readonly tries = SIGN_IN_TRIES, readonly windowS = SIGN_IN_WINDOW_S) {}
+
+  private key(address: string): string { return `${this.store.keys.base}cc:signin:${address}` }
+
+  /** Takes one attempt; the seconds to wait when the address has none left, else undefined. */
+  async take(address: string): Promise<number | undefined> {
+    const key = this.key(address)
+    // The window starts with the first attempt (SET NX), INCR keeps its expiry.
+    const replies = await this.store.redis.multi().set(key, '0', 'EX', this.windowS, 'NX').incr(key).ttl(key).exec()
+    const [count, ttl] = [Number(replies?.[1]?.[1]), Number(replies?.[2]?.[1])]
+    return count > this.tries ? Math.max(1, ttl) : undefined
+  }
+
+  /** Gives back an attempt that signed in. */
+  async giveBack(address: string): Promise<void> { await this.store.redis.decr(this.key(address)) }
+}
+
+/** The address a sign-in limit counts for: IPv4 as is, IPv6 by its /64 (one host can hold a whole /64). */
+export function addressBucket(ip: string | undefined): string {
+  if (!ip) return 'unknown'
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip)
+  if (v4) return v4[1]
+  if (!ip.includes(':')) return ip
+  const bare = ip.split('%')[0]
+  const [head, tail] = bare.split('::')
+  const h = head ? head.split(':') : []
+  const t = tail ? tail.split(':') : []
+  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t]
+  return `${groups.slice(0, 4).map(g => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`
+}
+
+/**
+ * Express's `trust proxy` from CASCADE_TRUST_PROXY: unset or 0, none (the peer is the client);
+ * a number, that many proxies in front; else addresses or CIDRs of the proxies, comma-separated
+ * (`loopback`, `10.0.0.0/8`). "true" (trust any X-Forwarded-For) is refused: anyone could then
+ * choose their address and the sign-in limit would count nothing.
+ */
+export function trustProxySetting(value: string | undefined): number | string | false {
+  const v = (value ?? '').trim()
+  if (v === '' || v === '0' || v.toLowerCase() === 'false') return false
+  if (/^\d+$/.test(v)) return Number(v)
+  if (/^(true|yes|all)$/i.test(v)) throw new Error(`CASCADE_TRUST_PROXY=${v} would trust any X-Forwarded-For: give the number of proxies in front (e.g. 1) or their addresses (e.g. loopback, 10.0.0.0/8)`)
+  return v
+}

@@ -1,14 +1,17 @@
 /**
  * Issue 23, items 5 and 6 (the web side): a new CASCADE_API_TOKEN ends every command-centre session,
- * and `cascade sessions` lists (by a short REF, never the id) and ends them.
+ * and `cascade sessions` lists (by a short REF, never the id) and ends them; behind a trusted HTTPS
+ * proxy the session cookie is Secure; sign-in takes 10 wrong tokens a minute per address (in Redis,
+ * so parallel guesses count too), then 429 with Retry-After.
  */
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { SIGN_IN_TRIES, addressBucket, trustProxySetting } from '../../src/web/http-guards.ts'
 import { Sessions } from '../../src/web/session.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { REDIS_URL, ROOT, startDistrict } from '../helpers.ts'
-import { FORM, signIn, startHttp, TOKEN, type Running } from './http-helpers.ts'
+import { FORM, preSession, signIn, startHttp, TOKEN, type Running } from './http-helpers.ts'
 
 let d: SimDistrict | undefined
 const running: Running[] = []
@@ -73,4 +76,41 @@ describe('command centre sessions', () => {
     expect(cascade(ns, {}, 'sessions', 'end').status).toBe(2)
   }, 60_000)
 
+  it('behind a trusted HTTPS proxy the session cookie is Secure; a client cannot claim HTTPS itself (item 6)', async () => {
+    d = await startDistrict()
+    const proxied = await start({ trustProxy: trustProxySetting('loopback') })
+    const https = { 'x-forwarded-proto': 'https' }
+    expect((await signIn(proxied.url, TOKEN, https)).setCookie).toMatch(/cc_sid=[^\n]*; Secure/)
+    expect((await signIn(proxied.url)).setCookie).not.toContain('Secure') // plain HTTP from the proxy
+    const direct = await start()
+    expect((await signIn(direct.url, TOKEN, https)).setCookie).not.toContain('Secure') // no proxy trusted: the header is the client's word
+    expect(() => trustProxySetting('true')).toThrow(/any X-Forwarded-For/)
+    expect(trustProxySetting('1')).toBe(1)
+    expect(trustProxySetting(undefined)).toBe(false)
+  })
+
+  it('sign-in takes 10 wrong tokens a minute per address, parallel guesses included, then 429 (item 6)', async () => {
+    d = await startDistrict()
+    const proxied = await start({ trustProxy: 'loopback' })
+    const from = (ip: string) => ({ 'x-forwarded-for': ip })
+    const pre = await preSession(proxied.url)
+    const guess = (ip: string, token: string) => fetch(`${proxied.url}/cc/login`, {
+      method: 'POST', redirect: 'manual', headers: { ...FORM, ...from(ip), cookie: pre.cookie }, body: new URLSearchParams({ _csrf: pre.csrf, token }),
+    })
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => guess('203.0.113.7', `guess-${i}`)))
+    const statuses = answers.map(r => r.status)
+    expect(SIGN_IN_TRIES).toBe(10)
+    expect(statuses.filter(s => s === 401)).toHaveLength(10) // before: all 50 compared (~89 guesses/s)
+    expect(statuses.filter(s => s === 429)).toHaveLength(40)
+    const limited = answers.find(r => r.status === 429)!
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60)
+    expect(await limited.text()).toContain('登录尝试过于频繁')
+    // The right token from that address waits too; another address signs in.
+    expect((await guess('203.0.113.7', TOKEN)).status).toBe(429)
+    expect((await guess('198.51.100.2', TOKEN)).status).toBe(303)
+    // An IPv6 host counts by its /64.
+    expect(addressBucket('2001:db8:1:2:aaaa::1')).toBe(addressBucket('2001:db8:1:2:ffff:1:2:3'))
+    expect(addressBucket('::ffff:203.0.113.7')).toBe('203.0.113.7')
+  })
 })
