@@ -23,6 +23,7 @@ import { WEB_AUTHOR, type Cascade } from '../spine/cascade.ts'
 import { cancel, correct } from '../features/curation/curation.ts'
 import { BotHealth } from '../infra/bot-health.ts'
 import { MAX_TEXT_CHARS, publishProblems } from './shared.ts'
+import { isBlank } from '../domain/text.ts'
 import type { Logger } from '../infra/log.ts'
 import { SEVERITIES, type Severity } from '../domain/announcement.ts'
 import { html, layout, raw, type Html } from './html.ts'
@@ -227,7 +228,7 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
     const problems = publishProblems(app, body).map(p => {
       const field = p.slice(0, p.indexOf(':'))
       if (field === 'node') return '发布单位不在网络中'
-      if (field === 'text') return typeof b.text === 'string' && b.text.trim() ? `正文最多 ${MAX_TEXT_CHARS} 字` : '请填写正文'
+      if (field === 'text') return typeof b.text === 'string' && !isBlank(app.texts.body(b.text)) ? `正文最多 ${MAX_TEXT_CHARS} 字` : '请填写正文'
       if (field === 'severity') return '紧急程度无效'
       if (field === 'category') return '类别无效'
       return p
@@ -263,7 +264,7 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
     if (b.confirm !== 'yes') reply = '请勾选确认后再提交。'
     else if (action === 'retract') {
       const reason = (b.reason ?? '').trim()
-      if (!reason) reply = '请填写撤回理由。'
+      if (isBlank(reason)) reply = '请填写撤回理由。'
       else {
         const r = await cancel(app, WEB_AUTHOR, code, reason)
         log.info('cc.retract', { code, done: r.done, by: r.made?.code })
@@ -271,7 +272,7 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
       }
     } else {
       const text = (b.text ?? '').trim()
-      if (!text) reply = '请填写更正后的正文。'
+      if (isBlank(app.texts.body(text))) reply = '请填写更正后的正文。'
       else if (text.length > MAX_TEXT_CHARS) reply = `正文最多 ${MAX_TEXT_CHARS} 字。`
       else {
         const r = await correct(app, WEB_AUTHOR, code, text)
