@@ -44,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'update': return await amendCommand(rest, 'update')
       case 'cancel': return await amendCommand(rest, 'cancel')
       case 'audit': return await auditCommand(rest)
+      case 'sessions': return await (await import('./sessions.ts')).sessionsCommand(rest)
       case 'help': case '--help': case '-h':
         if (rest[0] !== undefined) {
           const one = usageOf(rest[0])
@@ -245,6 +246,7 @@ function amendSentence(kind: 'update' | 'cancel', code: string, r: Amendment): s
     case 'unknown_code': return `no announcement with code ${code}`
     case 'not_amendable': return `${code} is itself a correction or retraction notice: it cannot be corrected or retracted`
     case 'already_cancelled': return `${code} has already been retracted`
+    case 'blank': return kind === 'update' ? '--text has nothing visible (only spaces, zero-width characters or label words)' : '--reason has nothing visible (only spaces or zero-width characters)'
     case 'not_amender': return `only the publishers of ${code}'s origin may amend it`
     default: break
   }

@@ -4,7 +4,8 @@
  *
  * Environment: PORT (default 8080), HOST (default 127.0.0.1; docker-compose sets 0.0.0.0),
  * CASCADE_API_TOKEN (at least 32 characters, never the example; unset: the API answers 503), REDIS_URL,
- * CASCADE_NS, CASCADE_SESSION_HOURS (command centre sign-in, default 8). SIGTERM / SIGINT: stop accepting requests and timers, finish what runs, exit 0.
+ * CASCADE_NS, CASCADE_SESSION_HOURS (command centre sign-in, default 8), CASCADE_TRUST_PROXY
+ * (behind a reverse proxy: how many, or which addresses; see trustProxySetting). SIGTERM / SIGINT: stop accepting requests and timers, finish what runs, exit 0.
  *
  * Redis unreachable at start: the port answers at once (/healthz 200, /readyz 503 saying why,
  * everything else 503), the process says so once and tries again with back-off; once Redis
@@ -19,7 +20,8 @@ import { DEFAULT_REDIS_URL } from '../infra/redis.ts'
 import { redactUrl, waitForRedis } from '../infra/redis-reach.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
-import { DEFAULT_HOST, tokenProblem } from '../web/http-guards.ts'
+import { DEFAULT_HOST, tokenProblem, trustProxySetting } from '../web/http-guards.ts'
+import { Sessions } from '../web/session.ts'
 
 export const DEFAULT_PORT = 8080
 
@@ -45,6 +47,8 @@ export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = p
   const token = env.CASCADE_API_TOKEN || undefined
   const weak = tokenProblem(token)
   if (weak) throw new Error(weak)
+  const trustProxy = trustProxySetting(env.CASCADE_TRUST_PROXY)
+  createHttpApp.check({ trustProxy }) // a wrong address list stops serve before it listens
   if (!token) log.warn('api.no-token', { hint: 'set CASCADE_API_TOKEN: the API and dashboard answer 503 until then' })
   const port = opts.port ?? Number(env.PORT ?? DEFAULT_PORT)
   const host = opts.host ?? env.HOST ?? DEFAULT_HOST
@@ -67,7 +71,10 @@ export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = p
     const { app } = composed
     app.timers.start()
     const sessionHours = Number(env.CASCADE_SESSION_HOURS)
-    http = createHttpApp({ app, token, log, scraper: createScraper(app), sessionSeconds: sessionHours > 0 ? Math.round(sessionHours * 3600) : undefined })
+    http = createHttpApp({ app, token, log, scraper: createScraper(app), sessionSeconds: sessionHours > 0 ? Math.round(sessionHours * 3600) : undefined, trustProxy })
+    // Sessions signed in with another token are refused anyway; a rotated token removes them too.
+    const ended = token ? await new Sessions(app.store, undefined, token).endOtherTokens() : 0
+    if (ended) log.info('cc.sessions-ended', { count: ended, why: 'CASCADE_API_TOKEN changed' })
     handler = http
     log.info('serve.started', { port, host, bots: cfg.bots.size })
   }

@@ -33,6 +33,8 @@ ${CASES_USAGE}
   cascade cancel <CODE> --reason <text>     retract: withdraw what is pending, correct every group
   cascade audit <CODE> [--json]             every state change of an announcement, in order
   cascade rumor match|eval|list …           the rumor matcher (see docs/RUMORS.md)
+  cascade sessions list [--json]            command centre sign-ins (a short REF each, never the id)
+  cascade sessions end <REF> | --all        end one sign-in, or all (their pages go to sign-in)
 
 environment:
   REDIS_URL   default redis://127.0.0.1:6379

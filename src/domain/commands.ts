@@ -5,7 +5,7 @@
  * `通过 A7K2`, `驳回：A7K2 与本村无关`, `修改 A7K2 新的正文`, `进度 a7k2`.
  */
 import { ANNOUNCEMENT_CODE_RE, INVITE_CODE_RE, PERSONAL_CODE_RE, type Severity } from './announcement.ts'
-import { normalizeChat, stripMentions } from './text.ts'
+import { isBlank, normalizeChat, stripMentions } from './text.ts'
 import { COMMAND_SEPARATOR, splitQuoteReply } from './quote.ts'
 import { MAX_INBOUND_CHARS } from './limits.ts'
 
@@ -68,6 +68,17 @@ function codeAndRest(args: string): { code?: string; rest: string } {
  */
 export function parseCommand(raw: string): Command | undefined {
   if (raw.length > MAX_INBOUND_CHARS) return undefined // too long to be a command (the app never passes one)
+  const cmd = parseRaw(raw)
+  // A text or reason of only zero-width, direction or space characters is none (issue 23, item 6).
+  if (cmd && 'text' in cmd && isBlank(cmd.text)) return { kind: 'malformed', verb: VERB_OF[cmd.kind]!, problem: 'text' }
+  if (cmd && 'reason' in cmd && isBlank(cmd.reason)) return { kind: 'malformed', verb: VERB_OF[cmd.kind]!, problem: 'reason' }
+  return cmd
+}
+
+/** The verb of a command that carries free text. */
+const VERB_OF: Partial<Record<Command['kind'], Verb>> = { publish: '发布', drill: '演练', schedule: '定时', edit: '修改', update: '更正', reject: '驳回', cancel: '撤回' }
+
+function parseRaw(raw: string): Command | undefined {
   const quote = splitQuoteReply(raw.trim(), COMMAND_SEPARATOR)
   if (quote) return parseQuoteReply(quote.quoted, quote.reply)
   const head = stripMentions(normalizeChat(raw))

@@ -18,3 +18,25 @@ export function normalizeChat(text: string): string {
 export function stripMentions(text: string): string {
   return text.replace(/^(?:@\S+\s+)+/, '').trim()
 }
+
+/**
+ * Characters that show nothing: white space, format characters (zero-width spaces and joiners,
+ * direction marks, the BOM, tag characters), controls, combining marks with nothing to sit on,
+ * and the "filler" letters that render blank (Hangul fillers, the braille blank).
+ */
+const INVISIBLE = /[\s\p{Cf}\p{Cc}\p{Z}\p{M}\u115F\u1160\u3164\uFFA0\u2800\uFFFC]/gu
+
+/** True when a text shows nothing once invisible characters are taken out: no notice, reason or correction. */
+export function isBlank(text: string): boolean {
+  return text.replace(INVISIBLE, '') === ''
+}
+
+/** Longest display name (a WeChat nickname or group alias) kept, in characters. */
+export const MAX_DISPLAY_NAME_CHARS = 64
+
+/** A display name made safe to store: well formed, and cut to MAX_DISPLAY_NAME_CHARS characters (never half an emoji). */
+export function displayName(name: string): string {
+  const safe = wellFormed(name)
+  if (safe.length <= MAX_DISPLAY_NAME_CHARS) return safe
+  return Array.from(safe).slice(0, MAX_DISPLAY_NAME_CHARS).join('')
+}

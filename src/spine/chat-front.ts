@@ -6,7 +6,7 @@
  *
  * Chat handlers return reply texts, which the caller sends through the outbox like everything else.
  */
-import { wellFormed } from '../domain/text.ts'
+import { displayName, isBlank, wellFormed } from '../domain/text.ts'
 import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 import { answerStrangerOnce, revokeCodesSeenInGroup, staffCommandInGroup, tooLongInbound, type GuardHost } from './guards.ts'
 import { parseAck } from '../domain/ack.ts'
@@ -75,7 +75,8 @@ export class ChatFront {
   async handleInbound(raw: Inbound): Promise<string[]> {
     const { store, texts } = this.d
     // Every chat feature stores parts of what people write: nothing malformed may reach Redis.
-    const msg = { ...raw, text: wellFormed(raw.text), contactName: wellFormed(raw.contactName) }
+    // A display name is capped (a 200,000-character nickname is not stored whole: issue 23, item 6).
+    const msg = { ...raw, text: wellFormed(raw.text), contactName: displayName(raw.contactName) }
     // A personal code seen in any group, however long the message, is no longer a secret: revoked.
     if (msg.topic && msg.kind !== 'image') await revokeCodesSeenInGroup(this.d.guards, { ...msg, topic: msg.topic })
     if (msg.text.length > MAX_INBOUND_CHARS) return tooLongInbound(this.d.guards, msg) // never parsed
@@ -130,6 +131,10 @@ export class ChatFront {
 
   private async execute(person: string, cmd: Command): Promise<string[]> {
     const { texts, dir } = this.d
+    // A text of label words only (发布 【紧急通知】) leaves a post with nothing of its own: refused as blank.
+    if ((cmd.kind === 'publish' || cmd.kind === 'drill' || cmd.kind === 'schedule' || cmd.kind === 'edit') && isBlank(texts.body(cmd.text))) {
+      return [texts.t('malformed', { usage: USAGE[cmd.kind === 'publish' ? '发布' : cmd.kind === 'drill' ? '演练' : cmd.kind === 'edit' ? '修改' : '定时'] })]
+    }
     switch (cmd.kind) {
       case 'help': return [this.helpText(person)]
       case 'bind': case 'rebind': return [texts.t('bind_bad')]

@@ -7,7 +7,7 @@
  * name: `forwardAs(type, fn)` (how an announcement of a type forwards: corrections follow the
  * original's path) and `onAwaitingDecision(fn)` (a relay's curators were asked: policy timers).
  */
-import { wellFormed } from '../domain/text.ts'
+import { isBlank, wellFormed } from '../domain/text.ts'
 import {
   decideRelay, forwards, newAnnouncementCode,
   type Announcement, type AnnouncementStatus, type AnnouncementType, type AutoReason, type Decision, type Relay, type Severity,
@@ -91,7 +91,8 @@ export class Relays {
     const { cfg, store, timers } = this.d
     const origin = this.d.dir.node(input.node)
     const text = wellFormed(input.text).trim()
-    if (!text) throw new Error('announcement text is empty')
+    // Nothing visible once zero-width characters, footer-like lines and label words are out (issue 23, item 6).
+    if (isBlank(this.d.texts.body(text))) throw new Error('announcement text is empty (nothing visible once invisible characters and label words are taken out)')
     const createdAt = this.d.now()
     const severity = input.severity ?? 'urgent'
     const scheduled = input.at !== undefined && input.at > createdAt

@@ -37,7 +37,7 @@ export class Texts {
    * edited says which node edited it (else the district would be credited with their words).
    */
   postText(a: Announcement, text: string, relay?: Relay): string {
-    let body = unforged(text, this.labelWords())
+    let body = this.body(text)
     if (relay?.state === 'edited') body += this.t('edited_mark', { node: this.dir.nodeName(relay.node) })
     return this.t('post', {
       labels: this.labels(a, relay),
@@ -45,6 +45,9 @@ export class Texts {
       ack_hint: a.ackRequired && a.type !== 'cancel' ? this.t('post_ack_hint') : '',
     })
   }
+
+  /** What a post shows of a text: without footer-like lines and label words (empty: nothing to post). */
+  body(text: string): string { return unforged(text, this.labelWords()) }
 
   /** The words of every label a post may carry (【紧急通知】, 【演练】, 【更正】 …). */
   private labelWords(): string[] {

@@ -3,6 +3,7 @@
  * person's contact had on an account, and the confirmation requests sent after new WeChat ids.
  * Neither binds anyone by itself: a request only names the person a contact may confirm as.
  */
+import { displayName } from '../domain/text.ts'
 import type { Store } from './store.ts'
 
 /** How long a contact asked to confirm who they are may answer. */
@@ -16,7 +17,7 @@ export class RebindRecords {
 
   /** Remembers the nickname a person's contact on `bot` has now. */
   async recordNickname(bot: string, person: string, nickname: string): Promise<void> {
-    if (nickname) await this.redis.hset(this.keys.boundNicknames(bot), person, nickname)
+    if (nickname) await this.redis.hset(this.keys.boundNicknames(bot), person, displayName(nickname))
   }
 
   /** person → nickname, as recorded on `bot`. */
@@ -26,7 +27,7 @@ export class RebindRecords {
 
   /** Updates several recorded nicknames at once (a login that saw people renamed). */
   async recordNicknames(bot: string, changed: Map<string, string>): Promise<void> {
-    if (changed.size) await this.redis.hset(this.keys.boundNicknames(bot), Object.fromEntries(changed))
+    if (changed.size) await this.redis.hset(this.keys.boundNicknames(bot), Object.fromEntries([...changed].map(([p, n]) => [p, displayName(n)])))
   }
 
   /** Records that `contactId` was asked to confirm being `person`; false when it already was. */

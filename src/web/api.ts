@@ -43,6 +43,12 @@ export interface HttpOptions {
   sessionSeconds?: number
   /** How often the command centre re-renders a watched view (default 250 ms). */
   livePollMs?: number
+  /**
+   * Express's `trust proxy` (CASCADE_TRUST_PROXY, see trustProxySetting): behind an HTTPS reverse
+   * proxy, so that a request it forwarded with X-Forwarded-Proto: https is secure (the session cookie
+   * gets Secure) and the sign-in limit counts the client's address, not the proxy's.
+   */
+  trustProxy?: number | string | false
 }
 
 function digest(s: string): Buffer { return createHash('sha256').update(s).digest() }
@@ -84,6 +90,7 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   const { app, log, scraper } = opts
   const http = express()
   http.disable('x-powered-by')
+  setTrustProxy(http, opts.trustProxy)
   const auth = requireToken(opts.token)
 
   http.get('/healthz', (_req, res) => { res.json({ ok: true }) })
@@ -161,6 +168,17 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   })
   return http
 }
+
+function setTrustProxy(http: express.Express, value: number | string | false | undefined): void {
+  try {
+    http.set('trust proxy', value ?? false)
+  } catch (err) {
+    throw new Error(`CASCADE_TRUST_PROXY=${value}: ${(err as Error).message}; give a number of proxies or addresses/CIDRs, comma-separated`)
+  }
+}
+
+/** Throws the sentence createHttpApp would throw for these options (serve checks before it listens). */
+createHttpApp.check = (opts: Pick<HttpOptions, 'trustProxy'>): void => { setTrustProxy(express(), opts.trustProxy) }
 
 /** The command centre of an app made by createHttpApp (serve ends its live streams before closing). */
 export function commandCentreOf(http: express.Express): CommandCentre | undefined {

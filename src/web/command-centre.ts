@@ -23,12 +23,15 @@ import { WEB_AUTHOR, type Cascade } from '../spine/cascade.ts'
 import { cancel, correct } from '../features/curation/curation.ts'
 import { BotHealth } from '../infra/bot-health.ts'
 import { MAX_TEXT_CHARS, publishProblems } from './shared.ts'
+import { isBlank } from '../domain/text.ts'
 import type { Logger } from '../infra/log.ts'
 import { SEVERITIES, type Severity } from '../domain/announcement.ts'
 import { html, layout, raw, type Html } from './html.ts'
 import { LiveHub } from './live.ts'
 import { parseCookies, randomToken, sameSecret, Sessions, type Session } from './session.ts'
-import { codeStatus, renderView } from './views.ts'
+import { renderView } from './views.ts'
+import { noticeActions } from './notice-actions.ts'
+import { addressBucket, clientErrorOf, SignInLimit, singleFields } from './http-guards.ts'
 
 const SID = 'cc_sid'
 const PRE = 'cc_pre'
@@ -78,10 +81,13 @@ export function beijingTime(local: string): number | undefined {
 
 export function createCommandCentre(o: CommandCentreOptions): CommandCentre {
   const { app, log } = o
-  const sessions = new Sessions(app.store, o.sessionSeconds)
+  const sessions = new Sessions(app.store, o.sessionSeconds, o.token)
+  const signInLimit = new SignInLimit(app.store)
   const hub = new LiveHub(app, sessions, log, o.pollMs)
   const r = express.Router()
-  const form = express.urlencoded({ extended: false, limit: '64kb' })
+  // A field sent twice is refused (400) before any handler reads it as a string.
+  const urlencoded = express.urlencoded({ extended: false, limit: '64kb' })
+  const form: express.RequestHandler = (req, res, next) => { urlencoded(req, res, err => { if (err) next(err); else singleFields(req, res, next) }) }
 
   r.use((_req, res, next) => {
     res.set({
@@ -125,13 +131,24 @@ ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
       loginPage(res, req, 403, '请求已过期，请重新登录。')
       return
     }
+    // Per address (behind a proxy: as CASCADE_TRUST_PROXY reads it), taken before the comparison
+    // so that parallel guesses count too; a right token gives its try back.
+    const address = addressBucket(req.ip)
+    const wait = await signInLimit.take(address)
+    if (wait !== undefined) {
+      log.warn('cc.login-limited', { retryAfter: wait })
+      res.set('Retry-After', String(wait))
+      loginPage(res, req, 429, `登录尝试过于频繁，请 ${wait} 秒后再试。`)
+      return
+    }
     if (!sameSecret(body.token, o.token)) {
       log.warn('cc.login-refused', {})
       await new Promise(resolve => setTimeout(resolve, WRONG_TOKEN_DELAY_MS))
       loginPage(res, req, 401, '令牌不正确。')
       return
     }
-    const { id } = await sessions.create()
+    await signInLimit.giveBack(address)
+    const { id } = await sessions.create(Date.now(), req.ip)
     log.info('cc.login', {})
     res.append('Set-Cookie', cookie(SID, id, req, sessions.ttlSeconds))
     res.append('Set-Cookie', cookie(PRE, '', req, 0))
@@ -211,7 +228,7 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
     const problems = publishProblems(app, body).map(p => {
       const field = p.slice(0, p.indexOf(':'))
       if (field === 'node') return '发布单位不在网络中'
-      if (field === 'text') return typeof b.text === 'string' && b.text.trim() ? `正文最多 ${MAX_TEXT_CHARS} 字` : '请填写正文'
+      if (field === 'text') return typeof b.text === 'string' && !isBlank(app.texts.body(b.text)) ? `正文最多 ${MAX_TEXT_CHARS} 字` : '请填写正文'
       if (field === 'severity') return '紧急程度无效'
       if (field === 'category') return '类别无效'
       return p
@@ -247,7 +264,7 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
     if (b.confirm !== 'yes') reply = '请勾选确认后再提交。'
     else if (action === 'retract') {
       const reason = (b.reason ?? '').trim()
-      if (!reason) reply = '请填写撤回理由。'
+      if (isBlank(reason)) reply = '请填写撤回理由。'
       else {
         const r = await cancel(app, WEB_AUTHOR, code, reason)
         log.info('cc.retract', { code, done: r.done, by: r.made?.code })
@@ -255,7 +272,7 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
       }
     } else {
       const text = (b.text ?? '').trim()
-      if (!text) reply = '请填写更正后的正文。'
+      if (isBlank(app.texts.body(text))) reply = '请填写更正后的正文。'
       else if (text.length > MAX_TEXT_CHARS) reply = `正文最多 ${MAX_TEXT_CHARS} 字。`
       else {
         const r = await correct(app, WEB_AUTHOR, code, text)
@@ -299,33 +316,15 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
   })
 
   r.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+    const mistake = clientErrorOf(err) // 400 / 413 / 415 with a short reason, logged at info
+    if (mistake) {
+      log.info('cc.refused', { status: mistake.status, type: mistake.type })
+      page(res, mistake.status, layout({ title: '请求有误', live: html`<h1>请求有误</h1><p>${mistake.zh}</p><p><a href="/cc/">回到总览</a></p>` }))
+      return
+    }
     log.error('cc.failed', { err: err.message })
     page(res, 500, layout({ title: '出错了', live: html`<h1>出错了</h1><p>请稍后重试。</p>` }))
   })
 
   return { router: r, hub }
-}
-
-/** Correct and retract forms of a notice, with a confirmation box (outside the live region: they carry the CSRF token). */
-async function noticeActions(app: Cascade, code: string, csrf: string): Promise<Html | undefined> {
-  const a = await app.store.announcement(code)
-  if (!a || a.type === 'cancel') return undefined
-  if (await codeStatus(app, a) === 'retracted') return html`<section class="actions"><p class="legend">已撤回，不能再更正或撤回。</p></section>`
-  return html`<section class="actions"><h2>更正与撤回</h2>
-<p class="legend">与聊天中“更正 / 撤回”规则相同：更正沿原路径下发；撤回会撤下未发的帖子、关闭待审，并在已收到的群里发撤回通知。</p>
-${a.type === 'alert' ? html`<details class="action"><summary>更正 ${a.code}</summary>
-<form method="post" action="/cc/n/${a.code}/correct">
-<input type="hidden" name="_csrf" value="${csrf}">
-<label>更正后的正文<textarea name="text" rows="4" maxlength="${MAX_TEXT_CHARS}" required></textarea></label>
-<label class="check"><input type="checkbox" name="confirm" value="yes" required> 确认向已收到的各级发送更正</label>
-<button type="submit">发送更正</button>
-</form></details>` : ''}
-<details class="action danger"><summary>撤回 ${a.code}</summary>
-<form method="post" action="/cc/n/${a.code}/retract">
-<input type="hidden" name="_csrf" value="${csrf}">
-<label>撤回理由<input type="text" name="reason" maxlength="200" required></label>
-<label class="check"><input type="checkbox" name="confirm" value="yes" required> 确认撤回 ${a.code}（不可恢复）</label>
-<button type="submit" class="danger">撤回</button>
-</form></details>
-</section>`
 }

@@ -3,6 +3,7 @@
  * publishes through the API, the checks of a publish request, the readiness report.
  */
 import { SEVERITIES, type Severity } from '../domain/announcement.ts'
+import { isBlank } from '../domain/text.ts'
 import { accountState, BotHealth } from '../infra/bot-health.ts'
 import type { Cascade } from '../spine/cascade.ts'
 
@@ -18,7 +19,8 @@ export function publishProblems(app: Cascade, body: unknown): string[] {
   const b = body as Record<string, unknown>
   const problems: string[] = []
   if (typeof b.node !== 'string' || !app.cfg.nodes.has(b.node)) problems.push(`node: one of ${[...app.cfg.nodes.keys()].slice(0, 8).join(', ')}…`)
-  if (typeof b.text !== 'string' || !b.text.trim()) problems.push('text: the announcement, a non-empty string')
+  // Blank also when only zero-width characters or label words (【紧急通知】) would be left (issue 23, item 6).
+  if (typeof b.text !== 'string' || isBlank(app.texts.body(b.text))) problems.push('text: the announcement, a non-empty string (visible characters)')
   else if (b.text.length > MAX_TEXT_CHARS) problems.push(`text: at most ${MAX_TEXT_CHARS} characters`)
   if (b.severity !== undefined && !SEVERITIES.includes(b.severity as Severity)) problems.push(`severity: one of ${SEVERITIES.join(', ')}`)
   if (b.category !== undefined && !app.cfg.categories.includes(b.category as string)) problems.push(`category: one of ${app.cfg.categories.join(', ')}`)

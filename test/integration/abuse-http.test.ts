@@ -1,4 +1,8 @@
 /**
+ * Issue 23, item 4: a client's mistake is a 400/413/415 with a short reason, never a 500 and an
+ * error-level line: an unknown charset or Content-Encoding on the API and the sign-in form, a
+ * repeated form field (token, _csrf, reason, text), a sign-in body over 64 kB.
+ *
  * Issue 13, item 11: the HTTP side. A 10 MB body answers 413 and malformed JSON 400 (not 500),
  * neither logged with its body; /readyz without the token shows counts, not person ids; serve
  * refuses the example token and short ones and listens on 127.0.0.1 by default. A notice published
@@ -10,32 +14,71 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { BotHealth } from '../../src/infra/bot-health.ts'
 import { createHttpApp } from '../../src/web/api.ts'
 import { DEFAULT_HOST, tokenProblem } from '../../src/web/http-guards.ts'
-import type { Logger } from '../../src/infra/log.ts'
 import { createScraper } from '../../src/infra/metrics.ts'
 import { serve } from '../../src/cli/serve.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { REDIS_URL, startDistrict } from '../helpers.ts'
 import { urgentPostsOf } from './abuse-helpers.ts'
+import { errorLines, FORM, preSession, recordingLogger, signIn, startHttp, TOKEN } from './http-helpers.ts'
 
 let d: SimDistrict | undefined
 let server: Server | undefined
+let closeRun: (() => Promise<void>) | undefined
 afterEach(async () => {
+  await closeRun?.()
+  closeRun = undefined
   await new Promise<void>(resolve => { if (!server) return resolve(); server.closeAllConnections(); server.close(() => resolve()) })
   server = undefined
   await d?.close()
   d = undefined
 })
 
-const TOKEN = 'k'.repeat(16) + '0123456789abcdef'
-
-/** A logger that keeps every entry, to check what reaches the logs. */
-function recordingLogger(lines: string[]): Logger {
-  const at = (level: string) => (event: string, fields: Record<string, unknown> = {}) => { lines.push(JSON.stringify({ level, event, ...fields, err: String(fields.err ?? '') })) }
-  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log }
-  return log
-}
 
 describe('the HTTP side', () => {
+  it("answers a client's mistake with 400, 413 or 415 and a short reason, not 500 (issue 23, item 4)", async () => {
+    d = await startDistrict()
+    const run = await startHttp(d)
+    closeRun = run.close
+    const { url, lines } = run
+    const auth = { authorization: `Bearer ${TOKEN}` }
+    const body = JSON.stringify({ node: 'chaotian', text: '今晚停水' })
+    const answer = async (path: string, init: RequestInit) => {
+      const res = await fetch(`${url}${path}`, { redirect: 'manual', ...init })
+      return { status: res.status, text: await res.text() }
+    }
+
+    // The API: an unknown charset or Content-Encoding.
+    const latin1 = await answer('/api/announcements', { method: 'POST', headers: { ...auth, 'content-type': 'application/json; charset=latin1' }, body })
+    expect(latin1).toEqual({ status: 415, text: expect.stringContaining('charset') })
+    const zip = await answer('/api/announcements', { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'x-zip' }, body })
+    expect(zip).toEqual({ status: 415, text: expect.stringContaining('Content-Encoding') })
+
+    // The sign-in form, no session needed.
+    const pre = await preSession(url)
+    const login = (form: string, headers: Record<string, string> = {}) => answer('/cc/login', { method: 'POST', headers: { ...FORM, cookie: pre.cookie, ...headers }, body: form })
+    const ok = `_csrf=${encodeURIComponent(pre.csrf)}&token=${TOKEN}`
+    expect((await login(`${ok}&token=${TOKEN}`)).status).toBe(400)
+    expect((await login(`${ok}&_csrf=x`)).status).toBe(400)
+    expect(await login(ok, { 'content-type': 'application/x-www-form-urlencoded; charset=utf-16' })).toEqual({ status: 415, text: expect.stringContaining('UTF-8') })
+    expect((await login(ok, { 'content-encoding': 'x-zip' })).status).toBe(415)
+    expect(await login(`${ok}&pad=${'x'.repeat(70_000)}`)).toEqual({ status: 413, text: expect.stringContaining('64 kB') })
+    expect((await login(ok, { cookie: `${pre.cookie}; cc_sid=%E0%A4` })).status).toBe(303) // a cookie that is not percent-encoding is no 500 either
+
+    // Signed in: _csrf, reason or text twice.
+    const s = await signIn(url)
+    const code = (await d.app.publish({ node: 'chaotian', author: 'ops-cli', text: '明天停水' })).code
+    const act = (path: string, form: string) => answer(path, { method: 'POST', headers: { ...FORM, cookie: s.cookie }, body: form })
+    const csrf = `_csrf=${encodeURIComponent(s.csrf)}`
+    expect((await act('/cc/publish', `${csrf}&_csrf=${encodeURIComponent(s.csrf)}&node=chaotian&text=x`)).status).toBe(400)
+    expect((await act(`/cc/n/${code}/retract`, `${csrf}&confirm=yes&reason=a&reason=b`)).status).toBe(400)
+    const twice = await act(`/cc/n/${code}/correct`, `${csrf}&confirm=yes&text=a&text=b`)
+    expect(twice).toEqual({ status: 400, text: expect.stringContaining('重复') })
+    expect(await d.store.cancelledBy(code)).toBeFalsy()
+
+    expect(errorLines(lines)).toEqual([])
+    expect(lines.filter(l => /"status":(400|413|415)/.test(l)).length).toBeGreaterThanOrEqual(9)
+  })
+
   it('answers 413 and 400 without logging bodies, shows counts without the token, and the next notice goes out', async () => {
     d = await startDistrict()
     const lines: string[] = []

@@ -25,7 +25,7 @@ import {
   type UnassignedMember, type VillageCoverage,
 } from '../../domain/households.ts'
 import { clock } from '../../domain/status.ts'
-import { normalizeChat, stripMentions } from '../../domain/text.ts'
+import { displayName, normalizeChat, stripMentions } from '../../domain/text.ts'
 import { PRIORITY } from '../../queue/outbox.ts'
 import { RECORD_ACK } from '../../store/scripts.ts'
 import type { Cascade } from '../../spine/cascade.ts'
@@ -101,7 +101,7 @@ export class Coverage {
   async recordGroupMembers(topic: string, members: { id: string; name: string }[]): Promise<void> {
     const key = this.membersKey(topic)
     const tx = this.app.store.redis.multi().del(key)
-    if (members.length) tx.hset(key, Object.fromEntries(members.map(m => [m.id, m.name])))
+    if (members.length) tx.hset(key, Object.fromEntries(members.map(m => [m.id, displayName(m.name)])))
     await tx.exec()
   }
 

@@ -13,13 +13,14 @@
 import { policyFor } from '../../config/policies.ts'
 import type { Announcement, Relay } from '../../domain/announcement.ts'
 import { USAGE } from '../../domain/commands.ts'
+import { isBlank } from '../../domain/text.ts'
 import { PRIORITY } from '../../queue/outbox.ts'
 import { CLI_AUTHOR, POLICY_ACTOR, severityZh, WEB_AUTHOR, type Cascade } from '../../spine/cascade.ts'
 import { SPINE_TIMER } from '../../spine/relays.ts'
 
 /** What of the spine the workflow uses. */
 export type CurationHost = Pick<Cascade,
-  'cfg' | 'store' | 'timers' | 'relays' | 'now' | 't' | 'node' | 'nodeName' | 'personName' | 'rolesOf' | 'approvesFor' | 'children'
+  'cfg' | 'store' | 'texts' | 'timers' | 'relays' | 'now' | 't' | 'node' | 'nodeName' | 'personName' | 'rolesOf' | 'approvesFor' | 'children'
   | 'publish' | 'post' | 'openRelay' | 'autoForward' | 'requestApproval' | 'tell' | 'pendingFor' | 'command'>
 
 /** Kinds of timers of the workflow. */
@@ -131,7 +132,7 @@ export interface Amendment {
   done: boolean
   made?: Announcement
   /** Why it did not take effect (for callers that speak to ops in their own words, the CLI). */
-  why?: 'unknown_code' | 'not_amender' | 'not_amendable' | 'already_cancelled'
+  why?: 'unknown_code' | 'not_amender' | 'not_amendable' | 'already_cancelled' | 'blank'
   /** A retraction: groups sent its notice, pending relays withdrawn. */
   groups?: number
   pending?: number
@@ -155,6 +156,7 @@ function isAnnouncement(x: Announcement | Amendment): x is Announcement { return
 
 /** `更正 A7K2 <新正文>`: a correction that follows the original's path. */
 export async function correct(app: CurationHost, actor: string, code: string, text: string): Promise<Amendment> {
+  if (isBlank(app.texts.body(text))) return { reply: app.t('malformed', { usage: USAGE.更正 }), done: false, why: 'blank' }
   const a = await amendable(app, actor, code, x => x.type === 'alert')
   if (!isAnnouncement(a)) return a
   const u = await app.publish({ node: a.originNode, author: actor, text, severity: a.severity, category: a.category, status: a.status, ackRequired: a.ackRequired, type: 'update', references: code })
@@ -170,6 +172,7 @@ export async function correct(app: CurationHost, actor: string, code: string, te
  * has not gone out is simply called off.
  */
 export async function cancel(app: CurationHost, actor: string, code: string, reason: string): Promise<Amendment> {
+  if (isBlank(reason)) return { reply: app.t('malformed', { usage: USAGE.撤回 }), done: false, why: 'blank' }
   const a = await amendable(app, actor, code, x => x.type !== 'cancel')
   if (!isAnnouncement(a)) return a
   const at = app.now()
