@@ -10,6 +10,7 @@
  * when the answer comes, so a contact that left the staff group, was renamed, or now shares the
  * nickname with another member, is not bound.
  */
+import { displayName } from '../domain/text.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import type { Roles } from '../spine/directory.ts'
 import type { Directory } from './wechat4u.ts'
@@ -61,7 +62,8 @@ export function planRebinds(dir: Directory, missing: string[], ev: RebindEvidenc
     const candidates = new Set<string>()
     for (const room of rooms) {
       for (const m of room.members) {
-        if (m.name !== nickname || ev.boundContacts.has(m.id) || ev.botContacts.has(m.id) || ev.botNicknames.has(m.name)) continue
+        // Names are recorded capped (domain/text.ts displayName): compared the same way.
+        if (displayName(m.name) !== nickname || ev.boundContacts.has(m.id) || ev.botContacts.has(m.id) || ev.botNicknames.has(m.name)) continue
         candidates.add(m.id)
       }
     }
