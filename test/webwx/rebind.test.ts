@@ -20,6 +20,9 @@ async function start(): Promise<WebWxDistrict> {
   d = await WebWxDistrict.start({
     cfg: await demoConfig(), redisUrl: REDIS_URL, bots: [BOT], pacing: { perMinute: 6000, jitterMs: 0 }, villagersPerGroup: 2,
     runtime: { contactsWaitMs: 10_000, groupMissingRetryMs: 500 },
+    // Each test re-logs in: the kick is seen at the first synccheck, not after the ~11 s the real
+    // service's quoted retcode takes (that path is scenario 4's, test/webwx/scenarios.test.ts).
+    server: { numericSyncRetcode: true },
     log: process.env.SCENARIO_LOG ? createLogger({}) : undefined,
   })
   return d

@@ -130,7 +130,8 @@ describe('the real WeChat client against the simulated web-WeChat server', () =>
   }, 45_000)
 
   it('7. a re-login with new ids: bound people re-bound by the documented path; a look-alike nickname refused', async () => {
-    const d = await start()
+    // The kick is seen at once (numeric retcode): how long the quoted one takes is scenario 4's.
+    const d = await start({ server: { numericSyncRetcode: true } })
     await d.bindEveryone()
     const personal = /个人识别码：([A-Z0-9-]{14})/.exec(d.server.dmsTo('li-hong').map(m => m.text).join('\n'))?.[1]
     expect(personal).toBeTruthy()
@@ -163,7 +164,7 @@ describe('the real WeChat client against the simulated web-WeChat server', () =>
   }, 60_000)
 
   it('7b. a re-login with new ids where the server kept the remarks: re-bound by remark; two contacts with one remark bind neither', async () => {
-    const d = await start({ bots: ['bot-district'] })
+    const d = await start({ bots: ['bot-district'], server: { numericSyncRetcode: true } })
     d.server.setRemarksStored(true)
     await d.bindEveryone()
     expect(d.server.remarkOf('bot-district', 'li-hong')).toBe('cascade-li-hong')
