@@ -26,6 +26,8 @@ export class GroupCheck {
   private readonly held = new Map<string, Held>()
   /** What was told, so that nobody hears twice of the same room. */
   private readonly told = new Set<string>()
+  /** The record last written per topic by this account. */
+  private readonly written = new Map<string, string>()
 
   constructor(private readonly acc: Account) {}
 
@@ -36,8 +38,11 @@ export class GroupCheck {
   /** Records who is in a group known to be the configured one. */
   async record(topic: string, names: string[]): Promise<void> {
     const list = [...new Set(names.filter(Boolean))].sort().slice(0, RECORD_MAX)
-    if (!list.length) return
+    // Groups are resolved again after every contact load: write only what changed since.
+    const same = list.join('\n')
+    if (!list.length || this.written.get(topic) === same) return
     await this.acc.app.store.redis.multi().del(this.key(topic)).sadd(this.key(topic), ...list).exec()
+    this.written.set(topic, same)
   }
 
   heldFor(topic: string): Held | undefined { return this.held.get(topic) }

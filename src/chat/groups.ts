@@ -10,7 +10,7 @@
  *   nickname (`nickname:` in bots/*.yaml; contact ids are per viewing account) and recorded as
  *   bot contacts, so they are left out of member counts and handlers.
  */
-import type { RoomInterface } from 'wechaty/impls'
+import type { ContactInterface, RoomInterface } from 'wechaty/impls'
 import { coverageOf } from '../features/coverage/coverage.ts'
 import { loadedContacts, type Account } from './account.ts'
 import { GroupCheck, type Candidate } from './group-check.ts'
@@ -155,9 +155,10 @@ export class AccountGroups {
       const room = await this.acc.wechaty.Room.find({ topic: group.topic })
       if (!room) continue
       found.set(group.topic, room)
-      await this.check.record(group.topic, await this.mockNames(room))
+      const members = await room.memberAll().catch(() => [])
+      await this.check.record(group.topic, this.namesOf(members.map(c => c.name())))
       if (group.level === 'village' && group.kind === 'public') {
-        await this.recordRoomMembers(group.topic, room, bots).catch(err => this.acc.log.warn('members.record-failed', { topic: group.topic, err }))
+        await this.recordRoomMembers(group.topic, room, members, bots).catch(err => this.acc.log.warn('members.record-failed', { topic: group.topic, err }))
       }
     }
   }
@@ -223,14 +224,15 @@ export class AccountGroups {
   private candidate(r: DirectoryRoom): Candidate { return { room: loadRoom(this.acc, r.id), names: this.memberNames(r.members) } }
 
   /** Members' WeChat names, Cascade accounts left out. */
-  private memberNames(members: DirectoryMember[]): string[] {
+  private namesOf(names: string[]): string[] {
     const own = this.acc.bot.nickname || this.acc.bot.name
-    return members.map(m => m.name).filter(n => n && n !== own && !this.peerNicknames.has(n))
+    return names.filter(n => n && n !== own && !this.peerNicknames.has(n))
   }
 
+  private memberNames(members: DirectoryMember[]): string[] { return this.namesOf(members.map(m => m.name)) }
+
   private async mockNames(room: RoomInterface): Promise<string[]> {
-    const own = this.acc.bot.nickname || this.acc.bot.name
-    return (await room.memberAll().catch(() => [])).map(c => c.name()).filter(n => n && n !== own && !this.peerNicknames.has(n))
+    return this.namesOf((await room.memberAll().catch(() => [])).map(c => c.name()))
   }
 
   /** Records a contact id as another Cascade account (seen speaking under a peer's nickname). */
@@ -251,9 +253,8 @@ export class AccountGroups {
     await coverage.recordGroupMembers(topic, members.filter(m => !bots.has(m.id) && !this.peerContacts.has(m.id)).map(m => ({ id: m.id, name: m.groupAlias || m.name })))
   }
 
-  private async recordRoomMembers(topic: string, room: RoomInterface, bots: Set<string>): Promise<void> {
+  private async recordRoomMembers(topic: string, room: RoomInterface, members: ContactInterface[], bots: Set<string>): Promise<void> {
     if (!coverageOf(this.acc.app)) return
-    const members = await room.memberAll()
     await this.recordMembers(topic, await Promise.all(members.map(async c => ({ id: c.id, name: c.name(), groupAlias: await room.alias(c).catch(() => undefined) ?? undefined }))), bots)
   }
 

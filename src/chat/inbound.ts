@@ -7,10 +7,9 @@ import type { MessageInterface, RoomInterface } from 'wechaty/impls'
 import { parseCommand } from '../domain/commands.ts'
 import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 import { PRIORITY, type SendTarget } from '../queue/outbox.ts'
-import type { Account } from './account.ts'
+import { loadedContacts, type Account } from './account.ts'
 import { decodeWebText } from './echo.ts'
 import { unescapeWebEntities } from '../domain/echo-text.ts'
-import { loadedContacts } from './account.ts'
 import type { AccountGroups } from './groups.ts'
 import type { AccountIdentity } from './identity.ts'
 import type { OutboxWorker } from './outbox-worker.ts'
@@ -56,22 +55,14 @@ export class Inbound {
       await this.groups.notePeer(talker.id)
       return
     }
-    // After new WeChat ids: a contact asked to confirm who they are, answering (identity.ts).
+    // A private 确认: a contact asked after new WeChat ids confirming who they are (identity.ts),
+    // or 「确认 西村村民群」, a curator vouching for a group held under that name (group-check.ts).
     if (!topic && kind === 'text') {
-      const confirmed = await this.identity.confirm(talker, text)
-      if (confirmed) {
-        for (const [i, reply] of confirmed.entries()) {
+      const replies = await this.identity.confirm(talker, text) ?? await this.confirmGroup(talker.id, text)
+      if (replies) {
+        for (const [i, reply] of replies.entries()) {
           await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-${i}`, target: { kind: 'contact', contactId: talker.id }, text: reply }, PRIORITY.reply)
         }
-        return
-      }
-    }
-    // 「确认 西村村民群」: a curator vouches for a group held under that name (group-check.ts).
-    if (!topic && kind === 'text') {
-      const confirmed = await this.groups.check.confirm(talker.id, text)
-      if (confirmed) {
-        if (confirmed.room && confirmed.topic) await this.groups.adoptKnown(confirmed.room, confirmed.topic)
-        await this.app.outboxes.enqueue(this.acc.id, { idem: `reply-${msg.id}-0`, target: { kind: 'contact', contactId: talker.id }, text: confirmed.reply }, PRIORITY.reply)
         return
       }
     }
@@ -105,6 +96,14 @@ export class Inbound {
     const topic = decodeWebText(await room.topic())
     if (!this.groups.isConfigured(topic)) return topic
     return await this.groups.consider(room, topic) ? topic : null
+  }
+
+  /** 「确认 <群名>」: the held group taken when the sender may vouch for it; the reply, if it was that. */
+  private async confirmGroup(contactId: string, text: string): Promise<string[] | undefined> {
+    const confirmed = await this.groups.check.confirm(contactId, text)
+    if (!confirmed) return undefined
+    if (confirmed.room && confirmed.topic) await this.groups.adoptKnown(confirmed.room, confirmed.topic)
+    return [confirmed.reply]
   }
 
   private async failed(msg: MessageInterface, err: unknown): Promise<void> {

@@ -22,8 +22,6 @@ import { chatBudgetOf } from '../domain/limits.ts'
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './too-frequent.ts'
 import { classifySendFailure, SendTimeout } from './send-outcome.ts'
 
-export { outcomeUnknown, SendTimeout } from './send-outcome.ts'
-
 /** How long a post for a group this account cannot see waits before it is tried again. */
 export const GROUP_MISSING_RETRY_MS = 5 * 60_000
 /** A send not answered within this is of unknown outcome: the account moves on, the send is settled later. */

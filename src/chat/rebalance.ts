@@ -63,23 +63,15 @@ export class Rebalancer {
   /**
    * This account cannot post to one group (removed from it, or it is not among its groups) while
    * other accounts may: its waiting posts for that group move to a live account serving the node
-   * that has the group (not listed missing in its health record). Returns how many moved.
+   * that has the group. Returns how many moved.
    */
-  async failoverGroup(topic: string, except: Job<SendJob>['id'] = undefined): Promise<number> {
-    const node = this.app.groupOf(topic)?.node
-    if (!node) return 0
-    const others = this.app.router.botsServing(node).filter(b => b !== this.acc.id)
-    const alive = await this.app.store.aliveBots(others)
-    let to: string | undefined
-    for (const b of others) {
-      if (!alive.has(b)) continue
-      if (!(await this.acc.health.read(b)).missingGroups.includes(topic)) { to = b; break }
-    }
+  async failoverGroup(topic: string): Promise<number> {
+    const to = await this.accountWithGroup(topic)
     if (!to) return 0
     let moved = 0
     for (const job of await this.app.outboxes.queue(this.acc.id).getJobs([...MOVABLE_STATES])) {
       const d = job.data.delivery
-      if (!d || job.id === except || job.data.target.kind !== 'group' || job.data.target.topic !== topic) continue
+      if (!d || job.data.target.kind !== 'group' || job.data.target.topic !== topic) continue
       if ((await this.app.store.delivery(d.code, d.topic))?.state !== 'queued') continue
       if (await this.movePost(job, to)) moved++
     }
@@ -91,18 +83,24 @@ export class Rebalancer {
   async moveToAccountWithGroup(job: Job<SendJob>): Promise<boolean> {
     if (job.data.target.kind !== 'group' || !job.data.delivery) return false
     const topic = job.data.target.topic
+    const to = await this.accountWithGroup(topic)
+    if (!to) return false
+    await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
+    await this.app.store.patchDelivery(job.data.delivery.code, topic, ['queued'], { bot: to })
+    this.acc.log.info('move.done', { idem: job.data.idem, to, why: 'group missing here' })
+    return true
+  }
+
+  /** A live account serving the group's node that has the group (not missing in its health record). */
+  private async accountWithGroup(topic: string): Promise<string | undefined> {
     const node = this.app.groupOf(topic)?.node
-    if (!node) return false
+    if (!node) return undefined
     const others = this.app.router.botsServing(node).filter(b => b !== this.acc.id)
     const alive = await this.app.store.aliveBots(others)
     for (const b of others) {
-      if (!alive.has(b) || (await this.acc.health.read(b)).missingGroups.includes(topic)) continue
-      await this.app.outboxes.enqueue(b, job.data, job.opts.priority ?? PRIORITY.normal)
-      await this.app.store.patchDelivery(job.data.delivery.code, topic, ['queued'], { bot: b })
-      this.acc.log.info('move.done', { idem: job.data.idem, to: b, why: 'group missing here' })
-      return true
+      if (alive.has(b) && !(await this.acc.health.read(b)).missingGroups.includes(topic)) return b
     }
-    return false
+    return undefined
   }
 
   /**

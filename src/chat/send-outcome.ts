@@ -48,8 +48,3 @@ export function classifySendFailure(err: unknown): SendFailure {
   if (UNCERTAIN.test(text)) return 'unknown'
   return 'refused'
 }
-
-/** Whether a failed say() may nevertheless have posted. */
-export function outcomeUnknown(err: unknown): boolean {
-  return classifySendFailure(err) === 'unknown'
-}

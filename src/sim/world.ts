@@ -12,6 +12,9 @@ import * as PUPPET from 'wechaty-puppet'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 import type { CascadeConfig, GroupConfig } from '../config/types.ts'
 import type { VillageHouseholds } from '../domain/households.ts'
+import { seeded } from './seeded.ts'
+
+export { seeded } from './seeded.ts'
 
 type Mocker = InstanceType<typeof mock.Mocker>
 
@@ -46,17 +49,6 @@ export interface SimGroup extends GroupConfig { node: string; roomId: string; me
 const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段漕钱汤尹黎易常武乔贺赖龚文'
 const GIVEN = '秀英桂兰玉梅翠花春燕建国建华志强国庆德明永福金凤淑珍海涛小红丽娟红梅文斌家福长林大勇朝阳光明德华秋菊冬梅玉珍福贵宝山明辉晓燕'
 
-/** A small seeded random generator (mulberry32), so the same seed builds the same district. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** In villages with households, every this-many-th villager is not on the roster (unassigned). */
 const UNASSIGNED_EVERY = 7

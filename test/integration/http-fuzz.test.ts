@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { startDistrict } from '../helpers.ts'
 import { errorLines, preSession, signIn, startHttp, TOKEN, type Running } from './http-helpers.ts'
+import { seeded } from '../../src/sim/seeded.ts'
 
 let d: SimDistrict | undefined
 let run: Running | undefined
@@ -20,16 +21,6 @@ afterEach(async () => {
   await d?.close()
   d = undefined
 })
-
-/** A small seeded generator (mulberry32): the same requests every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const CHARSETS = ['utf-8', 'UTF-8', '"utf-8"', 'utf-16', 'utf-16le', 'utf-16be', 'latin1', 'iso-8859-1', 'koi8-r', 'gbk', 'gb2312', 'big5', 'ascii', 'x-unknown', 'utf-7', '']
 const ENCODINGS = ['', 'identity', 'gzip', 'deflate', 'br', 'x-zip', 'gzip, gzip', 'compress', 'GZIP', 'gzip-garbage', 'deflate-garbage']
@@ -66,7 +57,7 @@ describe('the HTTP side under fuzz', () => {
     const code = (await d.app.publish({ node: 'chaotian', author: 'ops-cli', text: '明天停水' })).code
     const session = await signIn(url)
     const pre = await preSession(url)
-    const r = rng(23)
+    const r = seeded(23) // the same requests every run
     const statuses = new Map<number, number>()
     for (let i = 0; i < 400; i++) {
       const path = pick(r, PATHS).replace('CODE', code)

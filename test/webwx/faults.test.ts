@@ -46,6 +46,12 @@ function opsSaid(d: WebWxDistrict, ...words: string[]): boolean {
   return d.server.messagesIn(staffTopic(d.cfg, d.cfg.rootId)).some(m => words.every(w => m.text.includes(w)))
 }
 
+/** The members a post was sent to, once it is sent. */
+async function membersCounted(d: WebWxDistrict, code: string, topic: string, timeoutMs = 10_000): Promise<number> {
+  const sent = await waitFor(`${code} sent in ${topic}`, async () => { const x = await d.store.delivery(code, topic); return x?.members !== undefined ? x : undefined }, timeoutMs)
+  return sent.members!
+}
+
 /** Every served group has the notice once, unmarked or (at most `resent` in all) marked 补发. */
 function expectOnceEach(d: WebWxDistrict, code: string, resent = 0): void {
   const posts = servedTopics(d).map(t => ({ t, posts: d.postsIn(t, code) }))
@@ -197,8 +203,7 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     const node = d.cfg.nodes.get('yangmu-qinggang')!
     const humans = d.villagersOf(topic).length + new Set([...node.curators, ...node.backups, ...node.publishers]).size
     const a = await d.app.publish({ node: 'chaotian', author: 'zhao-min', text: '本周六全区集中清理河道。' })
-    const delivery = await waitFor('sent', async () => { const x = await d.store.delivery(a.code, topic); return x?.members !== undefined ? x : undefined }, 30_000)
-    expect(delivery.members).toBe(humans)
+    expect(await membersCounted(d, a.code, topic, 30_000)).toBe(humans)
     expect(d.postsIn(topic, a.code)).toHaveLength(1)
     expect((await readyOf(d, 'bot-north')).state).toBe('logged in')
   }, 60_000)
@@ -207,7 +212,7 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     const d = await start()
     const topic = publicTopics(d.cfg, 'chaotian')[0]
     const first = await d.app.publish({ node: 'chaotian', author: 'zhao-min', text: '第一条：全区核酸检测点调整。' })
-    const before = (await waitFor('sent', async () => { const x = await d.store.delivery(first.code, topic); return x?.members !== undefined ? x : undefined })).members!
+    const before = await membersCounted(d, first.code, topic)
     expect(before).toBeGreaterThan(0)
     d.server.faults.memberLists('partial', { account: 'bot-district' })
     d.server.setNickname(d.villagersOf(topic)[0], '改了名的村民') // a ModContactList of the group, with one member listed
@@ -215,8 +220,8 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     d.server.setNickname(d.villagersOf(topic)[1], '又改了名的村民') // and one with none
     await sleep(1000)
     const second = await d.app.publish({ node: 'chaotian', author: 'zhao-min', text: '第二条：检测时间延长到晚上8点。' })
-    const after = await waitFor('sent', async () => { const x = await d.store.delivery(second.code, topic); return x?.members !== undefined ? x : undefined })
-    expect(after.members).toBe(before)
+    const after = await membersCounted(d, second.code, topic)
+    expect(after).toBe(before)
     await allPosted(d, second.code)
     expectOncePerGroup(d, second.code)
     expect((await readyOf(d, 'bot-district')).state).toBe('logged in')
@@ -243,15 +248,15 @@ describe('real WeChat failing at the worst moments: every account survives it', 
     const d = await start()
     const topic = publicTopics(d.cfg, 'chaotian')[0]
     const first = await d.app.publish({ node: 'chaotian', author: 'zhao-min', text: '第一条：改名前的通知。' })
-    const before = (await waitFor('sent', async () => { const x = await d.store.delivery(first.code, topic); return x?.members !== undefined ? x : undefined })).members!
+    const before = await membersCounted(d, first.code, topic)
     d.server.setTopic(topic, '朝天区闲聊群', d.villagersOf(topic)[0])
     await waitFor('ops told both names', () => opsSaid(d, topic, '朝天区闲聊群', 'network.yaml'))
     d.server.addUser({ key: 'newcomer', nickname: '新来的村民' })
     d.server.addToGroup(topic, 'newcomer', d.villagersOf(topic)[0])
     await sleep(1500)
     const second = await d.app.publish({ node: 'chaotian', author: 'zhao-min', text: '第二条：改名后仍然送达。' })
-    const after = await waitFor('sent', async () => { const x = await d.store.delivery(second.code, topic); return x?.members !== undefined ? x : undefined })
-    expect(after.members).toBe(before + 1)
+    const after = await membersCounted(d, second.code, topic)
+    expect(after).toBe(before + 1)
     await allPosted(d, second.code)
     expectOncePerGroup(d, second.code)
     expect((await readyOf(d, 'bot-district'))).toMatchObject({ state: 'logged in', missingGroups: [] })

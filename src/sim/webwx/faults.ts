@@ -5,6 +5,7 @@
  * hand or at random from a seeded generator (`chaos`). The endpoint modules ask `take()` at
  * each call; this module knows nothing of sessions or HTTP.
  */
+import { seeded } from '../seeded.ts'
 
 export type FaultEndpoint =
   | 'webwxnewloginpage' | 'webwxinit' | 'webwxgetcontact' | 'webwxbatchgetcontact' | 'synccheck' | 'webwxsync' | 'webwxsendmsg'
@@ -87,17 +88,6 @@ const RULES: Record<ChaosKind, ChaosRule> = {
   'network-down': { endpoint: '*', make: () => 'down' },
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function pick<T>(list: readonly T[], rnd: () => number): T {
   return list[Math.min(list.length - 1, Math.floor(rnd() * list.length))]!
@@ -169,7 +159,7 @@ export class WebWxFaults {
     if (!(o.rate > 0)) { this.chaosState = undefined; return }
     const kinds = o.kinds ?? [...CHAOS_KINDS]
     for (const k of kinds) if (!(k in RULES)) throw new Error(`chaos: unknown kind ${k}`)
-    this.chaosState = { rate: Math.min(1, o.rate), kinds, rnd: mulberry32(o.seed) }
+    this.chaosState = { rate: Math.min(1, o.rate), kinds, rnd: seeded(o.seed) }
     this.send1205Streak.clear()
   }
 

@@ -1,6 +1,6 @@
 export { WebWxServer } from './server.ts'
 export type { WebWxServerOptions, PendingLogin, RecordedMessage, RecordedDm, SessionInfo, WebWxStats } from './server.ts'
-export { WebWxFaults, BARRED_MESSAGE, CHAOS_KINDS, mulberry32 } from './faults.ts'
+export { WebWxFaults, BARRED_MESSAGE, CHAOS_KINDS } from './faults.ts'
 export type { ChaosKind, Fault, FaultEndpoint, Injection, InjectedFault, MemberListMode } from './faults.ts'
 export { redirectWechat4u, rewriteWechatUrl, wechat4uAxios, wechat4uRedirectTarget } from './redirect.ts'
 export { encodeWebText, encodeEmoji } from './protocol.ts'
