@@ -48,6 +48,11 @@ export function untilSignal(log: Logger, stop: () => Promise<void>, deadlineMs =
 export function listen(http: { listen(port: number, host: string, cb: () => void): Server }, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = http.listen(port, host, () => resolve(server))
+    // Keep an idle connection open longer than clients and proxies do (undici: 4 s, most load
+    // balancers: 60 s): with Node's 5 s a busy machine lets a client reuse a socket the server is
+    // closing, and the request fails with ECONNRESET. closeServer still ends idle ones at once.
+    server.keepAliveTimeout = 65_000
+    server.headersTimeout = 66_000
     server.once('error', reject)
   })
 }
