@@ -31,7 +31,8 @@ describe('rumor CLI', () => {
   });
 
   it('usage errors exit with 2', async () => {
-    for (const argv of [['frobnicate'], [], ['match'], ['eval', '--library', 'x.yaml'], ['list', '--bogus']]) {
+    // `match` alone is no longer a usage error (issue 26 item 5): it matches against the config's library.
+    for (const argv of [['frobnicate'], [], ['match', '--library'], ['eval', '--library', 'x.yaml'], ['list', '--bogus'], ['decide', 'S1'], ['undo']]) {
       const t = io();
       expect(await rumorCommand(argv, t.streams), argv.join(' ')).toBe(2);
       expect(t.err()).toContain('usage');
