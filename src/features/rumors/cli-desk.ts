@@ -83,9 +83,10 @@ export async function decideCommand(c: DeskContext, io: DeskIO, args: readonly s
   if (!cmd || cmd.kind === 'check' || cmd.kind === 'broadcast' || cmd.kind === 'malformed') {
     throw new DeskError(verb === '辟谣' ? '辟谣 needs the rebuttal text: cascade rumor decide S12 辟谣 <辟谣内容> --as <person>' : `cannot read "${args.join(' ')}" as a decision`)
   }
+  const before = await c.rumors.suggestion(cmd.code)
   io.stdout.write(`${await c.desk.decide(person, cmd)}\n`)
-  const s = await c.rumors.suggestion(cmd.code)
-  const done = s?.state !== 'open' && s?.decidedBy === person
+  const after = await c.rumors.suggestion(cmd.code)
+  const done = before?.state === 'open' && after?.state !== 'open' && after?.decidedBy === person
   io.stderr.write(done ? `${cmd.code} decided as ${person}; the bots send what it calls for when they run\n` : `${cmd.code} not decided (see the answer above)\n`)
   return done ? 0 : 1
 }
