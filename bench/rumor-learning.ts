@@ -9,13 +9,16 @@
  * - otherwise (chat, another rumor than the candidate) → 忽略 S12 (a near miss of the candidate).
  * Figures per 20 messages: reply recall (the bot answered the right rumor by itself, of the
  * messages that repeat a rumor), wrong replies, curator load (suggestions). "before" is the
- * district as it was before issue 27: curators' 辟谣 entries grow the library, 是 and 忽略 teach
- * nothing. Also pooled over `--draws` districts starting with 3 random entries. `--rounds 2` (the
+ * district as it was before issue 27 (the full library's reply cut-off at every size; the topic rule
+ * cannot be switched off), then with the young library's cut-offs and no learning, then with both:
+ * curators' 辟谣 entries grow the library in all three; 是 and 忽略 teach only in the last. Also pooled over `--draws` districts starting with 3 random entries. `--rounds 2` (the
  * default) replays the wordings a second time after the first, as a rumor goes round the villages
  * again: what the first round taught shows there.
  */
 import { readFileSync } from 'node:fs';
 import { loadRumorLibrary, type RumorEntry } from '../src/domain/rumor/library.ts';
+import type { MatcherOptions } from '../src/domain/rumor/matcher.ts';
+import { defaultRumorModel } from '../src/domain/rumor/model.ts';
 import { LearningMatcher, learnedWording, type LearnedRecord } from '../src/domain/rumor/learning.ts';
 import { parseEvalQueries, type EvalQuery } from '../src/features/rumors/eval.ts';
 import { cutLibraries } from './rumor-size-curve.ts';
@@ -34,11 +37,11 @@ interface Window {
 }
 
 /** Replays the queries through a district starting with `start`; `learn`: whether 是 and 忽略 teach. */
-export function replay(start: readonly RumorEntry[], all: readonly RumorEntry[], queries: readonly EvalQuery[], learn: boolean): Window[] {
+export function replay(start: readonly RumorEntry[], all: readonly RumorEntry[], queries: readonly EvalQuery[], learn: boolean, options: MatcherOptions = {}): Window[] {
   const byId = new Map(all.map((e) => [e.id, e]));
   const entries = [...start];
   const records: LearnedRecord[] = [];
-  let lm = new LearningMatcher(entries, records);
+  let lm = new LearningMatcher(entries, records, options);
   const windows: Window[] = [];
   queries.forEach((q, i) => {
     if (i % WINDOW === 0) windows.push({ positives: 0, rightReplies: 0, wrongReplies: 0, load: 0, curatorAnswered: 0, entries: 0 });
@@ -64,7 +67,7 @@ export function replay(start: readonly RumorEntry[], all: readonly RumorEntry[],
       } else if (learn && r.id) {
         record('near-miss', r.id);
       }
-      lm = new LearningMatcher(entries, records);
+      lm = new LearningMatcher(entries, records, options);
     }
     w.entries = entries.length;
   });
@@ -87,12 +90,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const once = queries;
   queries = Array.from({ length: rounds }, () => once).flat();
   console.log(`village wordings in order (${once.length}, ${rounds} rounds), per ${WINDOW} messages; district starts with 3 entries`);
-  for (const learn of [false, true]) {
-    const label = learn ? 'after (是 adds an example, 忽略 a near miss)' : 'before (only 辟谣 entries grow the library)';
+  const fullCutOff: MatcherOptions = { model: { ...defaultRumorModel(), replyAtBySize: undefined } };
+  for (const [learn, options, label] of [
+    [false, fullCutOff, 'before issue 27 (the full library\'s cut-off at every size; only 辟谣 entries grow the library)'],
+    [false, {}, 'young-library cut-offs, no learning (only 辟谣 entries grow the library)'],
+    [true, {}, 'after (young-library cut-offs; 是 adds an example, 忽略 a near miss)'],
+  ] as const) {
     console.log(`\n${label}`);
     const cuts = cutLibraries(library, 3, draws);
-    print(`  first 3 entries`, replay(cuts[0], library, queries, learn));
-    const pooled = cuts.map((c) => replay(c, library, queries, learn));
+    print(`  first 3 entries`, replay(cuts[0], library, queries, learn, options));
+    const pooled = cuts.map((c) => replay(c, library, queries, learn, options));
     const sum = pooled[0].map((_, k) => pooled.reduce((a, ws) => ({
       positives: a.positives + ws[k].positives, rightReplies: a.rightReplies + ws[k].rightReplies, wrongReplies: a.wrongReplies + ws[k].wrongReplies,
       load: a.load + ws[k].load, curatorAnswered: a.curatorAnswered + ws[k].curatorAnswered, entries: a.entries + ws[k].entries,

@@ -44,7 +44,7 @@ const L2 = 1e-3;
 /** Young libraries (issue 27): reply cut-offs read off libraries cut to these sizes… */
 const YOUNG_SIZES = [1, 2, 3, 5, 8, 13, 21, 29];
 /** …at this generated reply precision… */
-const YOUNG_PRECISION = Number(opt('--young-precision', '0.98'));
+const YOUNG_PRECISION = Number(opt('--young-precision', '0.99'));
 /** …over this many cut libraries per size. */
 const YOUNG_DRAWS = Number(opt('--young-draws', '6'));
 /** Generated news posts among the negatives (more keeps long news out better and costs paraphrase recall). */
@@ -184,16 +184,23 @@ export function youngCutOffs(library: readonly RumorEntry[], model: RumorModel, 
   const probe: RumorModel = { ...model, replyAt: 0, replyAtBySize: undefined };
   const rows = sizes.map((n) => {
     const replyable = youngSamples(library, n, draws, SEED, probe).filter((s) => s.action === 'reply').sort((a, b) => b.p! - a.p!);
+    // The lowest probability whose replies (every sample at or above it, ties included) are precise enough.
     let tp = 0;
     let replyAt = 1;
     replyable.forEach((s, i) => {
       if (s.y) tp++;
-      if (s.y && tp / (i + 1) >= precision) replyAt = s.p!;
+      const lastOfTie = i + 1 === replyable.length || replyable[i + 1].p! < s.p!;
+      if (lastOfTie && tp > 0 && tp / (i + 1) >= precision) replyAt = s.p!;
     });
-    return { upTo: n, replyAt: Math.round(Math.max(replyAt, model.replyAt) * 10000) / 10000 };
+    return { upTo: n, replyAt: Math.round(Math.max(replyAt, model.replyAt) * 10000) / 10000, replyable };
   });
   for (let i = rows.length - 2; i >= 0; i--) rows[i].replyAt = Math.max(rows[i].replyAt, rows[i + 1].replyAt);
-  return rows.filter((r) => r.replyAt > model.replyAt);
+  for (const r of rows) {
+    const replied = r.replyable.filter((s) => s.p! >= r.replyAt);
+    const right = replied.filter((s) => s.y).length;
+    console.log(`  young library of ${String(r.upTo).padStart(2)} entries: reply at p ≥ ${r.replyAt}, generated precision ${(right / Math.max(1, replied.length)).toFixed(3)} (${right}/${replied.length})`);
+  }
+  return rows.filter((r) => r.replyAt > model.replyAt).map(({ upTo, replyAt }) => ({ upTo, replyAt }));
 }
 
 function main(): Promise<void> {
