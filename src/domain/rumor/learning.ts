@@ -98,6 +98,11 @@ export class LearningMatcher {
     }
   }
 
+  /** Number of rumors in the grown library. */
+  get size(): number {
+    return this.matcher.size;
+  }
+
   /** The learned decision in use (null: hand thresholds). */
   get decisionModel() {
     return this.matcher.decisionModel;

@@ -884,6 +884,7 @@ export class RumorMatcher {
       action = p >= replyAt ? 'reply'
         : (p >= m.suggestAt && best.score >= m.suggestMinScore) || (claim && p >= m.suggestClaimAt && best.score >= m.suggestClaimMinScore) ? 'suggest' : 'ignore';
       reasons.push(`p=${p.toFixed(3)} (reply at ${replyAt}; suggest at ${m.suggestAt} with score ≥ ${m.suggestMinScore}, or at ${m.suggestClaimAt} with score ≥ ${m.suggestClaimMinScore} when a claim is shared)`);
+      if (p >= m.replyAt && p < replyAt) reasons.push(`young library: ${this.rumors.length} entries reply only at p ≥ ${replyAt}`);
       if (action === 'reply' && !claim) {
         // One short shared passage (a name, one word) is what chat about the same thing shares.
         action = 'suggest';

@@ -16,13 +16,15 @@ import type { Readable, Writable } from 'node:stream';
 import { load as parseYaml } from 'js-yaml';
 import { quoteStart } from '../../domain/rumor/chat.ts';
 import type { RumorAction, RumorMatch } from '../../domain/rumor/matcher.ts';
-import { contributions, featureVector, type DecisionEvidence, type RumorModel } from '../../domain/rumor/model.ts';
+import { contributions, featureVector, replyCutOff, type DecisionEvidence, type RumorModel } from '../../domain/rumor/model.ts';
 import { fill } from '../../domain/templates.ts';
 
 /** What matches a message: a plain matcher, or the grown library's (near misses included). */
 export interface Matching {
   match(text: string): RumorMatch;
   readonly decisionModel: RumorModel | null;
+  /** Number of rumors (a young library has its own reply cut-off). */
+  readonly size: number;
 }
 
 /** One output line of `cascade rumor match` in JSON. */
@@ -54,11 +56,11 @@ export interface Explanation {
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** The explanation of one match result. */
-export function explainMatch(result: RumorMatch, model: RumorModel | null): Explanation {
+export function explainMatch(result: RumorMatch, model: RumorModel | null, librarySize = Infinity): Explanation {
   const out: Explanation = { reasons: result.reasons ?? [] };
   if (result.evidence && model) {
     out.probability = result.probability;
-    out.replyAt = model.replyAt;
+    out.replyAt = replyCutOff(model, librarySize);
     out.suggestAt = model.suggestAt;
     out.suggestMinScore = model.suggestMinScore;
     out.suggestClaimAt = model.suggestClaimAt;
@@ -74,7 +76,7 @@ function jsonLine(matcher: Matching, text: string, explain: boolean): MatchLine 
   try {
     const result = matcher.match(text);
     const out: MatchLine = { id: result.id, score: result.score, action: result.action };
-    if (explain) out.explain = explainMatch(result, matcher.decisionModel);
+    if (explain) out.explain = explainMatch(result, matcher.decisionModel, matcher.size);
     return out;
   } catch (err) {
     return { id: null, score: 0, action: 'ignore', error: `match failed: ${(err as Error).message}` };
@@ -118,7 +120,7 @@ export function plainAnswer(matcher: Matching, text: string, templates: Record<s
     lines.push(m.action === 'reply' ? '将发送：' : '审核员确认（是）后将发送：', replyText(templates, text, m));
   }
   if (explain) {
-    const e = explainMatch(m, matcher.decisionModel);
+    const e = explainMatch(m, matcher.decisionModel, matcher.size);
     lines.push(`依据：${e.reasons.join('；') || '无'}`);
     if (e.inputs) lines.push(`各项证据（对数几率贡献）：${e.inputs.map((i) => `${i.feature} ${i.value}→${i.contribution >= 0 ? '+' : ''}${i.contribution}`).join('，')}`);
   }

@@ -37,6 +37,11 @@ describe('a young library', () => {
     expect(r.action).not.toBe('reply');
     // …while the claim itself is answered.
     expect(young.match('打新冠疫苗要交钱，一针一百块').action).toBe('reply');
+    // The 5-entry fixture: p ≈ 0.88 was a reply; now a curator decides, and --explain says why.
+    const small = new RumorMatcher(parseRumorLibrary(readFileSync('test/fixtures/rumors-small.yaml', 'utf8'), 'rumors-small.yaml'));
+    const r2 = small.match('板蓝根涨价了，一包要十块');
+    expect(r2.action).toBe('suggest');
+    expect(r2.reasons?.join(' ')).toMatch(/young library: 5 entries reply only at p ≥ 0\.9/);
   });
 
   it('replies precisely on the project paraphrases with libraries cut to 1, 3, 5 and 8 entries', () => {
