@@ -84,6 +84,11 @@ describe('a curator teaches the library from the CLI', () => {
     expect(asks(district)).toHaveLength(2)
     expect(rebuttalsIn(district, XICUN_2)[0].text).toContain('不会改变人的基因')
 
+    // match from the shell uses the grown library too: what the bot would now do, in Chinese.
+    const now = await cli(district, 'rumor', 'match', INFERTILITY)
+    expect(now.out).toContain('判断：自动辟谣')
+    expect(now.out).toMatch(/谣言：R14 /)
+
     // export: the grown library in the file's format, with the learned example.
     const exported = await cli(district, 'rumor', 'export')
     expect(exported.out).toMatch(/^rumors:/m)
