@@ -7,12 +7,17 @@
  * (odd lines, even lines: the learned decision is trained on config/rumors.yaml only, so neither
  * half is tuned on), and the Cofacts pairs (bench/cofacts-pairs.ts). Evaluation files are read
  * from ../shared/eval/rumors/ (measuring only; nothing is copied into the project).
+ *
+ * Then the size curve (issue 27): each library cut to 1, 3, 5, 8, 13, 21, 34 entries (the first N
+ * and seeded random draws, `--draws D`, 10 by default), queries relabelled so that a rumor missing
+ * from the cut library must get no reply; pooled figures per size (bench/rumor-size-curve.ts).
  */
 import { readFileSync } from 'node:fs';
 import { loadRumorLibrary } from '../src/domain/rumor/library.ts';
 import { RumorMatcher, type MatcherOptions } from '../src/domain/rumor/matcher.ts';
 import { evaluate, parseEvalQueries, type EvalMetrics, type EvalQuery } from '../src/features/rumors/cli.ts';
 import { cofactsAgreement } from './cofacts-pairs.ts';
+import { CURVE_SIZES, curvePoint, formatPoint } from './rumor-size-curve.ts';
 
 // `… | head` closes the pipe early: end quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -55,3 +60,17 @@ for (const [name, lib, queries] of SETS.filter(([name]) => name !== 'village-dev
 }
 const c = cofactsAgreement(`${DIR}/cofacts-pairs.jsonl`, options);
 console.log(`${'cofacts pairs'.padEnd(22)} reply ${c.reply}%  reply-or-suggest ${c.suggest}%  (tp ${c.tp} fp ${c.fp} fn ${c.fn} tn ${c.tn})`);
+
+// The size curve: the project's own library and paraphrase set, then the village set.
+const drawsAt = process.argv.indexOf('--draws');
+const DRAWS = drawsAt > 0 ? Number(process.argv[drawsAt + 1]) : 10;
+console.log(`\nsize curve (library cut to N entries: the first N and ${DRAWS - 1} seeded draws, pooled; a rumor not in the cut library must get no reply)`);
+const curves: [string, string, string][] = [['project paraphrases', 'config/rumors.yaml', 'test/fixtures/rumor-paraphrases.jsonl']];
+if (!process.argv.includes('--no-village')) curves.push(['village-dev', `${DIR}/village-library.yaml`, `${DIR}/village-dev.jsonl`]);
+for (const [name, lib, file] of curves) {
+  const entries = await loadRumorLibrary(lib);
+  const queries = parseEvalQueries(readFileSync(file, 'utf8')).queries;
+  console.log(`${name}:`);
+  for (const n of CURVE_SIZES) console.log(`  ${formatPoint(curvePoint(entries, queries, n, DRAWS, options))}`);
+  console.log(`  first N entries only: ${[3, 5, 8].map((n) => formatPoint(curvePoint(entries, queries, n, 1, options)).replace(/\s+suggest.*$/, '')).join(' | ')}`);
+}

@@ -41,6 +41,12 @@ const CLAIM_CHAT_KEPT_OUT = Number(opt('--claim-chat-kept-out', '0.8'));
 /** Share of the generated chat whose text score the suggest floor keeps out of the curators' queue. */
 const CHAT_KEPT_OUT = Number(opt('--chat-kept-out', '0.85'));
 const L2 = 1e-3;
+/** Young libraries (issue 27): reply cut-offs read off libraries cut to these sizes… */
+const YOUNG_SIZES = [1, 2, 3, 5, 8, 13, 21, 29];
+/** …at this generated reply precision… */
+const YOUNG_PRECISION = Number(opt('--young-precision', '0.99'));
+/** …over this many cut libraries per size. */
+const YOUNG_DRAWS = Number(opt('--young-draws', '6'));
 /** Generated news posts among the negatives (more keeps long news out better and costs paraphrase recall). */
 const NEWS_POSTS = 200;
 
@@ -55,6 +61,9 @@ export interface Sample {
   score: number;
   y: 0 | 1;
   kind: string;
+  /** The probability and action of the matcher that made the sample, when it had a model. */
+  p?: number;
+  action?: string;
 }
 
 /** Training samples from a library (deterministic for a seed). */
@@ -91,6 +100,55 @@ export function trainingSamples(library: readonly RumorEntry[], seed: number, ro
   return samples;
 }
 
+/** A subset of `n` entries of the library (seeded shuffle). */
+export function drawEntries(library: readonly RumorEntry[], n: number, rnd: () => number): RumorEntry[] {
+  const pool = [...library];
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  return pool.slice(0, n);
+}
+
+/**
+ * Samples as a young district meets them (issue 27): the library cut to `n` entries, asked
+ * variants of the wordings of its entries (each wording taken out of its entry: label 1 when the
+ * best candidate is that rumor) and of the entries it lacks (label 0 whatever is found: most
+ * rumors a young district hears are not in its library yet), plus the chat and news. `draws`
+ * cut libraries per size, from config/rumors.yaml only.
+ */
+export function youngSamples(library: readonly RumorEntry[], n: number, draws: number, seed: number, model: RumorModel | undefined = COLLECT): Sample[] {
+  const rnd = seededRandom(seed * 7919 + n);
+  const samples: Sample[] = [];
+  const add = (m: RumorMatcher, text: string, expect: string | null, kind: string) => {
+    const r = m.match(text);
+    if (!r.evidence) return;
+    samples.push({ x: featureVector(r.evidence), score: r.evidence.score, y: expect !== null && r.id === expect ? 1 : 0, kind, p: r.probability, action: r.action });
+  };
+  for (let d = 0; d < draws; d++) {
+    const cut = drawEntries(library, n, rnd);
+    const inCut = new Set(cut.map((e) => e.id));
+    const full = new RumorMatcher(cut, { model });
+    for (const entry of library) {
+      const wordings = [entry.claim, ...entry.examples];
+      wordings.forEach((wording, i) => {
+        const rest = wordings.filter((_, j) => j !== i);
+        if (rest.length === 0) return;
+        const other = rest[Math.floor(rnd() * rest.length)];
+        if (inCut.has(entry.id)) {
+          const held = new RumorMatcher(cut.map((e) => (e === entry ? { ...entry, claim: rest[0], examples: rest.slice(1) } : e)), { model });
+          for (const v of variantsOf(wording, rnd, other)) add(held, v.text, entry.id, `young-pos:${v.kind}`);
+        } else {
+          for (const v of variantsOf(wording, rnd, other)) add(full, v.text, null, `young-neg:${v.kind}`);
+        }
+      });
+    }
+    for (const text of [...TOPICAL_CHAT, ...CHATTER]) add(full, text, null, 'young-chat');
+    for (let i = 0; i < 20; i++) add(full, newsPost(rnd), null, 'young-news');
+  }
+  return samples;
+}
+
 /** Logistic regression by gradient descent, classes weighted to balance. */
 export function fitLogistic(samples: readonly Sample[], l2 = L2, epochs = 4000, rate = 0.5): { weights: number[]; bias: number } {
   const n = samples[0].x.length;
@@ -113,6 +171,36 @@ export function fitLogistic(samples: readonly Sample[], l2 = L2, epochs = 4000, 
     b -= rate * (gb / samples.length);
   }
   return { weights: w, bias: b };
+}
+
+/**
+ * Reply cut-offs of young libraries: for each size, the lowest probability at which the
+ * replies the rules allow are still {@link YOUNG_PRECISION} precise on {@link youngSamples}; never
+ * lower than a larger library's (a library that grows never becomes more careful), never lower
+ * than the model's own. 1.0 when no cut-off reaches the precision: such a library only suggests.
+ */
+export function youngCutOffs(library: readonly RumorEntry[], model: RumorModel, sizes = YOUNG_SIZES, precision = YOUNG_PRECISION, draws = YOUNG_DRAWS): { upTo: number; replyAt: number }[] {
+  // The model's probabilities, with every cut-off at 0: a sample's action then says whether the rules allow a reply.
+  const probe: RumorModel = { ...model, replyAt: 0, replyAtBySize: undefined };
+  const rows = sizes.map((n) => {
+    const replyable = youngSamples(library, n, draws, SEED, probe).filter((s) => s.action === 'reply').sort((a, b) => b.p! - a.p!);
+    // The lowest probability whose replies (every sample at or above it, ties included) are precise enough.
+    let tp = 0;
+    let replyAt = 1;
+    replyable.forEach((s, i) => {
+      if (s.y) tp++;
+      const lastOfTie = i + 1 === replyable.length || replyable[i + 1].p! < s.p!;
+      if (lastOfTie && tp > 0 && tp / (i + 1) >= precision) replyAt = s.p!;
+    });
+    return { upTo: n, replyAt: Math.round(Math.max(replyAt, model.replyAt) * 10000) / 10000, replyable };
+  });
+  for (let i = rows.length - 2; i >= 0; i--) rows[i].replyAt = Math.max(rows[i].replyAt, rows[i + 1].replyAt);
+  for (const r of rows) {
+    const replied = r.replyable.filter((s) => s.p! >= r.replyAt);
+    const right = replied.filter((s) => s.y).length;
+    console.log(`  young library of ${String(r.upTo).padStart(2)} entries: reply at p ≥ ${r.replyAt}, generated precision ${(right / Math.max(1, replied.length)).toFixed(3)} (${right}/${replied.length})`);
+  }
+  return rows.filter((r) => r.replyAt > model.replyAt).map(({ upTo, replyAt }) => ({ upTo, replyAt }));
 }
 
 function main(): Promise<void> {
@@ -146,6 +234,8 @@ function main(): Promise<void> {
       suggestClaimMinScore: round(suggestClaimMinScore),
       trainedOn: `${LIBRARY} (${library.length} rumors): ${samples.length} generated samples (${positives.length} right best candidates), seed ${SEED}, ${ROUNDS} rounds; reply at generated precision ${REPLY_PRECISION}, suggest keeps ${SUGGEST_RECALL} of right candidates and needs a text score above ${CHAT_KEPT_OUT} of the generated chat, or p ≥ 0.5, a shared claim and a score above ${CLAIM_CHAT_KEPT_OUT} of the generated chat`,
     };
+    model.replyAtBySize = youngCutOffs(library, model);
+    model.trainedOn += `; young libraries (${YOUNG_SIZES.join(', ')} entries, ${YOUNG_DRAWS} cut libraries each) reply at generated precision ${YOUNG_PRECISION}`;
     writeFileSync(OUT, `${JSON.stringify(model, null, 2)}\n`);
     const replied = scored.filter((s) => s.p >= model.replyAt);
     console.log(model.trainedOn);

@@ -32,7 +32,15 @@ ${CASES_USAGE}
   cascade update <CODE> --text <text>       a correction that follows the original's path
   cascade cancel <CODE> --reason <text>     retract: withdraw what is pending, correct every group
   cascade audit <CODE> [--json]             every state change of an announcement, in order
-  cascade rumor match|eval|list …           the rumor matcher (see docs/RUMORS.md)
+  cascade rumor match ["消息" …] [--explain] [--json]   what the bot would do with a message (in
+                                            Chinese: decision, rumor, the rebuttal it would send;
+                                            {"text": …} JSON lines on stdin for scripts)
+  cascade rumor suggestions [--all] [--json]  what waits for a curator (S codes)
+  cascade rumor decide <S…> 是|忽略|辟谣 [辟谣内容] --as <person>   the chat command, as that curator
+  cascade rumor review [--json] | undo <L…|R…> --as <person>   who taught the library what; take it back
+  cascade rumor export [--out FILE] | list [--config DIR] | eval --library F --queries F
+                                            the library grown by curators as YAML; its entries;
+                                            figures on a labelled set (docs/RUMORS.md)
   cascade sessions list [--json]            command centre sign-ins (a short REF each, never the id)
   cascade sessions end <REF> | --all        end one sign-in, or all (their pages go to sign-in)
 

@@ -25,7 +25,7 @@ import type { RumorEntry } from './library.ts';
 import { cleanMessage, normalizeUrl, urlHost } from './normalize.ts';
 import { foldSynonyms } from './synonyms.ts';
 import { countriesIn, countryMismatch } from './entities.ts';
-import { defaultRumorModel, featureVector, probability, type DecisionEvidence, type RumorModel, type TextEvidence } from './model.ts';
+import { defaultRumorModel, featureVector, probability, replyCutOff, type DecisionEvidence, type RumorModel, type TextEvidence } from './model.ts';
 
 export type { TextEvidence } from './model.ts';
 
@@ -878,10 +878,13 @@ export class RumorMatcher {
       };
       p = probability(this.model, featureVector(evidence));
       const m = this.model;
+      // A young library knows less about what is ordinary: its own, higher cut-off (issue 27).
+      const replyAt = replyCutOff(m, this.rumors.length);
       const claim = evidence.runs >= MIN_SHARED_RUNS || evidence.longestRun >= LONG_RUN_BIGRAMS;
-      action = p >= m.replyAt ? 'reply'
+      action = p >= replyAt ? 'reply'
         : (p >= m.suggestAt && best.score >= m.suggestMinScore) || (claim && p >= m.suggestClaimAt && best.score >= m.suggestClaimMinScore) ? 'suggest' : 'ignore';
-      reasons.push(`p=${p.toFixed(3)} (reply at ${m.replyAt}; suggest at ${m.suggestAt} with score ≥ ${m.suggestMinScore}, or at ${m.suggestClaimAt} with score ≥ ${m.suggestClaimMinScore} when a claim is shared)`);
+      reasons.push(`p=${p.toFixed(3)} (reply at ${replyAt}; suggest at ${m.suggestAt} with score ≥ ${m.suggestMinScore}, or at ${m.suggestClaimAt} with score ≥ ${m.suggestClaimMinScore} when a claim is shared)`);
+      if (p >= m.replyAt && p < replyAt) reasons.push(`young library: ${this.rumors.length} entries reply only at p ≥ ${replyAt}`);
       if (action === 'reply' && !claim) {
         // One short shared passage (a name, one word) is what chat about the same thing shares.
         action = 'suggest';
@@ -1075,10 +1078,18 @@ function hasGenericClaim(key: string): boolean {
   return HAS_GENERIC_CLAIM.test(key);
 }
 
-/** Characters of a segment covered by a {@link GENERIC_CLAIM} word (null: none). */
+/**
+ * The topic of every epidemic rumor, besides the generic claim (issue 27): the vaccine, the mask,
+ * the jab, the test, and the verbs every remedy rumor uses (打, 戴, 吃, 喝). A message that shares only these and the generic claim with a rumor
+ * ("打新冠疫苗会导致不孕吗" against "打新冠疫苗要交钱") talks about the same thing and makes
+ * another claim: a curator decides.
+ */
+const TOPIC = new RegExp(`${GENERIC_CLAIM.source}|疫苗|口罩|打针|核酸|隔离|打|戴|吃|喝`, 'gu');
+
+/** Characters of a segment covered by a {@link GENERIC_CLAIM} or {@link TOPIC} word (null: none). */
 function genericMask(segment: string): Uint8Array | null {
   let mask: Uint8Array | null = null;
-  for (const m of segment.matchAll(GENERIC_CLAIM)) {
+  for (const m of segment.matchAll(TOPIC)) {
     mask ??= new Uint8Array([...segment].length);
     // Segments are letters and digits; CJK characters are one code unit, so index = position
     // except after astral characters, which are rare in a matching key: count them.

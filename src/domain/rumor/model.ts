@@ -104,6 +104,18 @@ export interface RumorModel {
   suggestClaimMinScore: number;
   /** How it was trained (free text, for people). */
   trainedOn?: string;
+  /**
+   * A young library's reply cut-offs (issue 27), read off generated data on libraries cut to few
+   * entries: a library of at most `upTo` entries replies from `replyAt` (never below the model's
+   * own). Ascending by `upTo`; a larger library uses the model's `replyAt`.
+   */
+  replyAtBySize?: { upTo: number; replyAt: number }[];
+}
+
+/** The reply cut-off for a library of `entries` rumors. */
+export function replyCutOff(model: RumorModel, entries: number): number {
+  const row = model.replyAtBySize?.find((r) => entries <= r.upTo);
+  return row ? Math.max(row.replyAt, model.replyAt) : model.replyAt;
 }
 
 /** Probability that the best candidate is the rumor the message repeats. */

@@ -6,7 +6,9 @@
  * | key | type | what |
  * |---|---|---|
  * | `rumor:entries` | hash id → JSON | curator-added library entries |
- * | `rumor:version` | string (counter) | bumped on every added entry: other processes reload |
+ * | `rumor:version` | string (counter) | bumped on every change of the library (entry, learned wording, undo): other processes reload |
+ * | `rumor:learned` | hash code → JSON | wordings learned from curators' 是 / 忽略 (`L12`, domain/rumor/learning.ts) |
+ * | `rumor:learnseq` | string (counter) | next learned-wording number |
  * | `rumor:entryseq` / `rumor:sugseq` | string (counter) | next entry number / suggestion number |
  * | `rumor:sugs` | hash code → JSON | suggestions and their decisions |
  * | `rumor:cool:<group>:<id>` | string (TTL) | a rebuttal was posted in this group lately |
@@ -14,6 +16,7 @@
  */
 import type { Redis } from 'ioredis'
 import type { RumorEntry } from '../../domain/rumor/library.ts'
+import type { LearnedRecord } from '../../domain/rumor/learning.ts'
 import { idPart } from '../../queue/outbox.ts'
 import { PATCH_IF_STATE } from '../../store/scripts.ts'
 
@@ -51,6 +54,8 @@ export interface StoredRumor extends RumorEntry {
   addedAt: number
   /** The suggestion it was written for. */
   fromSuggestion?: string
+  /** Undone from the review list: the matcher no longer has it. */
+  removed?: { by: string; at: number }
 }
 
 /** How long a contact's last group is remembered for routing their DM checks. */
@@ -105,7 +110,44 @@ export class RumorStore {
     return Object.values(all).map(raw => JSON.parse(raw) as StoredRumor).sort((a, b) => a.addedAt - b.addedAt)
   }
 
-  /** Changes whenever an entry is added (0 before the first). */
+  /** Marks a curator's entry as undone (it leaves every matcher); false when unknown or already undone. */
+  async removeEntry(id: string, by: string, at: number): Promise<boolean> {
+    const raw = await this.redis.hget(this.key('entries'), id)
+    if (!raw) return false
+    const entry = JSON.parse(raw) as StoredRumor
+    if (entry.removed) return false
+    await this.redis.hset(this.key('entries'), id, JSON.stringify({ ...entry, removed: { by, at } }))
+    await this.redis.incr(this.key('version'))
+    return true
+  }
+
+  // ── wordings learned from curators' decisions ────────────────────────────
+
+  /** Stores what a decision taught under a fresh `L12` and bumps the version. */
+  async learn(record: Omit<LearnedRecord, 'code'>): Promise<LearnedRecord> {
+    const full: LearnedRecord = { ...record, code: `L${await this.lua.rumorNextNumber(this.key('learnseq'), '0')}` }
+    await this.redis.hset(this.key('learned'), full.code, JSON.stringify(full))
+    await this.redis.incr(this.key('version'))
+    return full
+  }
+
+  /** Every learned wording, oldest first (undone ones too, marked). */
+  async learned(): Promise<LearnedRecord[]> {
+    return (await this.redis.hvals(this.key('learned'))).map(raw => JSON.parse(raw) as LearnedRecord).sort((a, b) => a.at - b.at || Number(a.code.slice(1)) - Number(b.code.slice(1)))
+  }
+
+  /** Undoes a learned wording; false when unknown or already undone. */
+  async undoLearned(code: string, by: string, at: number): Promise<boolean> {
+    const raw = await this.redis.hget(this.key('learned'), code)
+    if (!raw) return false
+    const record = JSON.parse(raw) as LearnedRecord
+    if (record.undone) return false
+    await this.redis.hset(this.key('learned'), code, JSON.stringify({ ...record, undone: { by, at } }))
+    await this.redis.incr(this.key('version'))
+    return true
+  }
+
+  /** Changes whenever the library changes (0 before the first change). */
   async version(): Promise<number> {
     return Number(await this.redis.get(this.key('version')) ?? 0)
   }

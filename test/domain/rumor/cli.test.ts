@@ -31,7 +31,8 @@ describe('rumor CLI', () => {
   });
 
   it('usage errors exit with 2', async () => {
-    for (const argv of [['frobnicate'], [], ['match'], ['eval', '--library', 'x.yaml'], ['list', '--bogus']]) {
+    // `match` alone is no longer a usage error (issue 26 item 5): it matches against the config's library.
+    for (const argv of [['frobnicate'], [], ['match', '--library'], ['eval', '--library', 'x.yaml'], ['list', '--bogus'], ['decide', 'S1'], ['undo']]) {
       const t = io();
       expect(await rumorCommand(argv, t.streams), argv.join(' ')).toBe(2);
       expect(t.err()).toContain('usage');
@@ -88,5 +89,29 @@ describe('rumor CLI --explain', () => {
     const t = io('{"text": "喝高度白酒能杀死新冠病毒"}\n');
     await rumorCommand(['match', '--library', 'test/fixtures/rumors-small.yaml'], t.streams);
     expect(Object.keys(JSON.parse(t.out()))).toEqual(['id', 'score', 'action']);
+  });
+});
+
+describe('rumor CLI for curators (issue 26 item 5)', () => {
+  it('match answers plain text in Chinese: the decision, the rumor and the rebuttal that would be sent', async () => {
+    const t = io();
+    expect(await rumorCommand(['match', '--library', 'config/rumors.yaml', '听说喝白酒能杀死新冠病毒，是真的吗'], t.streams)).toBe(0);
+    expect(t.out()).toContain('判断：自动辟谣');
+    expect(t.out()).toMatch(/谣言：R01 /);
+    // The group reply as config/templates.yaml words it.
+    expect(t.out()).toContain('【辟谣】关于“听说喝白酒能杀死新冠病毒，是…”');
+    expect(t.out()).toContain('喝酒杀不死身体里的病毒');
+
+    const lines = io('今晚整两口白酒，谁来\n家里的高度白酒拿来擦手能消毒吗\n');
+    expect(await rumorCommand(['match', '--library', 'config/rumors.yaml', '--explain'], lines.streams)).toBe(0);
+    const [chat, doubtful] = lines.out().split('消息：').slice(1);
+    expect(chat).toContain('判断：不处理');
+    expect(doubtful).toContain('判断：转审核员核实');
+    expect(doubtful).toContain('审核员确认（是）后将发送');
+    expect(doubtful).toMatch(/依据：p=0\.\d+/);
+
+    const json = io();
+    expect(await rumorCommand(['match', '--library', 'config/rumors.yaml', '--json', '喝高度白酒能杀死新冠病毒'], json.streams)).toBe(0);
+    expect(JSON.parse(json.out())).toMatchObject({ id: 'R01', action: 'reply' });
   });
 });

@@ -65,7 +65,9 @@ describe('RumorMatcher actions', () => {
   });
 
   it('does not answer an unlisted remedy that shares only what every remedy rumor says', () => {
-    const r = matcher.match('吃生姜片就能预防新冠病毒感染');
+    // The rule, isolated from the young library's cut-off (this fixture has 5 entries).
+    const grown = new RumorMatcher(library, { model: { ...defaultRumorModel(), replyAtBySize: undefined } });
+    const r = grown.match('吃生姜片就能预防新冠病毒感染');
     expect(r.action).not.toBe('reply');
     expect(r.reasons).toContain('shares only the generic claim');
     expect(matcher.match('喝板蓝根就能预防新冠病毒感染')).toMatchObject({ id: 'T02', action: 'reply' });
@@ -103,7 +105,7 @@ describe('RumorMatcher actions', () => {
       '登记时带上身份证和医保卡，村卫生室也可以代为登记';
     const eager = new RumorMatcher(
       [{ id: 'X1', claim: story, rebuttal: '无此事。', examples: [], urls: [], category: 'epidemic', source: '' }, library[1]],
-      { model: { ...defaultRumorModel(), replyAt: 0.05 } },
+      { model: { ...defaultRumorModel(), replyAt: 0.05, replyAtBySize: undefined } },
     );
     const trialNews = '【美国制药公司启动抗病毒新药临床试验】当地时间周二，美国一家制药公司宣布，其研发的抗病毒新药已在多家医院启动三期临床试验，' +
       '招募新冠肺炎住院患者一千人，结果预计年底公布。公司表示，动物实验数据显示该药可抑制病毒复制，但在人体中是否有效仍需试验证明。' +
