@@ -22,9 +22,12 @@ export function currentChannel(): Channel | undefined { return current.getStore(
  */
 const ACTOR_CHANNEL: Record<string, Channel> = { 'ops-cli': 'cli', 'ops-web': 'web', 'ops-api': 'api' }
 
+/** Kinds whose actor is whom it happened to, not who acted (a curator found unreachable, a binding displaced). */
+const SUBJECT_KINDS = new Set(['curator-unreachable', 'unreachable', 'unbind', 'code-revoked'])
+
 /** An audit event with its channel: given, else the current call's, else the ops actor's own. */
-export function withVia<E extends { actor?: string; via?: string | number }>(e: E): E {
-  if (e.via !== undefined || !e.actor || e.actor === 'policy') return e
+export function withVia<E extends { kind?: string; actor?: string; via?: string | number }>(e: E): E {
+  if (e.via !== undefined || !e.actor || e.actor === 'policy' || SUBJECT_KINDS.has(e.kind ?? '')) return e
   const via = currentChannel() ?? ACTOR_CHANNEL[e.actor]
   return via ? { ...e, via } : e
 }

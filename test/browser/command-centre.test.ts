@@ -239,11 +239,17 @@ describe('command centre in chromium', () => {
     const casesText = await page.locator('#live').textContent()
     for (const name of reporterNames) expect(casesText).not.toContain(name)
     await shot(page, 'cases')
+    // A page per case, its code a link; the reporter is not on it either.
+    await page.click('#live tr.case td a')
+    await page.waitForURL(/\/cc\/c\/[A-Z0-9]+$/)
+    expect(await page.locator('#live h1').textContent()).toContain('诉求')
+    for (const name of reporterNames) expect(await page.locator('#live').textContent()).not.toContain(name)
     await page.goto(`${base}/cc/rumors`)
     await shot(page, 'rumors')
     await page.goto(`${base}/cc/accounts`)
     const qr = page.locator('li.account[data-bot="bot-south"] figure.qr img')
     await expect.poll(() => qr.evaluate(img => (img as HTMLImageElement).naturalWidth), { timeout: 5000 }).toBeGreaterThan(0)
+    expect(await page.locator('li.account[data-bot="bot-south"] .why-offline').textContent()).toContain('扫码')
     await shot(page, 'accounts')
   })
 

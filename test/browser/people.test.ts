@@ -5,12 +5,11 @@
  * commands' code path, and the audit by name and channel. Screenshots of the curator's view go
  * to docs/screens/ (committed) at 1280×800 and 390×844.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../src/infra/log.ts'
 import { createScraper } from '../../src/infra/metrics.ts'
@@ -34,9 +33,8 @@ const PUBLISHER = 'zhao-min' // 赵敏
 let d: SimDistrict
 let server: Server
 let base: string
-let ctx: BrowserContext
+let browser: Browser
 let page: Page
-let userDir: string
 /** A district notice waiting at the township; a notice of another village (东坝村). */
 let code: string
 let dongba: string
@@ -45,6 +43,12 @@ let dongba: string
 async function codeFor(person: string, since: number): Promise<{ code: string; text: string }> {
   const m = await waitFor(`a sign-in code for ${person}`, () => d.world.dmsTo(personContactId(person)).slice(since).find(x => x.text.includes('验证码')))
   return { code: /验证码：(\d{6})/.exec(m.text)![1], text: m.text }
+}
+
+/** A page in a context of its own (its own cookies: one person each). */
+async function newPage(): Promise<Page> {
+  const c = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+  return c.newPage()
 }
 
 const dmCount = (person: string) => d.world.dmsTo(personContactId(person)).length
@@ -83,21 +87,21 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`)
   mkdirSync(SCREENS, { recursive: true })
   d = await startDistrict()
-  await d.bindEveryone()
+  // Only the people these tests sign in (binding everyone would cost seconds).
+  for (const p of [TOWNSHIP_CURATOR, VILLAGE_CURATOR, 'sun-li', PUBLISHER]) await d.bind(p)
+  await waitFor('four people bound', async () => (await Promise.all([TOWNSHIP_CURATOR, VILLAGE_CURATOR, 'sun-li', PUBLISHER].map(p => d.store.bindingsOf(p)))).every(b => Object.keys(b).length > 0))
   const http = createHttpApp({ app: d.app, token: TOKEN, log: silentLogger, scraper: createScraper(d.app), livePollMs: 200 })
   server = await new Promise<Server>(resolve => { const s = http.listen(0, '127.0.0.1', () => resolve(s)) })
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  userDir = mkdtempSync(path.join(os.tmpdir(), 'cc-people-'))
-  ctx = await chromium.launchPersistentContext(userDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
-  page = ctx.pages()[0] ?? await ctx.newPage()
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })
+  page = await newPage()
   code = (await d.app.publish({ node: 'chaotian', author: PUBLISHER, text: '人员测试：明早八点起中子镇、羊木镇全面消杀，请关好门窗', severity: 'normal' })).code
   dongba = (await d.app.publish({ node: OTHER_VILLAGE, author: 'ops-cli', text: '东坝村内部：明天下午村委会开会', severity: 'info' })).code
   await waitFor('the notice waiting at the township', async () => (await d.store.relay(code, TOWNSHIP))?.state === 'pending')
 }, 90_000)
 
 afterAll(async () => {
-  await ctx?.close()
-  if (userDir) rmSync(userDir, { recursive: true, force: true })
+  await browser?.close()
   if (server) {
     server.closeAllConnections()
     await new Promise<void>(resolve => server.close(() => resolve()))
@@ -206,9 +210,8 @@ describe('the command centre per person', () => {
   })
 
   it("a publisher's retraction from the web is audited by name and channel", async () => {
-    const ctx2 = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })
+    const p = await newPage()
     try {
-      const p = await ctx2.newPage({ viewport: { width: 1280, height: 800 } })
       await signInPerson(p, PUBLISHER, PUBLISHER)
       await p.goto(`${base}/cc/n/${code}`)
       await p.click('details.action.danger > summary')
@@ -220,14 +223,13 @@ describe('the command centre per person', () => {
       expect((await d.store.auditLog(code)).find(e => e.kind === 'cancel')).toMatchObject({ actor: PUBLISHER, via: 'web' })
       await expect.poll(() => p.locator('#live li.ev-cancel').first().textContent()).toMatch(/赵敏 · 网页.*撤回通知/)
     } finally {
-      await ctx2.close()
+      await p.context().close()
     }
   })
 
   it('an ops token session still sees everything; the labels say what happened', async () => {
-    const ctx3 = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })
+    const p = await newPage()
     try {
-      const p = await ctx3.newPage({ viewport: { width: 1280, height: 800 } })
       await p.goto(`${base}/cc/login`)
       await p.click('details.ops-login > summary')
       await p.fill('input[name=token]', TOKEN)
@@ -246,11 +248,17 @@ describe('the command centre per person', () => {
       const updated = await p.locator('#live li.ev-pending-text-updated').textContent()
       expect(updated).toContain('更正 ZZ99')
       expect(updated).not.toContain('撤回')
+      // The API's list (the token): filtered by state and date.
+      const api = (q: string) => fetch(`${base}/api/announcements${q}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      const retracted = await (await api('?state=retracted')).json() as { announcements: { code: string; state: string }[] }
+      expect(retracted.announcements.map(a => a.code)).toEqual([code])
+      expect((await (await api(`?since=${new Date(Date.now() + 60_000).toISOString()}`)).json() as { announcements: unknown[] }).announcements).toHaveLength(0)
+      expect((await api('?state=gone')).status).toBe(400)
       await p.goto(`${base}/cc/n/${code}`)
       expect(await p.locator('#live [data-node="yangmu"]').count()).toBe(1)
       expect(await p.locator('#live').innerHTML()).not.toMatch(/·\s*<\/(span|li)>/) // no dangling 「·」
     } finally {
-      await ctx3.close()
+      await p.context().close()
     }
   })
 })
