@@ -29,6 +29,7 @@ const VILLAGE = 'zhongzi-xicun'
 const VILLAGE_CURATOR = 'zhang-guiying' // 张桂英 (西村)
 const OTHER_VILLAGE = 'zhongzi-dongba'
 const PUBLISHER = 'zhao-min' // 赵敏
+const GRID_WORKER = 'chen-xiuying' // 陈秀英, 西村一组
 
 let d: SimDistrict
 let server: Server
@@ -88,8 +89,9 @@ beforeAll(async () => {
   mkdirSync(SCREENS, { recursive: true })
   d = await startDistrict()
   // Only the people these tests sign in (binding everyone would cost seconds).
-  for (const p of [TOWNSHIP_CURATOR, VILLAGE_CURATOR, 'sun-li', PUBLISHER]) await d.bind(p)
-  await waitFor('four people bound', async () => (await Promise.all([TOWNSHIP_CURATOR, VILLAGE_CURATOR, 'sun-li', PUBLISHER].map(p => d.store.bindingsOf(p)))).every(b => Object.keys(b).length > 0))
+  const signingIn = [TOWNSHIP_CURATOR, VILLAGE_CURATOR, 'sun-li', PUBLISHER, GRID_WORKER]
+  for (const p of signingIn) await d.bind(p)
+  await waitFor('the people bound', async () => (await Promise.all(signingIn.map(p => d.store.bindingsOf(p)))).every(b => Object.keys(b).length > 0))
   const http = createHttpApp({ app: d.app, token: TOKEN, log: silentLogger, scraper: createScraper(d.app), livePollMs: 200 })
   server = await new Promise<Server>(resolve => { const s = http.listen(0, '127.0.0.1', () => resolve(s)) })
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -207,6 +209,42 @@ describe('the command centre per person', () => {
     const limited = await ask()
     expect(limited.status).toBe(429)
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  it('a grid worker sees their own grid; five wrong codes void a code; a person taken out of people.yaml is signed out', async () => {
+    const { cookie } = await sessionOf(GRID_WORKER)
+    const get = (p: string) => fetch(`${base}${p}`, { headers: { cookie }, redirect: 'manual' })
+    const village = await get(`/cc/households/${code}/${VILLAGE}`)
+    expect(village.status).toBe(200)
+    const text = await village.text()
+    expect(text).toContain('一组')
+    expect(text).not.toContain('二组') // another worker's grid
+    expect((await get(`/cc/households/${code}/${OTHER_VILLAGE}`)).status).toBe(404)
+    expect((await get(`/cc/n/${dongba}`)).status).toBe(404)
+    expect((await get('/cc/publish')).status).toBe(404)
+    // A code is void after five wrong tries, even for the right code afterwards.
+    const person = 'sun-li'
+    const login = await fetch(`${base}/cc/login`)
+    const pre = /cc_pre=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]
+    const form = /name="_csrf" value="([^"]+)"/.exec(await login.text())![1]
+    const headers = { cookie: `cc_pre=${pre}`, 'content-type': 'application/x-www-form-urlencoded' }
+    await d.store.redis.del(`${d.store.keys.base}cc:codes:${person}`) // the previous test used up this person's requests
+    const before = dmCount(person)
+    expect((await fetch(`${base}/cc/login/code`, { method: 'POST', headers, body: new URLSearchParams({ _csrf: form, who: '孙丽' }) })).status).toBe(200)
+    const { code: right } = await codeFor(person, before)
+    const wrongCode = right === '111111' ? '222222' : '111111'
+    const tries = await Promise.all(Array.from({ length: 5 }, () => fetch(`${base}/cc/login/verify`, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams({ _csrf: form, person, code: wrongCode }) })))
+    expect(tries.map(t => t.status)).toEqual([401, 401, 401, 401, 401])
+    expect((await fetch(`${base}/cc/login/verify`, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams({ _csrf: form, person, code: right }) })).status).toBe(401)
+    // Out of people.yaml (as a serve started with the new file sees it): the next request signs out.
+    const entry = d.cfg.people.get(GRID_WORKER)!
+    d.cfg.people.delete(GRID_WORKER)
+    try {
+      expect((await get('/cc/')).status).toBe(303)
+    } finally {
+      d.cfg.people.set(GRID_WORKER, entry)
+    }
+    expect((await get('/cc/')).status).toBe(303) // ended, not merely refused
   })
 
   it("a publisher's retraction from the web is audited by name and channel", async () => {
