@@ -72,10 +72,11 @@ export class PersonSignIn {
   async request(person: string, address: string, from: string): Promise<Requested> {
     const { app } = this
     const name = app.personName(person)
-    if (!app.hasRole(person)) return { ok: false, problem: `${name}在网络中没有职务（network.yaml / households.yaml），无需登录指挥中心。` }
-    if (Object.keys(await app.store.bindingsOf(person)).length === 0) return { ok: false, problem: `${name}还没有绑定微信，收不到验证码：请向区指挥部运维要邀请码，私聊值守号绑定后再登录。` }
+    // Every request for a known person counts on the address, whatever its answer.
     const byAddress = await this.count(this.key('codes-from', address), CODES_PER_ADDRESS, CODES_PER_ADDRESS_WINDOW_S)
     if (byAddress !== undefined) return { ok: false, problem: `本机请求验证码过于频繁，请 ${Math.ceil(byAddress / 60)} 分钟后再试。`, retryAfter: byAddress }
+    if (!app.hasRole(person)) return { ok: false, problem: `${name}在网络中没有职务（network.yaml / households.yaml），无需登录指挥中心。` }
+    if (Object.keys(await app.store.bindingsOf(person)).length === 0) return { ok: false, problem: `${name}还没有绑定微信，收不到验证码：请向区指挥部运维要邀请码，私聊值守号绑定后再登录。` }
     const byPerson = await this.count(this.key('codes', person), CODES_PER_PERSON, CODES_PER_PERSON_WINDOW_S)
     if (byPerson !== undefined) return { ok: false, problem: `给${name}发验证码过于频繁，请 ${Math.ceil(byPerson / 60)} 分钟后再试。`, retryAfter: byPerson }
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0')

@@ -219,6 +219,11 @@ describe('the command centre per person', () => {
     const text = await village.text()
     expect(text).toContain('一组')
     expect(text).not.toContain('二组') // another worker's grid
+    expect(text).not.toContain('未归户成员') // members not placed in a household: the village's staff only
+    // The township curator sees that there are some, but their names only the village's own curators.
+    await page.goto(`${base}/cc/households/${code}/${VILLAGE}`)
+    expect(await page.locator('#live section.unassigned h2').textContent()).toMatch(/未归户成员（[1-9]\d*）/)
+    expect(await page.locator('#live ul.names.unassigned').count()).toBe(0)
     expect((await get(`/cc/households/${code}/${OTHER_VILLAGE}`)).status).toBe(404)
     expect((await get(`/cc/n/${dongba}`)).status).toBe(404)
     expect((await get('/cc/publish')).status).toBe(404)
@@ -250,7 +255,9 @@ describe('the command centre per person', () => {
   it("a publisher's retraction from the web is audited by name and channel", async () => {
     const p = await newPage()
     try {
-      await signInPerson(p, PUBLISHER, PUBLISHER)
+      // Signed in over HTTP (the page sign-in is the curator's test): the browser takes the session cookie.
+      const { cookie } = await sessionOf(PUBLISHER)
+      await p.context().addCookies([{ name: 'cc_sid', value: cookie.slice('cc_sid='.length), url: `${base}/cc/`, httpOnly: true, sameSite: 'Strict' }])
       await p.goto(`${base}/cc/n/${code}`)
       await p.click('details.action.danger > summary')
       await p.fill('form[action$="/retract"] input[name=reason]', '时间改期')
@@ -292,6 +299,8 @@ describe('the command centre per person', () => {
       expect(retracted.announcements.map(a => a.code)).toEqual([code])
       expect((await (await api(`?since=${new Date(Date.now() + 60_000).toISOString()}`)).json() as { announcements: unknown[] }).announcements).toHaveLength(0)
       expect((await api('?state=gone')).status).toBe(400)
+      await p.goto(`${base}/cc/households/${code}/${VILLAGE}`)
+      expect(await p.locator('#live ul.names.unassigned li').count()).toBeGreaterThan(0)
       await p.goto(`${base}/cc/n/${code}`)
       expect(await p.locator('#live [data-node="yangmu"]').count()).toBe(1)
       expect(await p.locator('#live').innerHTML()).not.toMatch(/·\s*<\/(span|li)>/) // no dangling 「·」
