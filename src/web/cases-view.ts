@@ -69,7 +69,7 @@ export async function caseView(app: Cascade, code: string, scope: Scope): Promis
   const line = (e: CaseEvent) => {
     const via = (e as CaseEvent & { via?: string }).via
     // Handlers' own words (answers, results); what the reporter wrote is the case's text above.
-    const words = e.text && ['reply', 'close', 'transfer', 'verify'].includes(e.kind) ? e.text : ''
+    const words = e.text && (e.kind === 'reply' || e.kind === 'close') ? e.text : ''
     const meta = dotted([e.node ? app.nodeName(e.node) : '', e.actor ? app.personName(e.actor) : '', via ? CHANNEL_ZH[via] : ''])
     return html`<li class="ev ev-${e.kind}"><time>${dateAndClock(e.at)}</time> <b>${EVENT_ZH[e.kind] ?? e.kind}</b>${meta ? ` · ${meta}` : ''}${words ? html` · <q>${words}</q>` : ''}</li>`
   }

@@ -2,15 +2,21 @@
  * The command centre: a live web view of every notice, node, group, household, case and account,
  * served by `cascade serve` under /cc/ (zh-CN, desktop and phone). See docs/ARCHITECTURE.md.
  *
- *   GET  /cc/login, POST /cc/login     sign in with CASCADE_API_TOKEN → session cookie (HttpOnly, SameSite=Strict)
+ *   GET  /cc/login, POST /cc/login[/code|/verify]  sign in: a person with a one-time code sent to their
+ *                                      WeChat, or ops with CASCADE_API_TOKEN → session cookie (signin-routes.ts)
  *   POST /cc/logout
  *   GET  /cc/                          Now: notices of the last days with their progress
  *   GET  /cc/n/:code                   one notice: tree, groups, acknowledgments, texts and diff, timeline
- *   POST /cc/n/:code/correct|retract   the same rules as 更正 / 撤回 in chat (curation.ts)
- *   GET  /cc/households[/:code[/:village]], /cc/cases, /cc/rumors, /cc/accounts
- *   GET  /cc/accounts/:id/qr.png       login QR code of a logged-out account
+ *   POST /cc/n/:code/approve|reject|edit|classify|correct|retract   the chat commands' own path (notice-routes.ts)
+ *   GET  /cc/households[/:code[/:village]], /cc/cases, /cc/c/:case, /cc/rumors, /cc/accounts (ops)
+ *   GET  /cc/accounts/:id/qr.png       login QR code of a logged-out account (ops)
+ *   GET  /cc/people, POST …            invites and bound people (ops; people-routes.ts)
+ *   GET  /cc/api/announcements[/:code] JSON in the session's scope (cc-api.ts)
  *   GET  /cc/publish, POST /cc/publish the API's validation (publishProblems) plus drill and schedule
  *   GET  /cc/live?view=<path>          server-sent events: the view's live region, re-rendered on change
+ *
+ * Every page, stream and JSON answer is in the session's scope (scope.ts): a person sees their
+ * nodes, ops everything; outside it is "not found".
  *
  * Pages are rendered on the server (src/web/views.ts); a small script (static/cc.js) swaps in
  * the live region from the event stream and shows a lost connection. Every POST needs the
