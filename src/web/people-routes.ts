@@ -44,7 +44,7 @@ ${invites.length ? html`<table class="people invites"><thead><tr><th>邀请码</
 <table class="people bound"><thead><tr><th>姓名</th><th>职务</th><th>绑定的值守号</th><th></th></tr></thead><tbody>${[...bound].map(([id, bots]) => html`<tr data-person="${id}"><td>${app.personName(id)} <small>${id}</small></td><td>${app.dir.rolesText(id)}</td><td>${Object.keys(bots).map(b => app.cfg.bots.get(b)?.name ?? b).join('、')}</td>
 <td><form method="post" action="/cc/people/unbind">${csrf}<input type="hidden" name="person" value="${id}"><label class="check"><input type="checkbox" name="confirm" value="yes" required> 确认</label><button type="submit" class="danger">解除绑定</button></form></td></tr>`)}</tbody></table>
 <h2>未绑定（${unbound.length}）</h2>
-${unbound.length ? html`<ul class="plain">${unbound.map(p => html`<li>${p.name} <small>${p.id} · ${app.dir.rolesText(p.id)}</small></li>`)}</ul>` : html`<p class="empty">有职务的人都已绑定。</p>`}
+${unbound.length ? html`<ul class="names unbound">${unbound.map(p => html`<li>${p.name} <small>${p.id} · ${app.dir.rolesText(p.id)}</small></li>`)}</ul>` : html`<p class="empty">有职务的人都已绑定。</p>`}
 <p class="legend">解除绑定后，此人需用新的邀请码重新绑定；其指挥中心登录随即失效。</p>`,
     }))
   })
