@@ -76,7 +76,10 @@ export class PersonSignIn {
     const byAddress = await this.count(this.key('codes-from', address), CODES_PER_ADDRESS, CODES_PER_ADDRESS_WINDOW_S)
     if (byAddress !== undefined) return { ok: false, problem: `本机请求验证码过于频繁，请 ${Math.ceil(byAddress / 60)} 分钟后再试。`, retryAfter: byAddress }
     if (!app.hasRole(person)) return { ok: false, problem: `${name}在网络中没有职务（network.yaml / households.yaml），无需登录指挥中心。` }
-    if (Object.keys(await app.store.bindingsOf(person)).length === 0) return { ok: false, problem: `${name}还没有绑定微信，收不到验证码：请向区指挥部运维要邀请码，私聊值守号绑定后再登录。` }
+    const bots = Object.keys(await app.store.bindingsOf(person)).filter(b => app.cfg.bots.has(b))
+    if (bots.length === 0) return { ok: false, problem: `${name}还没有绑定微信，收不到验证码：请向区指挥部运维要邀请码，私聊值守号绑定后再登录。` }
+    // A code that would wait in an offline account's queue is not sent (it would come after it expired).
+    if ((await app.store.aliveBots(bots)).size === 0) return { ok: false, problem: `${name}绑定的值守号现在都不在线，验证码发不出去，请稍后再试或联系运维。` }
     const byPerson = await this.count(this.key('codes', person), CODES_PER_PERSON, CODES_PER_PERSON_WINDOW_S)
     if (byPerson !== undefined) return { ok: false, problem: `给${name}发验证码过于频繁，请 ${Math.ceil(byPerson / 60)} 分钟后再试。`, retryAfter: byPerson }
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
