@@ -86,7 +86,8 @@ export class PersonSignIn {
     const key = this.key('code', person)
     await app.store.redis.multi().del(key).hset(key, 'h', hashCode(person, code), 'tries', '0').expire(key, CODE_TTL_SECONDS).exec()
     const text = app.t('signin_code', { name, code, from, minutes: CODE_TTL_SECONDS / 60 })
-    const sent = await app.tell(person, undefined, `signin-${person}-${randomInt(0, 2 ** 47).toString(36)}`, text, PRIORITY.approval)
+    // The text (with the code) is kept out of BullMQ's job data and expires with the code.
+    const sent = await app.tell(person, undefined, `signin-${person}-${randomInt(0, 2 ** 47).toString(36)}`, text, PRIORITY.approval, CODE_TTL_SECONDS)
     if (!sent) {
       await app.store.redis.del(key)
       return { ok: false, problem: `${name}绑定的值守号现在都不在线，验证码发不出去，请稍后再试或联系运维。` }
