@@ -56,7 +56,7 @@ async function signInTimes(d: SimDistrict, base: string): Promise<number[]> {
     if (asked.status !== 200) throw new Error(`code request for ${person}: ${asked.status}`)
     const dm = await waitFor(() => d.world.dmsTo(personContactId(person)).slice(before).find(m => m.text.includes('验证码')))
     const code = /验证码：(\d{6})/.exec(dm.text)![1]
-    const done = await fetch(`${base}/cc/login/verify`, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams({ _csrf: csrf, person, code }) })
+    const done = await fetch(`${base}/cc/login/verify`, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams({ _csrf: csrf, who: person, code }) })
     if (done.status !== 303) throw new Error(`verify for ${person}: ${done.status}`)
     times.push(performance.now() - t0)
   }

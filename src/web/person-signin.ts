@@ -6,8 +6,10 @@
  *   a code       6 digits, valid CODE_TTL_SECONDS, one use (taken by DEL: of two tries with it at
  *                once only one signs in), CODE_TRIES wrong tries and it is void; a new request
  *                replaces the previous code. Redis keeps only its hash: `cc:code:<person>`.
- *   requests     CODES_PER_PERSON per person and CODES_PER_ADDRESS per client address in their
- *                windows (`cc:codes:<person>`, `cc:codes-from:<address>`), then refused with the wait.
+ *   requests     CODES_PER_ADDRESS per client address (`cc:codes-from:<address>`: every request,
+ *                whatever name it gives), then refused with the wait; CODES_PER_PERSON per person
+ *                (`cc:codes:<person>`), then no code is sent. Known or unknown, bound or not, sent or
+ *                not, the page answers alike: asking does not tell who is in people.yaml.
  *   the chat     says who is signing in, from which address and browser, and how to refuse
  *                (template `signin_code`).
  *
@@ -26,8 +28,12 @@ export const CODES_PER_PERSON_WINDOW_S = 15 * 60
 export const CODES_PER_ADDRESS = 10
 export const CODES_PER_ADDRESS_WINDOW_S = 3600
 
-export type Found = { person: string } | { problem: string }
-export type Requested = { ok: true; name: string } | { ok: false; problem: string; retryAfter?: number }
+/**
+ * The answer to a code request. The page says the same for every name typed in (sent or not, known
+ * or not: who is in people.yaml is not to be found out by asking); only the address's own limit
+ * is told (`limited`). `why` is for the log.
+ */
+export type Requested = { limited: number } | { sent: boolean; person?: string; why?: 'unknown' | 'ambiguous' | 'no-role' | 'unbound' | 'offline' | 'person-limited' }
 export type Checked = 'ok' | 'wrong' | 'void'
 
 function hashCode(person: string, code: string): string { return createHash('sha256').update(`cascade-signin:${person}:${code}`).digest('hex') }
@@ -50,16 +56,13 @@ export class PersonSignIn {
 
   private key(kind: string, id: string): string { return `${this.app.store.keys.base}cc:${kind}:${id}` }
 
-  /** The person an id or a name (exactly as in people.yaml) means. */
-  find(who: string): Found {
+  /** The person an id or a name (exactly as in people.yaml) means; 'ambiguous' for a name several people have. */
+  find(who: string): string | 'ambiguous' | undefined {
     const w = who.trim()
-    if (!w) return { problem: '请填写您的编号或姓名。' }
     const people = this.app.cfg.people
-    if (people.has(w)) return { person: w }
+    if (people.has(w)) return w
     const named = [...people.values()].filter(p => p.name === w)
-    if (named.length === 1) return { person: named[0].id }
-    if (named.length > 1) return { problem: `有 ${named.length} 人叫“${w}”，请填写您的编号（people.yaml 中的 id）。` }
-    return { problem: '名单（people.yaml）中没有这个编号或姓名。' }
+    return named.length === 1 ? named[0].id : named.length > 1 ? 'ambiguous' : undefined
   }
 
   /** Counts one request in a window; the seconds to wait when over `max`, else undefined. */
@@ -68,31 +71,31 @@ export class PersonSignIn {
     return Number(r?.[1]?.[1]) > max ? Math.max(1, Number(r?.[2]?.[1])) : undefined
   }
 
-  /** Sends a new code to the person's WeChat; `from` says where the request came from. */
-  async request(person: string, address: string, from: string): Promise<Requested> {
+  /** Sends a new code to the WeChat of the person `who` names; `from` says where the request came from. */
+  async request(who: string, address: string, from: string): Promise<Requested> {
     const { app } = this
-    const name = app.personName(person)
-    // Every request for a known person counts on the address, whatever its answer.
+    // Every request counts on the address, whatever name it gives and whatever its answer.
     const byAddress = await this.count(this.key('codes-from', address), CODES_PER_ADDRESS, CODES_PER_ADDRESS_WINDOW_S)
-    if (byAddress !== undefined) return { ok: false, problem: `本机请求验证码过于频繁，请 ${Math.ceil(byAddress / 60)} 分钟后再试。`, retryAfter: byAddress }
-    if (!app.hasRole(person)) return { ok: false, problem: `${name}在网络中没有职务（network.yaml / households.yaml），无需登录指挥中心。` }
+    if (byAddress !== undefined) return { limited: byAddress }
+    const person = this.find(who)
+    if (person === undefined || person === 'ambiguous') return { sent: false, why: person ?? 'unknown' }
+    if (!app.hasRole(person)) return { sent: false, person, why: 'no-role' }
     const bots = Object.keys(await app.store.bindingsOf(person)).filter(b => app.cfg.bots.has(b))
-    if (bots.length === 0) return { ok: false, problem: `${name}还没有绑定微信，收不到验证码：请向区指挥部运维要邀请码，私聊值守号绑定后再登录。` }
+    if (bots.length === 0) return { sent: false, person, why: 'unbound' }
     // A code that would wait in an offline account's queue is not sent (it would come after it expired).
-    if ((await app.store.aliveBots(bots)).size === 0) return { ok: false, problem: `${name}绑定的值守号现在都不在线，验证码发不出去，请稍后再试或联系运维。` }
-    const byPerson = await this.count(this.key('codes', person), CODES_PER_PERSON, CODES_PER_PERSON_WINDOW_S)
-    if (byPerson !== undefined) return { ok: false, problem: `给${name}发验证码过于频繁，请 ${Math.ceil(byPerson / 60)} 分钟后再试。`, retryAfter: byPerson }
+    if ((await app.store.aliveBots(bots)).size === 0) return { sent: false, person, why: 'offline' }
+    if (await this.count(this.key('codes', person), CODES_PER_PERSON, CODES_PER_PERSON_WINDOW_S) !== undefined) return { sent: false, person, why: 'person-limited' }
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
     const key = this.key('code', person)
     await app.store.redis.multi().del(key).hset(key, 'h', hashCode(person, code), 'tries', '0').expire(key, CODE_TTL_SECONDS).exec()
-    const text = app.t('signin_code', { name, code, from, minutes: CODE_TTL_SECONDS / 60 })
+    const text = app.t('signin_code', { name: app.personName(person), code, from, minutes: CODE_TTL_SECONDS / 60 })
     // The text (with the code) is kept out of BullMQ's job data and expires with the code.
     const sent = await app.tell(person, undefined, `signin-${person}-${randomInt(0, 2 ** 47).toString(36)}`, text, PRIORITY.approval, CODE_TTL_SECONDS)
     if (!sent) {
       await app.store.redis.del(key)
-      return { ok: false, problem: `${name}绑定的值守号现在都不在线，验证码发不出去，请稍后再试或联系运维。` }
+      return { sent: false, person, why: 'offline' }
     }
-    return { ok: true, name }
+    return { sent: true, person }
   }
 
   /** Checks a code: `ok` once (it is spent), `wrong` (a try used), `void` (none, expired, used, or too many tries). */

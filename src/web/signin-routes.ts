@@ -5,8 +5,9 @@
  * sign-in limit (SignInLimit) before they are compared.
  *
  *   GET  /cc/login             both forms
- *   POST /cc/login/code        {who}: a code to the person's WeChat → the code form
- *   POST /cc/login/verify      {person, code} → session (person)
+ *   POST /cc/login/code        {who}: a code to the person's WeChat → the code form (alike for every
+ *                              name: whether it is in people.yaml is not told; the address limit is)
+ *   POST /cc/login/verify      {who, code} → session (person)
  *   POST /cc/login             {token} → session (ops)
  */
 import express, { type Request, type Response } from 'express'
@@ -77,17 +78,24 @@ ${o.token ? html`<details class="ops-login"${problem === '令牌不正确。' ? 
 </form></details>` : ''}`)
   }
 
-  const codePage = (res: Response, req: Request, status: number, person: string, problem?: string) => {
+  // The same page for every name typed in: it tells neither whether the name is in people.yaml nor
+  // whether a code went out (that only the person's own WeChat shows); it lists what to check.
+  const codePage = (res: Response, req: Request, status: number, who: string, problem?: string) => {
     const v = pre(req, res)
     show(res, status, html`<h1>输入验证码</h1>
 ${problemP(problem)}
-<p>验证码已通过微信私聊发给 <b>${app.personName(person)}</b>，${CODE_TTL_SECONDS / 60} 分钟内有效，只能用一次。</p>
+<p>如果“${who}”在名单中、有职务并已绑定微信，验证码已由值守号私聊发到其微信，${CODE_TTL_SECONDS / 60} 分钟内有效，只能用一次。</p>
 <form method="post" action="/cc/login/verify" class="code-login">
 <input type="hidden" name="_csrf" value="${v}">
-<input type="hidden" name="person" value="${person}">
+<input type="hidden" name="who" value="${who}">
 <label>验证码（6 位数字）<input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus></label>
 <button type="submit">登录</button>
 </form>
+<details class="no-code"><summary>没有收到验证码？</summary><ul>
+<li>编号或姓名须与名单（people.yaml）一致；与他人同名时请填写编号。</li>
+<li>还没有绑定微信：请向区指挥部运维要邀请码，私聊值守号绑定后再登录。</li>
+<li>值守号暂时不在线，或 15 分钟内已请求过 3 次：请稍后再试，或联系运维。</li>
+</ul></details>
 <p><a href="/cc/login">换一个人 / 重新发送</a></p>`)
   }
 
@@ -107,42 +115,43 @@ ${problemP(problem)}
   r.post('/login/code', o.form, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, string>
     if (forged(req, body)) { loginPage(res, req, 403, '请求已过期，请重新登录。'); return }
-    const found = codes.find(String(body.who ?? ''))
-    if ('problem' in found) { loginPage(res, req, 400, found.problem, String(body.who ?? '')); return }
-    const address = addressBucket(req.ip)
-    const sent = await codes.request(found.person, address, `${req.ip ?? '未知地址'}，${browserOf(req.get('user-agent'))}`)
-    if (!sent.ok) {
-      log.warn('cc.code-refused', { person: found.person, limited: sent.retryAfter !== undefined })
-      if (sent.retryAfter !== undefined) res.set('Retry-After', String(sent.retryAfter))
-      loginPage(res, req, sent.retryAfter !== undefined ? 429 : 400, sent.problem, String(body.who ?? ''))
+    const who = String(body.who ?? '').trim()
+    if (!who) { loginPage(res, req, 400, '请填写您的编号或姓名。'); return }
+    const asked = await codes.request(who, addressBucket(req.ip), `${req.ip ?? '未知地址'}，${browserOf(req.get('user-agent'))}`)
+    if ('limited' in asked) {
+      log.warn('cc.code-limited', { retryAfter: asked.limited })
+      res.set('Retry-After', String(asked.limited))
+      loginPage(res, req, 429, `本机请求验证码过于频繁，请 ${Math.ceil(asked.limited / 60)} 分钟后再试。`, who)
       return
     }
-    log.info('cc.code-sent', { person: found.person })
-    codePage(res, req, 200, found.person)
+    // Person ids only: a name typed in that is nobody's is not logged.
+    log.info('cc.code-requested', { person: asked.person, sent: asked.sent, why: asked.why })
+    codePage(res, req, 200, who)
   })
 
   r.post('/login/verify', o.form, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, string>
-    const person = String(body.person ?? '')
+    const who = String(body.who ?? '').trim()
     if (forged(req, body)) { loginPage(res, req, 403, '请求已过期，请重新登录。'); return }
-    if (!app.cfg.people.has(person)) { loginPage(res, req, 400, '请重新开始登录。'); return }
     const address = addressBucket(req.ip)
     const wait = await limit.take(address)
     if (wait !== undefined) {
       res.set('Retry-After', String(wait))
-      codePage(res, req, 429, person, `尝试过于频繁，请 ${wait} 秒后再试。`)
+      codePage(res, req, 429, who, `尝试过于频繁，请 ${wait} 秒后再试。`)
       return
     }
-    const checked = await codes.check(person, String(body.code ?? ''))
+    // A name that is nobody's (or several people's) has no code: answered as a spent one.
+    const person = codes.find(who)
+    const checked = person && person !== 'ambiguous' ? await codes.check(person, String(body.code ?? '')) : 'void'
     if (checked !== 'ok') {
-      log.warn('cc.code-wrong', { person, void: checked === 'void' })
+      log.warn('cc.code-wrong', { person: person !== 'ambiguous' ? person : undefined, void: checked === 'void' })
       await new Promise(resolve => setTimeout(resolve, WRONG_DELAY_MS))
-      if (checked === 'void') loginPage(res, req, 401, '验证码已失效（已用过、已过期或错误次数过多），请重新获取。')
-      else codePage(res, req, 401, person, '验证码不正确。')
+      // Wrong and spent alike: a difference would tell that a code is waiting, i.e. who is in people.yaml.
+      codePage(res, req, 401, who, '验证码不正确或已失效（已用过、已过期或错误次数过多），可重新获取。')
       return
     }
     await limit.giveBack(address)
-    await signedIn(req, res, person)
+    await signedIn(req, res, person as string)
   })
 
   r.post('/login', o.form, async (req, res) => {

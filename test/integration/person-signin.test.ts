@@ -1,11 +1,12 @@
 /**
  * Signing in as a person (issue 24), over plain HTTP against the demo district on the mock
  * puppet (the browser's side is test/browser/people.test.ts): the one-time code never lingers in
- * the outbox's job data or the logs.
+ * the outbox's job data or the logs; asking for codes does not tell who is in people.yaml.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { personContactId } from '../../src/sim/world.ts'
+import { CODES_PER_ADDRESS } from '../../src/web/person-signin.ts'
 import { startDistrict, waitFor } from '../helpers.ts'
 import { FORM, preSession, recordingLogger, startHttp, type Running } from './http-helpers.ts'
 
@@ -31,10 +32,10 @@ afterAll(async () => {
 const dms = (person: string) => d.world.dmsTo(personContactId(person))
 
 /** Asks for a code for `who` from a fresh sign-in form; the page's status and text. */
-async function askCode(who: string): Promise<{ status: number; text: string; pre: { cookie: string; csrf: string } }> {
+async function askCode(who: string): Promise<{ status: number; text: string; retryAfter: number; pre: { cookie: string; csrf: string } }> {
   const pre = await preSession(run.url)
   const res = await fetch(`${run.url}/cc/login/code`, { method: 'POST', headers: { ...FORM, cookie: pre.cookie }, body: new URLSearchParams({ _csrf: pre.csrf, who }) })
-  return { status: res.status, text: await res.text(), pre }
+  return { status: res.status, text: await res.text(), retryAfter: Number(res.headers.get('retry-after')), pre }
 }
 
 describe('signing in as a person', () => {
@@ -71,5 +72,31 @@ describe('signing in as a person', () => {
     await waitFor('the expired send dropped', async () => (await queue.getJobs(['completed', 'failed', 'waiting', 'prioritized', 'delayed', 'active'])).every(j => !j?.data.idem.startsWith('signin-')))
     expect(lines.some(l => l.includes('"reason":"secret expired"'))).toBe(true)
     expect(dms(CURATOR).length).toBe(sent)
+  })
+
+  it('every code request counts on the address, and known and unknown names get the same page', async () => {
+    for (const k of await d.store.redis.keys(`${d.store.keys.base}cc:codes*`)) await d.store.redis.del(k)
+    // Without the name typed in and the form's token, the pages of a person sent a code, a person
+    // not bound and a name nobody has are the same.
+    const same = (who: string, page: string) => page.replace(/value="[^"]*"/g, '').replaceAll(who, '')
+    const before = dms(CURATOR).length
+    const asked = await Promise.all(['张桂英', 'li-hong', '王不在'].map(async who => ({ who, ...await askCode(who) })))
+    expect(asked.map(a => a.status)).toEqual([200, 200, 200])
+    expect(new Set(asked.map(a => same(a.who, a.text))).size).toBe(1)
+    await waitFor('the code in WeChat', () => dms(CURATOR).slice(before).find(m => m.text.includes('验证码')))
+    // A wrong code for the person and any code for a name nobody has: answered alike too.
+    const verify = async (a: typeof asked[number]) => {
+      const res = await fetch(`${run.url}/cc/login/verify`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: a.pre.cookie }, body: new URLSearchParams({ _csrf: a.pre.csrf, who: a.who, code: '000000' }) })
+      return { status: res.status, text: same(a.who, await res.text()) }
+    }
+    const [known, nobody] = [await verify(asked[0]), await verify(asked[2])]
+    expect([known.status, nobody.status]).toEqual([401, 401])
+    expect(known.text).toBe(nobody.text)
+    // Names nobody has count on the address like any request: after CODES_PER_ADDRESS, 429.
+    for (let i = asked.length; i < CODES_PER_ADDRESS; i++) expect((await askCode(`无此人${i}`)).status).toBe(200)
+    const limited = await askCode('无此人')
+    expect(limited.status).toBe(429)
+    expect(limited.retryAfter).toBeGreaterThan(0)
+    for (const line of run.lines) expect(line).not.toContain('王不在')
   })
 })
