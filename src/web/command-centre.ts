@@ -16,7 +16,7 @@
  *   GET  /cc/live?view=<path>          server-sent events: the view's live region, re-rendered on change
  *
  * Every page, stream and JSON answer is in the session's scope (scope.ts): a person sees their
- * nodes, ops everything; outside it is "not found".
+ * nodes, ops everything; outside it is "not found". Without CASCADE_API_TOKEN nothing is open (503).
  *
  * Pages are rendered on the server (src/web/views.ts); a small script (static/cc.js) swaps in
  * the live region from the event stream and shows a lost connection. Every POST needs the
@@ -52,7 +52,7 @@ const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url))
 
 export interface CommandCentreOptions {
   app: Cascade
-  /** CASCADE_API_TOKEN: signs in as ops; without it only people sign in (with one-time codes). */
+  /** CASCADE_API_TOKEN: signs in as ops and anchors every session; without it every page answers 503. */
   token?: string
   log: Logger
   /** Session lifetime (default 8 h). */
@@ -92,6 +92,13 @@ export function createCommandCentre(o: CommandCentreOptions): CommandCentre {
     next()
   })
   r.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '10m' }))
+
+  // Without the API token the command centre is closed, like the API: sessions are bound to the
+  // token (rotating it is how every session ends at once) and ops, who manage people, sign in with it.
+  if (!o.token) {
+    r.use((_req, res) => page(res, 503, layout({ title: '指挥中心未启用', live: html`<h1>指挥中心未启用</h1><p>服务器尚未设置访问令牌（CASCADE_API_TOKEN），指挥中心暂不开放，任何人都不能登录。请联系区指挥部运维。</p>` })))
+    return { router: r, hub }
+  }
 
   // ── sign-in (signin-routes.ts) ────────────────────────────────────────────
 

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { personContactId } from '../../src/sim/world.ts'
 import { CODES_PER_ADDRESS } from '../../src/web/person-signin.ts'
+import { Sessions } from '../../src/web/session.ts'
 import { startDistrict, waitFor } from '../helpers.ts'
-import { FORM, preSession, recordingLogger, startHttp, type Running } from './http-helpers.ts'
+import { FORM, preSession, recordingLogger, signIn, startHttp, type Running } from './http-helpers.ts'
 
 const CURATOR = 'zhang-guiying' // 张桂英, curator of 西村
 
@@ -98,5 +99,27 @@ describe('signing in as a person', () => {
     expect(limited.status).toBe(429)
     expect(limited.retryAfter).toBeGreaterThan(0)
     for (const line of run.lines) expect(line).not.toContain('王不在')
+  })
+
+  it('without CASCADE_API_TOKEN the command centre is closed: no sign-in, no code, no session from before', async () => {
+    const ops = await signIn(run.url)
+    const person = await new Sessions(d.store).create(Date.now(), '127.0.0.1', CURATOR)
+    const codeKey = `${d.store.keys.base}cc:code:${CURATOR}`
+    const code = await d.store.redis.hget(codeKey, 'h')
+    const closed = await startHttp(d, { token: undefined })
+    try {
+      const login = await fetch(`${closed.url}/cc/login`)
+      expect(login.status).toBe(503)
+      expect(await login.text()).toContain('指挥中心未启用')
+      expect((await fetch(`${closed.url}/cc/login/code`, { method: 'POST', headers: FORM, body: new URLSearchParams({ who: CURATOR }) })).status).toBe(503)
+      expect(await d.store.redis.hget(codeKey, 'h')).toBe(code)
+      for (const cookie of [ops.cookie, `cc_sid=${person.id}`]) {
+        for (const p of ['/cc/', '/cc/api/announcements', `/cc/live?view=/cc/`]) expect((await fetch(`${closed.url}${p}`, { headers: { cookie }, redirect: 'manual' })).status).toBe(503)
+      }
+    } finally {
+      await closed.close()
+    }
+    // The sessions themselves are not touched: with the token back they open again (until they end).
+    expect((await fetch(`${run.url}/cc/`, { headers: { cookie: ops.cookie }, redirect: 'manual' })).status).toBe(200)
   })
 })
