@@ -9,6 +9,7 @@
  *   GET  /cc/n/:code                   one notice: tree, groups, acknowledgments, texts and diff, timeline
  *   POST /cc/n/:code/approve|reject|edit|classify|correct|retract   the chat commands' own path (notice-routes.ts)
  *   GET  /cc/households[/:code[/:village]], /cc/cases, /cc/c/:case, /cc/rumors, /cc/accounts (ops)
+ *   POST /cc/c/:case/take|reply|close|transfer|verify   the case chat commands' own path (case-routes.ts)
  *   GET  /cc/accounts/:id/qr.png       login QR code of a logged-out account (ops)
  *   GET  /cc/people, POST …            invites and bound people (ops; people-routes.ts)
  *   GET  /cc/api/announcements[/:code] JSON in the session's scope (cc-api.ts)
@@ -42,6 +43,7 @@ import { cookie, crossSite, mountSignIn, page, SID } from './signin-routes.ts'
 import { personHolds } from './person-signin.ts'
 import { opsScope, personScope } from './scope.ts'
 import { mountNoticeActions } from './notice-routes.ts'
+import { caseActions, mountCaseActions } from './case-routes.ts'
 import { mountPeople } from './people-routes.ts'
 import { mountScopedApi } from './cc-api.ts'
 import { chrome, notFound, type Authed } from './chrome.ts'
@@ -212,6 +214,7 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
   // ── correct, retract, approve, reject, edit, classify (notice-routes.ts) ──
 
   mountNoticeActions(r, { app, log, sessions, hub })
+  mountCaseActions(r, { app, log, sessions, hub }) // 接单 / 回复 / 办结 / 转交 / 属实 (case-routes.ts)
 
   // ── ops only: QR codes of logged-out accounts, invites and bound people (people-routes.ts) ──
 
@@ -237,6 +240,8 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
     let after: Html | undefined
     const m = /^\/cc\/n\/([A-Za-z0-9]{4})$/.exec(view)
     if (m) after = await noticeActions(app, m[1].toUpperCase(), auth.session.csrf, auth.scope)
+    const mc = /^\/cc\/c\/([A-Za-z0-9]{4,6})$/.exec(view)
+    if (mc) after = await caseActions(app, mc[1].toUpperCase(), auth.session.csrf, auth.session.person)
     page(res, 200, layout({ title: rendered.title, section: rendered.section, view, ...chrome(app, auth), flash, live: rendered.body, after }))
   })
 

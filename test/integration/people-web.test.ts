@@ -1,17 +1,20 @@
 /**
- * Signing in as a person (issue 24), over plain HTTP against the demo district on the mock
+ * The command centre per person (issue 24), over plain HTTP against the demo district on the mock
  * puppet (the browser's side is test/browser/people.test.ts): the one-time code never lingers in
- * the outbox's job data or the logs; asking for codes does not tell who is in people.yaml.
+ * the outbox's job data or the logs; asking for codes does not tell who is in people.yaml; no
+ * token, no command centre; a case's handlers act on it from its page through the chat's path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { personContactId } from '../../src/sim/world.ts'
 import { CODES_PER_ADDRESS } from '../../src/web/person-signin.ts'
 import { Sessions } from '../../src/web/session.ts'
-import { startDistrict, waitFor } from '../helpers.ts'
-import { FORM, preSession, recordingLogger, signIn, startHttp, type Running } from './http-helpers.ts'
+import { casesOf } from '../../src/features/cases/cases.ts'
+import { publicTopics, startDistrict, waitFor } from '../helpers.ts'
+import { FORM, preSession, recordingLogger, signIn, startHttp, TOKEN, type Running } from './http-helpers.ts'
 
 const CURATOR = 'zhang-guiying' // 张桂英, curator of 西村
+const OTHER_CURATOR = 'yang-xiuzhen' // curator of 东坝村
 
 let d: SimDistrict
 let run: Running
@@ -20,8 +23,8 @@ const lines: string[] = []
 
 beforeAll(async () => {
   d = await startDistrict({ log: recordingLogger(lines) })
-  await d.bind(CURATOR)
-  await waitFor('the curator bound', async () => Object.keys(await d.store.bindingsOf(CURATOR)).length > 0)
+  for (const p of [CURATOR, OTHER_CURATOR]) await d.bind(p)
+  await waitFor('the curators bound', async () => (await Promise.all([CURATOR, OTHER_CURATOR].map(p => d.store.bindingsOf(p)))).every(b => Object.keys(b).length > 0))
   run = await startHttp(d)
 }, 60_000)
 
@@ -103,7 +106,7 @@ describe('signing in as a person', () => {
 
   it('without CASCADE_API_TOKEN the command centre is closed: no sign-in, no code, no session from before', async () => {
     const ops = await signIn(run.url)
-    const person = await new Sessions(d.store).create(Date.now(), '127.0.0.1', CURATOR)
+    const person = await new Sessions(d.store, undefined, TOKEN).create(Date.now(), '127.0.0.1', CURATOR)
     const codeKey = `${d.store.keys.base}cc:code:${CURATOR}`
     const code = await d.store.redis.hget(codeKey, 'h')
     const closed = await startHttp(d, { token: undefined })
@@ -120,6 +123,48 @@ describe('signing in as a person', () => {
       await closed.close()
     }
     // The sessions themselves are not touched: with the token back they open again (until they end).
-    expect((await fetch(`${run.url}/cc/`, { headers: { cookie: ops.cookie }, redirect: 'manual' })).status).toBe(200)
+    for (const cookie of [ops.cookie, `cc_sid=${person.id}`]) expect((await fetch(`${run.url}/cc/`, { headers: { cookie }, redirect: 'manual' })).status).toBe(200)
+  })
+
+  it("a case's handlers take, answer and close it from its page through the chat commands' path; others cannot", async () => {
+    const [topic] = publicTopics(d, 'zhongzi-xicun')
+    const reporter = d.world.villagersOf(topic)[0]
+    d.world.sayInGroup(reporter, topic, '求助 家里老人行动不便需要送药')
+    const desk = casesOf(d.app)!
+    const c = await waitFor('the case', async () => (await desk.store.all()).find(x => x.node === 'zhongzi-xicun'))
+    expect(c.responsible).toContain(CURATOR)
+    const session = async (person?: string) => {
+      const s = await new Sessions(d.store, undefined, TOKEN).create(Date.now(), '127.0.0.1', person)
+      return { cookie: `cc_sid=${s.id}`, csrf: s.session.csrf }
+    }
+    const [mine, other, ops] = [await session(CURATOR), await session(OTHER_CURATOR), await session()]
+    const get = async (v: { cookie: string }) => { const r = await fetch(`${run.url}/cc/c/${c.code}`, { headers: { cookie: v.cookie } }); return { status: r.status, text: await r.text() } }
+    const post = (v: { cookie: string; csrf: string }, action: string, fields: Record<string, string> = {}) =>
+      fetch(`${run.url}/cc/c/${c.code}/${action}`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: v.cookie }, body: new URLSearchParams({ _csrf: v.csrf, ...fields }) })
+    // Another village's curator: not found, page and action alike. Ops see the case, without forms, and act on none.
+    expect((await get(other)).status).toBe(404)
+    expect((await post(other, 'take')).status).toBe(404)
+    const opsPage = await get(ops)
+    expect(opsPage.status).toBe(200)
+    expect(opsPage.text).not.toContain('case-actions')
+    expect((await post(ops, 'take')).status).toBe(303)
+    expect((await desk.store.get(c.code))?.state).toBe(c.state)
+
+    // The curator: the forms, then 接单 / 办结 from the web — the chat's answers, the reporter told, audited as web.
+    const page = await get(mine)
+    expect(page.text).toContain(`action="/cc/c/${c.code}/take"`)
+    expect((await post(mine, 'close', { result: ' ' })).status).toBe(303) // blank: the problem is told, nothing done
+    expect((await desk.store.get(c.code))?.state).toBe(c.state)
+    const taken = await post(mine, 'take', { nonce: /name="nonce" value="([^"]+)"/.exec(page.text)![1] })
+    expect(taken.headers.get('location')).toBe(`/cc/c/${c.code}`)
+    expect(await desk.store.get(c.code)).toMatchObject({ state: 'taken', takenBy: CURATOR })
+    expect((await get(mine)).text).toContain(`已接单 ${c.code}`) // the chat's own reply, as the flash
+    await post(mine, 'close', { result: '网格员已送药到家', nonce: 'close-nonce-1' })
+    expect(await desk.store.get(c.code)).toMatchObject({ state: 'closed', closedBy: CURATOR, result: '网格员已送药到家' })
+    await waitFor('the reporter told', () => d.world.dmsTo(reporter).find(m => m.text.includes('网格员已送药到家')))
+    const history = await desk.store.history(c.code)
+    for (const kind of ['take', 'close']) expect(history.find(e => e.kind === kind)).toMatchObject({ actor: CURATOR, via: 'web' })
+    expect(history.filter(e => e.actor !== undefined && e.actor !== CURATOR)).toEqual([]) // neither the other curator nor ops
+    expect((await get(mine)).text).toMatch(/<li class="ev ev-close">[^\n]*张桂英 · 网页/)
   })
 })
