@@ -251,6 +251,10 @@ describe('command centre in chromium', () => {
     await expect.poll(() => qr.evaluate(img => (img as HTMLImageElement).naturalWidth), { timeout: 5000 }).toBeGreaterThan(0)
     expect(await page.locator('li.account[data-bot="bot-south"] .why-offline').textContent()).toContain('扫码')
     await shot(page, 'accounts')
+    // A notice whose posts wait on the offline account (白水村 has no other) says so, and why.
+    const waiting = await d.app.publish({ node: 'zengjia-baishui', author: 'ops-web', text: '离线测试：明天上午停电检修', severity: 'normal' })
+    await page.goto(`${base}/cc/n/${waiting.code}`)
+    await expect.poll(() => page.locator('#live [data-node="zengjia-baishui"] .waiting-offline').first().textContent()).toContain(`${d.cfg.bots.get('bot-south')!.name} 离线（等待扫码登录`)
   })
 
   it('ends the session on sign-out and when it expires', async () => {
