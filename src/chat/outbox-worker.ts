@@ -126,12 +126,23 @@ export class OutboxWorker {
       await this.app.store.audit(code, { kind: 'delivery-failed', at: Date.now(), topic, bot: this.acc.id, error: err.message })
       await this.app.events.emit('send-failed', { code, topic, bot: this.acc.id, error: err.message })
     }
+    if (final && job.data.secretKey) await this.app.store.redis.del(job.data.secretKey)
     if (final) await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'failed' })
+  }
+
+  /** A secret's send with its text (kept apart, see SendJob.secretKey); undefined once it expired. */
+  private async withSecret(data: SendJob): Promise<SendJob | undefined> {
+    const text = await this.app.store.redis.get(data.secretKey!)
+    return text === null ? undefined : { ...data, text }
   }
 
   /** One send: claim, say, record. */
   private async process(job: Job<SendJob>, token?: string): Promise<string> {
-    const data = job.data
+    const data = job.data.secretKey ? await this.withSecret(job.data) : job.data
+    if (!data) {
+      this.acc.log.info('send.skipped', { idem: job.data.idem, reason: 'secret expired' })
+      return 'expired'
+    }
     const pacing = this.pacing
     if (data.target.kind === 'group' && !this.groups.has(data.target.topic) && !await this.groups.refind(data.target.topic)) {
       return this.waitForGroup(job, data.target.topic, token)
@@ -182,6 +193,7 @@ export class OutboxWorker {
     // The records of a send are independent of each other: written together, not one after another.
     const at = Date.now()
     const records: Promise<unknown>[] = [store.markSent(data.idem, this.acc.id), this.acc.health.recordSend(this.acc.id, at)]
+    if (data.secretKey) records.push(store.redis.del(data.secretKey)) // sent: not kept until it expires
     if (this.strikes) {
       this.strikes = 0
       records.push(this.acc.health.clearStrikes(this.acc.id))

@@ -45,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'cancel': return await amendCommand(rest, 'cancel')
       case 'audit': return await auditCommand(rest)
       case 'sessions': return await (await import('./sessions.ts')).sessionsCommand(rest)
+      case 'invites': return await (await import('./people.ts')).invitesCommand(rest)
+      case 'people': return await (await import('./people.ts')).peopleCommand(rest)
       case 'help': case '--help': case '-h':
         if (rest[0] !== undefined) {
           const one = usageOf(rest[0])
@@ -265,10 +267,10 @@ async function auditCommand(argv: string[]): Promise<number> {
     }
     for (const e of events) {
       if (json) { console.log(JSON.stringify(e)); continue }
-      const { kind, at, node, actor, ...rest } = e
+      const { kind, at, node, actor, via, ...rest } = e
       // Times (`…At`) in Beijing time, like the first column.
       const extra = Object.entries(rest).map(([k, v]) => `${k}=${/At$/.test(k) && /^\d{12,}$/.test(String(v)) ? dateAndClock(Number(v)) : JSON.stringify(v)}`).join(' ')
-      console.log(`${dateAndClock(at)}  ${kind.padEnd(20)} ${node ? app.nodeName(node) : '-'}  ${actor ? app.personName(actor) : '-'}  ${extra}`)
+      console.log(`${dateAndClock(at)}  ${kind.padEnd(20)} ${node ? app.nodeName(node) : '-'}  ${actor ? app.personName(actor) : '-'}${via ? ` (${via})` : ''}  ${extra}`)
     }
     return 0
   })

@@ -3,7 +3,7 @@
  * health checks, Prometheus metrics and the queue dashboard (see src/web/api.ts).
  *
  * Environment: PORT (default 8080), HOST (default 127.0.0.1; docker-compose sets 0.0.0.0),
- * CASCADE_API_TOKEN (at least 32 characters, never the example; unset: the API answers 503), REDIS_URL,
+ * CASCADE_API_TOKEN (at least 32 characters, never the example; unset: the API and the command centre answer 503), REDIS_URL,
  * CASCADE_NS, CASCADE_SESSION_HOURS (command centre sign-in, default 8), CASCADE_TRUST_PROXY
  * (behind a reverse proxy: how many, or which addresses; see trustProxySetting). SIGTERM / SIGINT: stop accepting requests and timers, finish what runs, exit 0.
  *
@@ -49,7 +49,7 @@ export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = p
   if (weak) throw new Error(weak)
   const trustProxy = trustProxySetting(env.CASCADE_TRUST_PROXY)
   createHttpApp.check({ trustProxy }) // a wrong address list stops serve before it listens
-  if (!token) log.warn('api.no-token', { hint: 'set CASCADE_API_TOKEN: the API and dashboard answer 503 until then' })
+  if (!token) log.warn('api.no-token', { hint: 'set CASCADE_API_TOKEN: the API, dashboard and command centre answer 503 until then' })
   const port = opts.port ?? Number(env.PORT ?? DEFAULT_PORT)
   const host = opts.host ?? env.HOST ?? DEFAULT_HOST
   const redisState: { why?: string; since: number } = { since: Date.now() }

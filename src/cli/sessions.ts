@@ -37,7 +37,7 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
       for (const s of list) console.log(JSON.stringify({ ...s, createdAt: new Date(s.createdAt).toISOString(), expiresAt: new Date(s.expiresAt).toISOString() }))
       return 0
     }
-    for (const s of list) console.log(`${s.ref}  signed in ${dateAndClock(s.createdAt)}  until ${dateAndClock(s.expiresAt)}  from ${s.from ?? '-'}  ${token(s)}`)
+    for (const s of list) console.log(`${s.ref}  ${s.person ?? 'ops (token)'}  signed in ${dateAndClock(s.createdAt)}  until ${dateAndClock(s.expiresAt)}  from ${s.from ?? '-'}  ${token(s)}`)
     console.error(list.length ? `${list.length} session(s) (Beijing time). End one: cascade sessions end <REF>; all: cascade sessions end --all` : 'No command centre sessions.')
     return 0
   } finally {

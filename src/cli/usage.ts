@@ -43,6 +43,8 @@ ${CASES_USAGE}
                                             figures on a labelled set (docs/RUMORS.md)
   cascade sessions list [--json]            command centre sign-ins (a short REF each, never the id)
   cascade sessions end <REF> | --all        end one sign-in, or all (their pages go to sign-in)
+  cascade invites list | revoke <CODE>      invites not used yet; revoke one
+  cascade people list | unbind <ID>         who is bound to WeChat (on which accounts); unbind one
 
 environment:
   REDIS_URL   default redis://127.0.0.1:6379

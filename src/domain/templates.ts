@@ -149,6 +149,8 @@ export const TEMPLATE_KEYS = {
   notified_usage: [],
   notified_not_worker: [],
   notified_no_code: [],
+  // ── command centre sign-in by one-time code (src/web/person-signin.ts) ──
+  signin_code: ['name', 'code', 'from', 'minutes'],
 } as const satisfies Record<string, readonly string[]>
 
 export type TemplateKey = keyof typeof TEMPLATE_KEYS

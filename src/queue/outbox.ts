@@ -25,6 +25,13 @@ export interface SendJob {
    * account's smaller chat budget (pacing.chatBudget), so it never takes what notices need.
    */
   chat?: boolean
+  /**
+   * A secret with a short life (a one-time sign-in code): `text` is empty and the text is kept
+   * apart under this Redis key, with its own expiry (Deliveries.tell). The worker reads it at send
+   * time, drops the send once it has expired, and deletes it once sent; the job itself is removed
+   * when done or failed. BullMQ's job data never holds the secret.
+   */
+  secretKey?: string
 }
 
 /** Lower runs first: approval requests and urgent alerts before routine posts. */
@@ -48,6 +55,9 @@ const JOB_DEFAULTS = {
   removeOnFail: { age: 7 * 24 * 3600 },
 }
 
+/** A secret's send is kept neither done nor failed: nothing of it is left to inspect. */
+const SECRET_JOB = { removeOnComplete: true, removeOnFail: true }
+
 export class Outboxes {
   private readonly queues = new Map<string, Queue<SendJob>>()
 
@@ -67,7 +77,7 @@ export class Outboxes {
 
   /** Adds a send; the job id is the idempotency key, so adding it twice queues it once. */
   async enqueue(bot: string, job: SendJob, priority: number): Promise<void> {
-    await this.queue(bot).add('send', job, { ...JOB_DEFAULTS, jobId: job.idem.replace(/:/g, '_'), priority })
+    await this.queue(bot).add('send', job, { ...JOB_DEFAULTS, ...(job.secretKey ? SECRET_JOB : {}), jobId: job.idem.replace(/:/g, '_'), priority })
   }
 
   /** Sends waiting or running in an account's outbox. */

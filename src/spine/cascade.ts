@@ -130,7 +130,7 @@ export class Cascade {
   takePost(code: string, topic: string): Promise<Announcement | undefined> { return this.deliveries.takePost(code, topic) }
   postNotSent(code: string, topic: string): Promise<void> { return this.deliveries.postNotSent(code, topic) }
   requestApproval(a: Announcement, relay: Relay, person: string, idemSuffix = ''): Promise<void> { return this.deliveries.requestApproval(a, relay, person, idemSuffix) }
-  tell(person: string, node: string | undefined, idem: string, text: string, priority?: number): Promise<boolean> { return this.deliveries.tell(person, node, idem, text, priority) }
+  tell(person: string, node: string | undefined, idem: string, text: string, priority?: number, secretForSeconds?: number): Promise<boolean> { return this.deliveries.tell(person, node, idem, text, priority, secretForSeconds) }
 
   // ── acknowledgments, status, bindings ─────────────────────────────────────
   botContacts(): Promise<Set<string>> { return this.acks.botContacts() }

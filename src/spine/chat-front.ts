@@ -15,6 +15,7 @@ import { parseCommand, parseWhen, USAGE, type Command } from '../domain/commands
 import { clock, dateAndClock, stateZh } from '../domain/status.ts'
 import { idPart } from '../queue/outbox.ts'
 import type { Store } from '../store/store.ts'
+import { withChannel } from '../store/channel.ts'
 import type { Logger } from '../infra/log.ts'
 import type { Acks } from './acks.ts'
 import type { Bindings } from './bindings.ts'
@@ -72,7 +73,16 @@ export class ChatFront {
    * Handles one message from a person (never the bot's own). Returns the replies to send
    * back where it came from. Never throws for bad input: bad input gets a help text.
    */
-  async handleInbound(raw: Inbound): Promise<string[]> {
+  handleInbound(raw: Inbound): Promise<string[]> { return withChannel('chat', () => this.inbound(raw)) }
+
+  /**
+   * Carries out a staff command of a bound person given elsewhere than in chat (the command
+   * centre's approve, reject, edit, classify, correct, retract): exactly the chat command's
+   * checks, rules and audit; the caller sets the channel (`withChannel`). Returns the replies.
+   */
+  runCommand(person: string, cmd: Command): Promise<string[]> { return this.execute(person, cmd) }
+
+  private async inbound(raw: Inbound): Promise<string[]> {
     const { store, texts } = this.d
     // Every chat feature stores parts of what people write: nothing malformed may reach Redis.
     // A display name is capped (a 200,000-character nickname is not stored whole: issue 23, item 6).

@@ -103,10 +103,20 @@ export class Deliveries {
     await this.d.outboxes.enqueue(bot, { idem: `${a.code}-req-${relay.node}-${person}${idemSuffix}`, target: { kind: 'person', person }, text }, PRIORITY.approval)
   }
 
-  /** DMs a person through the best account for them (no-op when they are bound to none). */
-  async tell(person: string, node: string | undefined, idem: string, text: string, priority: number = PRIORITY.reply): Promise<boolean> {
+  /**
+   * DMs a person through the best account for them (no-op when they are bound to none). With
+   * `secretForSeconds` (a one-time code) the text stays out of the queue: it is kept apart for
+   * that long, and a send not made by then is dropped (SendJob.secretKey).
+   */
+  async tell(person: string, node: string | undefined, idem: string, text: string, priority: number = PRIORITY.reply, secretForSeconds?: number): Promise<boolean> {
     const bot = await this.d.router.botForPerson(person, node)
     if (!bot) return false
+    if (secretForSeconds) {
+      const secretKey = `${this.d.store.keys.base}secret:${idem}`
+      await this.d.store.redis.set(secretKey, text, 'EX', secretForSeconds)
+      await this.d.outboxes.enqueue(bot, { idem, target: { kind: 'person', person }, text: '', secretKey }, priority)
+      return true
+    }
     await this.d.outboxes.enqueue(bot, { idem, target: { kind: 'person', person }, text }, priority)
     return true
   }

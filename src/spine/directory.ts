@@ -64,7 +64,8 @@ export class Directory {
   personName(id: string): string {
     if (id === CLI_AUTHOR) return '运维（命令行）'
     if (id === WEB_AUTHOR) return '运维（指挥中心）'
-    if (id === POLICY_ACTOR) return '系统（超时未审核，按规则自动转发）'
+    // Not "auto-forwarded": a policy also reminds, escalates and expires (the audit says which it did).
+    if (id === POLICY_ACTOR) return '系统（按规则）'
     return this.cfg.people.get(id)?.name ?? id
   }
 

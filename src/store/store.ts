@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
+import { withVia } from './channel.ts'
 import { PERSONAL_CODE_FIELD, PersonalCodes } from './personal-codes.ts'
 import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, REPLACE_IF_VALUE, SET_LATEST_IF_NEWER } from './scripts.ts'
 
@@ -312,10 +313,10 @@ export class Store {
 
   // ── audit ─────────────────────────────────────────────────────────────────
 
-  /** Appends one event to the announcement's append-only log. */
+  /** Appends one event to the announcement's append-only log (with its channel, `via`: channel.ts). */
   async audit(code: string, event: AuditEvent): Promise<void> {
     const fields: string[] = []
-    for (const [k, v] of Object.entries(event)) if (v !== undefined) fields.push(k, String(v))
+    for (const [k, v] of Object.entries(withVia(event))) if (v !== undefined) fields.push(k, String(v))
     await this.redis.xadd(this.keys.audit(code), '*', ...fields)
   }
 

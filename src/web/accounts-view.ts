@@ -19,6 +19,21 @@ const STATE_WORDS: Record<string, string> = {
   'barred from web WeChat': '微信拒绝该号登录网页版，不再出二维码；请先在手机或电脑版微信上解除限制，再重启该值守号',
 }
 
+/** Why an account does not work, from its /readyz state (src/infra/bot-health.ts `accountState`), in staff's words. */
+const OFFLINE_WORDS: Record<string, string> = {
+  'cannot reach WeChat': '连不上微信服务器：请检查该值守号所在机器的网络、DNS 或代理（正在自动重试）',
+  'waiting for a QR scan': '等待扫码登录：请用该值守号的手机微信扫下方二维码',
+  'not started': '尚未启动：还没有进程运行该值守号（cascade run bots/<编号>.yaml）',
+  'stopped': '进程已停止（cascade shutdown、SIGTERM 或 docker stop）：请用 cascade run 重新启动',
+  'logged out': '微信结束了登录会话：请重新扫码登录',
+  'not responding': '心跳中断：进程意外退出或连不上 Redis',
+}
+
+/** An account's state in Chinese: what it is doing and, when it is not working, why. */
+export function accountStateZh(state: string): string {
+  return STATE_WORDS[state] ?? OFFLINE_WORDS[state] ?? (state === 'logged in' ? '在线' : state)
+}
+
 export async function accountsView(app: Cascade): Promise<Rendered> {
   const r = await readiness(app)
   const rows = r.bots.map(b => {
@@ -27,6 +42,7 @@ export async function accountsView(app: Cascade): Promise<Rendered> {
 <h2>${bot.name} <small>${bot.id}</small> <span class="badge ${bot.loggedIn ? 'ok' : 'bad'}">${bot.loggedIn ? '在线' : '离线'}</span></h2>
 <p>待发 ${bot.backlog} · 上次发送 ${bot.lastSendAgoSeconds === null ? '无' : `${ago(bot.lastSendAgoSeconds * 1000)}前`}${bot.backoffUntil ? html` · <b class="bad">微信限频，暂停至 ${dateAndClock(Date.parse(bot.backoffUntil))}</b>` : ''}${!bot.loggedIn && bot.logoutAt ? ` · 退出于 ${dateAndClock(Date.parse(bot.logoutAt))}${bot.logoutReason ? `（${bot.logoutReason}）` : ''}` : ''}</p>
 ${STATE_WORDS[bot.state] ? html`<p class="bad">${STATE_WORDS[bot.state]}${bot.barred ? `：${bot.barred}` : ''}</p>` : ''}
+${!bot.loggedIn && !STATE_WORDS[bot.state] ? html`<p class="bad why-offline">离线原因：${accountStateZh(bot.state)}</p>` : ''}
 ${bot.missingGroups.length ? html`<p class="bad">未找到的群：${bot.missingGroups.join('、')}（请在手机上把这些群“保存到通讯录”）</p>` : ''}
 ${bot.missingPeople.length ? html`<p class="bad">需重新绑定：${bot.missingPeople.map(p => app.personName(p)).join('、')}（请他们私聊本号发送个人识别码）</p>` : ''}
 ${bot.relogins ? html`<p>微信客户端自行重连 ${bot.relogins} 次</p>` : ''}

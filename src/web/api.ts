@@ -2,6 +2,7 @@
  * The HTTP side of `cascade serve`:
  *
  *   POST /api/announcements        publish (JSON {node, text, severity?, category?, ackRequired?})  token
+ *   GET  /api/announcements        the list (?state=live,retracted &since= &until= &limit=)          token
  *   GET  /api/announcements/:code  the status tree as JSON                                          token
  *   GET  /api/bots/:id/qrcode      the account's latest login QR code as PNG (404 when none)        token
  *   GET  /admin/queues             the queue dashboard (bull-board), read-only                      token
@@ -28,6 +29,7 @@ import type { Scraper } from '../infra/metrics.ts'
 import { createCommandCentre, type CommandCentre } from './command-centre.ts'
 import { publishProblems, readiness, API_AUTHOR } from './shared.ts'
 import { answerClientError, publicReadiness } from './http-guards.ts'
+import { listAnnouncements, parseListQuery } from './announcements-list.ts'
 
 export { API_AUTHOR, MAX_TEXT_CHARS, publishProblems, readiness } from './shared.ts'
 
@@ -83,7 +85,7 @@ export function requireToken(token: string | undefined, opts: { browser?: boolea
 }
 
 /** The API's routes, listed in its 404 answer. */
-const API_ROUTES = ['POST /api/announcements', 'GET /api/announcements/:code', 'GET /api/bots/:id/qrcode']
+const API_ROUTES = ['POST /api/announcements', 'GET /api/announcements', 'GET /api/announcements/:code', 'GET /api/bots/:id/qrcode']
 
 /** The HTTP app of `cascade serve`. */
 export function createHttpApp(opts: HttpOptions): express.Express {
@@ -122,6 +124,13 @@ export function createHttpApp(opts: HttpOptions): express.Express {
     const a = await app.publish({ node: b.node, author: API_AUTHOR, text: b.text, severity: b.severity, category: b.category, ackRequired: b.ackRequired })
     log.info('api.published', { code: a.code, node: a.originNode, severity: a.severity })
     res.status(201).location(`/api/announcements/${a.code}`).json({ code: a.code, status: `/api/announcements/${a.code}` })
+  })
+
+  // The list, filterable by state and date (announcements-list.ts).
+  http.get('/api/announcements', auth, async (req, res) => {
+    const q = parseListQuery(req.query as Record<string, unknown>)
+    if ('problems' in q) { res.status(400).json({ error: 'bad query', problems: q.problems }); return }
+    res.json({ announcements: await listAnnouncements(app, q) })
   })
 
   http.get('/api/announcements/:code', auth, async (req, res) => {

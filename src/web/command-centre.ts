@@ -2,15 +2,22 @@
  * The command centre: a live web view of every notice, node, group, household, case and account,
  * served by `cascade serve` under /cc/ (zh-CN, desktop and phone). See docs/ARCHITECTURE.md.
  *
- *   GET  /cc/login, POST /cc/login     sign in with CASCADE_API_TOKEN → session cookie (HttpOnly, SameSite=Strict)
+ *   GET  /cc/login, POST /cc/login[/code|/verify]  sign in: a person with a one-time code sent to their
+ *                                      WeChat, or ops with CASCADE_API_TOKEN → session cookie (signin-routes.ts)
  *   POST /cc/logout
  *   GET  /cc/                          Now: notices of the last days with their progress
  *   GET  /cc/n/:code                   one notice: tree, groups, acknowledgments, texts and diff, timeline
- *   POST /cc/n/:code/correct|retract   the same rules as 更正 / 撤回 in chat (curation.ts)
- *   GET  /cc/households[/:code[/:village]], /cc/cases, /cc/rumors, /cc/accounts
- *   GET  /cc/accounts/:id/qr.png       login QR code of a logged-out account
+ *   POST /cc/n/:code/approve|reject|edit|classify|correct|retract   the chat commands' own path (notice-routes.ts)
+ *   GET  /cc/households[/:code[/:village]], /cc/cases, /cc/c/:case, /cc/rumors, /cc/accounts (ops)
+ *   POST /cc/c/:case/take|reply|close|transfer|verify   the case chat commands' own path (case-routes.ts)
+ *   GET  /cc/accounts/:id/qr.png       login QR code of a logged-out account (ops)
+ *   GET  /cc/people, POST …            invites and bound people (ops; people-routes.ts)
+ *   GET  /cc/api/announcements[/:code] JSON in the session's scope (cc-api.ts)
  *   GET  /cc/publish, POST /cc/publish the API's validation (publishProblems) plus drill and schedule
  *   GET  /cc/live?view=<path>          server-sent events: the view's live region, re-rendered on change
+ *
+ * Every page, stream and JSON answer is in the session's scope (scope.ts): a person sees their
+ * nodes, ops everything; outside it is "not found". Without CASCADE_API_TOKEN nothing is open (503).
  *
  * Pages are rendered on the server (src/web/views.ts); a small script (static/cc.js) swaps in
  * the live region from the event stream and shows a lost connection. Every POST needs the
@@ -20,30 +27,34 @@
 import { fileURLToPath } from 'node:url'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { WEB_AUTHOR, type Cascade } from '../spine/cascade.ts'
-import { cancel, correct } from '../features/curation/curation.ts'
 import { BotHealth } from '../infra/bot-health.ts'
+import { withChannel } from '../store/channel.ts'
 import { MAX_TEXT_CHARS, publishProblems } from './shared.ts'
 import { isBlank } from '../domain/text.ts'
 import type { Logger } from '../infra/log.ts'
 import { SEVERITIES, type Severity } from '../domain/announcement.ts'
 import { html, layout, raw, type Html } from './html.ts'
 import { LiveHub } from './live.ts'
-import { parseCookies, randomToken, sameSecret, Sessions, type Session } from './session.ts'
+import { parseCookies, sameSecret, Sessions } from './session.ts'
 import { renderView } from './views.ts'
 import { noticeActions } from './notice-actions.ts'
-import { addressBucket, clientErrorOf, SignInLimit, singleFields } from './http-guards.ts'
+import { clientErrorOf, SignInLimit, singleFields } from './http-guards.ts'
+import { cookie, crossSite, mountSignIn, page, SID } from './signin-routes.ts'
+import { personHolds } from './person-signin.ts'
+import { opsScope, personScope } from './scope.ts'
+import { mountNoticeActions } from './notice-routes.ts'
+import { caseActions, mountCaseActions } from './case-routes.ts'
+import { mountPeople } from './people-routes.ts'
+import { mountScopedApi } from './cc-api.ts'
+import { chrome, notFound, type Authed } from './chrome.ts'
 
-const SID = 'cc_sid'
-const PRE = 'cc_pre'
-/** A wrong token is answered after this pause (slows guessing). */
-const WRONG_TOKEN_DELAY_MS = 400
 /** A scheduled notice may be set at most this far ahead. */
 const MAX_SCHEDULE_DAYS = 30
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url))
 
 export interface CommandCentreOptions {
   app: Cascade
-  /** CASCADE_API_TOKEN; without it sign-in answers 503. */
+  /** CASCADE_API_TOKEN: signs in as ops and anchors every session; without it every page answers 503. */
   token?: string
   log: Logger
   /** Session lifetime (default 8 h). */
@@ -54,23 +65,7 @@ export interface CommandCentreOptions {
 
 export interface CommandCentre { router: express.Router; hub: LiveHub }
 
-interface Authed { sid: string; session: Session }
-
-function cookie(name: string, value: string, req: Request, maxAge: number): string {
-  return `${name}=${encodeURIComponent(value)}; Path=/cc; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${req.secure ? '; Secure' : ''}`
-}
-
-/** A browser's request from another site: refused for every POST. */
-function crossSite(req: Request): boolean {
-  if (req.get('sec-fetch-site') === 'cross-site') return true
-  const origin = req.get('origin')
-  if (!origin) return false
-  try { return new URL(origin).host !== req.get('host') } catch { return true }
-}
-
-function page(res: Response, status: number, body: string): void {
-  res.status(status).type('html').set('Cache-Control', 'no-store').send(body)
-}
+export type { Authed } from './chrome.ts'
 
 /** The Beijing time of a `datetime-local` value, as epoch ms. */
 export function beijingTime(local: string): number | undefined {
@@ -81,7 +76,7 @@ export function beijingTime(local: string): number | undefined {
 
 export function createCommandCentre(o: CommandCentreOptions): CommandCentre {
   const { app, log } = o
-  const sessions = new Sessions(app.store, o.sessionSeconds, o.token)
+  const sessions = new Sessions(app.store, o.sessionSeconds, o.token, person => personHolds(app, person))
   const signInLimit = new SignInLimit(app.store)
   const hub = new LiveHub(app, sessions, log, o.pollMs)
   const r = express.Router()
@@ -100,60 +95,16 @@ export function createCommandCentre(o: CommandCentreOptions): CommandCentre {
   })
   r.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '10m' }))
 
-  // ── sign-in ───────────────────────────────────────────────────────────────
-
-  const loginPage = (res: Response, req: Request, status: number, problem?: string) => {
-    // A pre-session value, as cookie and form field, so that sign-in cannot be forged from elsewhere.
-    const pre = parseCookies(req.get('cookie'))[PRE] || randomToken(18)
-    res.append('Set-Cookie', cookie(PRE, pre, req, 3600))
-    page(res, status, layout({
-      title: '登录',
-      live: html`<h1>Cascade 指挥中心</h1>
-${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
-<form method="post" action="/cc/login" class="login">
-<input type="hidden" name="_csrf" value="${pre}">
-<label>访问令牌（CASCADE_API_TOKEN）<input type="password" name="token" autocomplete="current-password" required autofocus></label>
-<button type="submit">登录</button>
-</form>`,
-    }))
+  // Without the API token the command centre is closed, like the API: sessions are bound to the
+  // token (rotating it is how every session ends at once) and ops, who manage people, sign in with it.
+  if (!o.token) {
+    r.use((_req, res) => page(res, 503, layout({ title: '指挥中心未启用', live: html`<h1>指挥中心未启用</h1><p>服务器尚未设置访问令牌（CASCADE_API_TOKEN），指挥中心暂不开放，任何人都不能登录。请联系区指挥部运维。</p>` })))
+    return { router: r, hub }
   }
 
-  r.get('/login', (req, res) => {
-    if (!o.token) { page(res, 503, layout({ title: '未配置', live: html`<h1>未设置 CASCADE_API_TOKEN</h1><p>服务器未配置访问令牌，指挥中心不可用。</p>` })); return }
-    loginPage(res, req, 200)
-  })
+  // ── sign-in (signin-routes.ts) ────────────────────────────────────────────
 
-  r.post('/login', form, async (req, res) => {
-    if (!o.token) { res.status(503).type('text').send('CASCADE_API_TOKEN is not set on the server'); return }
-    const body = (req.body ?? {}) as Record<string, string>
-    if (crossSite(req) || !sameSecret(parseCookies(req.get('cookie'))[PRE], body._csrf)) {
-      log.warn('cc.csrf-refused', { route: 'login' })
-      loginPage(res, req, 403, '请求已过期，请重新登录。')
-      return
-    }
-    // Per address (behind a proxy: as CASCADE_TRUST_PROXY reads it), taken before the comparison
-    // so that parallel guesses count too; a right token gives its try back.
-    const address = addressBucket(req.ip)
-    const wait = await signInLimit.take(address)
-    if (wait !== undefined) {
-      log.warn('cc.login-limited', { retryAfter: wait })
-      res.set('Retry-After', String(wait))
-      loginPage(res, req, 429, `登录尝试过于频繁，请 ${wait} 秒后再试。`)
-      return
-    }
-    if (!sameSecret(body.token, o.token)) {
-      log.warn('cc.login-refused', {})
-      await new Promise(resolve => setTimeout(resolve, WRONG_TOKEN_DELAY_MS))
-      loginPage(res, req, 401, '令牌不正确。')
-      return
-    }
-    await signInLimit.giveBack(address)
-    const { id } = await sessions.create(Date.now(), req.ip)
-    log.info('cc.login', {})
-    res.append('Set-Cookie', cookie(SID, id, req, sessions.ttlSeconds))
-    res.append('Set-Cookie', cookie(PRE, '', req, 0))
-    res.redirect(303, '/cc/')
-  })
+  mountSignIn(r, { app, log, token: o.token, sessions, limit: signInLimit, form })
 
   // ── everything else needs a session ──────────────────────────────────────
 
@@ -165,7 +116,7 @@ ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
       else res.status(401).type('text').send('not signed in')
       return
     }
-    res.locals.auth = { sid, session } satisfies Authed
+    res.locals.auth = { sid, session, scope: session.person ? personScope(app, session.person) : opsScope(app) } satisfies Authed
     next()
   })
 
@@ -189,18 +140,26 @@ ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
 
   r.get('/whoami', (_req, res) => { res.status(204).end() })
 
-  r.get('/live', (req, res) => {
+  r.get('/live', async (req, res) => {
     const view = typeof req.query.view === 'string' ? req.query.view : ''
-    hub.subscribe(view, (res.locals.auth as Authed).sid, req, res)
+    const { sid, scope } = res.locals.auth as Authed
+    // A view outside the viewer's scope is not found, as the page is: nothing of it is streamed.
+    if (/^\/cc\/[\w/.-]*$/.test(view) && view.length <= 200 && !await renderView(app, view, scope)) { res.status(404).type('text').send('not found'); return }
+    hub.subscribe(view, sid, scope, req, res)
   })
+
+  // The command centre's JSON, in the viewer's scope (cc-api.ts).
+  mountScopedApi(r, app)
 
   // ── publish ───────────────────────────────────────────────────────────────
 
   const publishPage = (res: Response, auth: Authed, status: number, values: Record<string, string> = {}, problems: string[] = []) => {
-    const nodes = [...app.cfg.nodes.values()].filter(n => n.publishers.length > 0 || n.id === app.cfg.rootId)
+    // Ops publish from any publishing node; a publisher from their own.
+    const nodes = auth.scope.publishes.map(n => app.node(n))
+    if (nodes.length === 0) { notFound(res, auth, app); return }
     const sel = (a: string | undefined, b: string) => raw(a === b ? ' selected' : '')
     page(res, status, layout({
-      title: '发布', section: '/cc/publish', csrf: auth.session.csrf,
+      title: '发布', section: '/cc/publish', ...chrome(app, auth),
       live: html`<h1>发布通知</h1>
 ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => html`<li>${p}</li>`)}</ul>` : ''}
 <form method="post" action="/cc/publish" class="publish">
@@ -240,55 +199,27 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
       else if (at <= app.now()) problems.push('定时时间已过，请选择将来的时间或留空')
       else if (at > app.now() + MAX_SCHEDULE_DAYS * 86_400_000) problems.push(`定时最多提前 ${MAX_SCHEDULE_DAYS} 天`)
     }
+    if (!auth.scope.publishes.includes(b.node)) problems.push('您不是该单位的发布员')
     if (problems.length) { publishPage(res, auth, 400, b, problems); return }
-    const a = await app.publish({
-      node: b.node, author: WEB_AUTHOR, text: b.text, severity: body.severity as Severity | undefined, category: body.category,
+    const a = await withChannel('web', () => app.publish({
+      node: b.node, author: auth.session.person ?? WEB_AUTHOR, text: b.text, severity: body.severity as Severity | undefined, category: body.category,
       ackRequired: b.ackRequired === 'on', status: b.drill === 'on' ? 'exercise' : 'actual', at,
-    })
+    }))
     log.info('cc.published', { code: a.code, node: a.originNode, severity: a.severity, scheduled: at !== undefined })
     hub.changed()
     await sessions.setFlash(auth.sid, at !== undefined ? `已定时：${a.code}` : `已发布：${a.code}`)
     res.redirect(303, `/cc/n/${a.code}`)
   })
 
-  // ── correct and retract (the same rules as 更正 / 撤回 in chat) ──────────
+  // ── correct, retract, approve, reject, edit, classify (notice-routes.ts) ──
 
-  r.post('/n/:code/:action', async (req, res) => {
-    const auth = res.locals.auth as Authed
-    const code = String(req.params.code).toUpperCase()
-    const action = String(req.params.action)
-    const b = (req.body ?? {}) as Record<string, string>
-    if (!/^[A-Z0-9]{4}$/.test(code) || (action !== 'retract' && action !== 'correct')) { res.status(404).type('text').send('not found'); return }
-    let reply: string
-    let goTo = code
-    if (b.confirm !== 'yes') reply = '请勾选确认后再提交。'
-    else if (action === 'retract') {
-      const reason = (b.reason ?? '').trim()
-      if (isBlank(reason)) reply = '请填写撤回理由。'
-      else {
-        const r = await cancel(app, WEB_AUTHOR, code, reason)
-        log.info('cc.retract', { code, done: r.done, by: r.made?.code })
-        reply = r.reply
-      }
-    } else {
-      const text = (b.text ?? '').trim()
-      if (isBlank(app.texts.body(text))) reply = '请填写更正后的正文。'
-      else if (text.length > MAX_TEXT_CHARS) reply = `正文最多 ${MAX_TEXT_CHARS} 字。`
-      else {
-        const r = await correct(app, WEB_AUTHOR, code, text)
-        log.info('cc.correct', { code, done: r.done, update: r.made?.code })
-        reply = r.reply
-        if (r.made) goTo = r.made.code
-      }
-    }
-    hub.changed()
-    await sessions.setFlash(auth.sid, reply)
-    res.redirect(303, `/cc/n/${goTo}`)
-  })
+  mountNoticeActions(r, { app, log, sessions, hub })
+  mountCaseActions(r, { app, log, sessions, hub }) // 接单 / 回复 / 办结 / 转交 / 属实 (case-routes.ts)
 
-  // ── QR code of a logged-out account ──────────────────────────────────────
+  // ── ops only: QR codes of logged-out accounts, invites and bound people (people-routes.ts) ──
 
-  r.get('/accounts/:id/qr.png', async (req, res) => {
+  r.get('/accounts/:id/qr.png', async (req, res, next) => {
+    if (!(res.locals.auth as Authed).scope.ops) { next(); return }
     const id = String(req.params.id)
     const qr = app.cfg.bots.has(id) ? (await new BotHealth(app.store).read(id, app.now())).qr : undefined
     if (!qr) { res.status(404).type('text').send('no login QR code waiting for this account'); return }
@@ -296,24 +227,25 @@ ${problems.length ? html`<ul class="problem" role="alert">${problems.map(p => ht
     res.type('png').set('Cache-Control', 'no-store').send(await QR.toBuffer(qr.payload, { width: 360 }))
   })
 
+  mountPeople(r, { app, log, sessions, hub })
+
   // ── the live views ────────────────────────────────────────────────────────
 
   r.get(/.*/, async (req, res, next) => {
     const view = `/cc${req.path}`
-    const rendered = await renderView(app, view)
-    if (!rendered) { next(); return }
     const auth = res.locals.auth as Authed
+    const rendered = await renderView(app, view, auth.scope)
+    if (!rendered) { next(); return }
     const flash = await sessions.takeFlash(auth.sid, auth.session)
     let after: Html | undefined
     const m = /^\/cc\/n\/([A-Za-z0-9]{4})$/.exec(view)
-    if (m) after = await noticeActions(app, m[1].toUpperCase(), auth.session.csrf)
-    page(res, 200, layout({ title: rendered.title, section: rendered.section, view, csrf: auth.session.csrf, flash, live: rendered.body, after }))
+    if (m) after = await noticeActions(app, m[1].toUpperCase(), auth.session.csrf, auth.scope)
+    const mc = /^\/cc\/c\/([A-Za-z0-9]{4,6})$/.exec(view)
+    if (mc) after = await caseActions(app, mc[1].toUpperCase(), auth.session.csrf, auth.session.person)
+    page(res, 200, layout({ title: rendered.title, section: rendered.section, view, ...chrome(app, auth), flash, live: rendered.body, after }))
   })
 
-  r.use((_req, res) => {
-    const auth = res.locals.auth as Authed | undefined
-    page(res, 404, layout({ title: '未找到', csrf: auth?.session.csrf, live: html`<h1>未找到</h1><p><a href="/cc/">回到总览</a></p>` }))
-  })
+  r.use((_req, res) => { notFound(res, res.locals.auth as Authed | undefined, app) })
 
   r.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
     const mistake = clientErrorOf(err) // 400 / 413 / 415 with a short reason, logged at info

@@ -32,6 +32,7 @@ export const NAV: { path: string; label: string }[] = [
   { path: '/cc/cases', label: '诉求' },
   { path: '/cc/rumors', label: '辟谣' },
   { path: '/cc/accounts', label: '值守号' },
+  { path: '/cc/people', label: '人员' },
 ]
 
 export interface LayoutOptions {
@@ -47,13 +48,17 @@ export interface LayoutOptions {
   after?: Html
   /** Which nav entry is current. */
   section?: string
+  /** Nav entries this viewer has no use for (a curator: publish, accounts, people). */
+  hide?: string[]
+  /** Who is signed in, shown beside the sign-out button. */
+  who?: string
 }
 
 export function layout(o: LayoutOptions): string {
   const nav = o.csrf === undefined ? '' : html`<nav class="top">
   <a class="brand" href="/cc/">指挥中心</a>
-  ${NAV.map(n => html`<a href="${n.path}"${raw(n.path === o.section ? ' aria-current="page"' : '')}>${n.label}</a>`)}
-  <form method="post" action="/cc/logout" class="logout"><input type="hidden" name="_csrf" value="${o.csrf}"><button type="submit">退出</button></form>
+  ${NAV.filter(n => !o.hide?.includes(n.path)).map(n => html`<a href="${n.path}"${raw(n.path === o.section ? ' aria-current="page"' : '')}>${n.label}</a>`)}
+  ${o.who ? html`<span class="who-am-i">${o.who}</span>` : ''}<form method="post" action="/cc/logout" class="logout"><input type="hidden" name="_csrf" value="${o.csrf}"><button type="submit">退出</button></form>
 </nav>
 <div id="conn" class="conn" hidden role="status">连接已断开，正在重新连接…</div>`
   return `<!doctype html>

@@ -14,6 +14,8 @@ export const DEFAULT_SESSION_SECONDS = 8 * 3600
 
 export interface Session {
   csrf: string
+  /** The person signed in with a one-time code (people.yaml id); absent for the ops token. */
+  person?: string
   /** tokenFingerprint() of the API token at sign-in; a session of another token is not taken. */
   token?: string
   /** The address it signed in from (as `trust proxy` sees it), for `cascade sessions list`. */
@@ -41,14 +43,17 @@ export function sameSecret(a: string | undefined, b: string | undefined): boolea
 export function tokenFingerprint(token: string): string { return hash(`cascade-session:${token}`).slice(0, 16) }
 
 /** A session as `cascade sessions list` shows it: a short reference, never its id. */
-export interface SessionInfo { ref: string; createdAt: number; expiresAt: number; from?: string; currentToken: boolean }
+export interface SessionInfo { ref: string; createdAt: number; expiresAt: number; from?: string; currentToken: boolean; person?: string }
+
+/** Whether a person's session still holds: listed in people.yaml with a role, still bound to WeChat. */
+export type PersonCheck = (person: string) => Promise<boolean>
 
 /** Characters of the hash that name a session in `cascade sessions` (48 bits). */
 const REF_CHARS = 12
 
 export class Sessions {
   /** `token`: the API token sessions are signed in with; without it every stored session is taken (tests). */
-  constructor(private readonly store: Store, readonly ttlSeconds = DEFAULT_SESSION_SECONDS, token?: string) {
+  constructor(private readonly store: Store, readonly ttlSeconds = DEFAULT_SESSION_SECONDS, token?: string, private readonly personHolds?: PersonCheck) {
     this.fingerprint = token === undefined ? undefined : tokenFingerprint(token)
   }
   private readonly fingerprint: string | undefined
@@ -57,20 +62,28 @@ export class Sessions {
   private key(id: string): string { return `${this.prefix}${hash(id)}` }
 
   /** A new session; returns the id for the cookie. */
-  async create(now = Date.now(), from?: string): Promise<{ id: string; session: Session }> {
+  async create(now = Date.now(), from?: string, person?: string): Promise<{ id: string; session: Session }> {
     const id = randomToken()
-    const session: Session = { csrf: randomToken(), token: this.fingerprint, from, createdAt: now, expiresAt: now + this.ttlSeconds * 1000 }
+    const session: Session = { csrf: randomToken(), person, token: this.fingerprint, from, createdAt: now, expiresAt: now + this.ttlSeconds * 1000 }
     await this.store.redis.set(this.key(id), JSON.stringify(session), 'EX', this.ttlSeconds)
     return { id, session }
   }
 
-  /** The session of a cookie's id; undefined when unknown, expired, ended or of another API token. */
+  /**
+   * The session of a cookie's id; undefined when unknown, expired, ended or of another API token,
+   * or when its person was unbound or is no longer in people.yaml (the session is ended then).
+   */
   async get(id: string | undefined): Promise<Session | undefined> {
     if (!id || id.length > 100) return undefined
     const raw = await this.store.redis.get(this.key(id))
     if (!raw) return undefined
     const s = JSON.parse(raw) as Session
-    return this.fingerprint === undefined || s.token === this.fingerprint ? s : undefined
+    if (this.fingerprint !== undefined && s.token !== this.fingerprint) return undefined
+    if (s.person !== undefined && this.personHolds && !await this.personHolds(s.person)) {
+      await this.destroy(id)
+      return undefined
+    }
+    return s
   }
 
   /** Every stored session, oldest first; `currentToken` tells those this token's serve takes. */
@@ -78,7 +91,7 @@ export class Sessions {
     const out: SessionInfo[] = []
     for (const [key, raw] of await this.all()) {
       const s = JSON.parse(raw) as Session
-      out.push({ ref: key.slice(this.prefix.length, this.prefix.length + REF_CHARS), createdAt: s.createdAt, expiresAt: s.expiresAt, from: s.from, currentToken: this.fingerprint !== undefined && s.token === this.fingerprint })
+      out.push({ ref: key.slice(this.prefix.length, this.prefix.length + REF_CHARS), createdAt: s.createdAt, expiresAt: s.expiresAt, from: s.from, currentToken: this.fingerprint !== undefined && s.token === this.fingerprint, person: s.person })
     }
     return out.sort((a, b) => a.createdAt - b.createdAt)
   }

@@ -54,6 +54,8 @@ async function shot(p: Page, name: string): Promise<void> {
 async function signIn(p: Page, token: string): Promise<void> {
   await p.goto(`${base}/cc/`)
   await p.waitForURL(/\/cc\/login$/)
+  // Ops sign in with the token (folded under the people's one-time-code form).
+  if (!await p.locator('details.ops-login').evaluate(e => (e as HTMLDetailsElement).open)) await p.click('details.ops-login > summary')
   await p.fill('input[name=token]', token)
   await p.click('form.login button[type=submit]')
 }
@@ -237,12 +239,22 @@ describe('command centre in chromium', () => {
     const casesText = await page.locator('#live').textContent()
     for (const name of reporterNames) expect(casesText).not.toContain(name)
     await shot(page, 'cases')
+    // A page per case, its code a link; the reporter is not on it either.
+    await page.click('#live tr.case td a')
+    await page.waitForURL(/\/cc\/c\/[A-Z0-9]+$/)
+    expect(await page.locator('#live h1').textContent()).toContain('诉求')
+    for (const name of reporterNames) expect(await page.locator('#live').textContent()).not.toContain(name)
     await page.goto(`${base}/cc/rumors`)
     await shot(page, 'rumors')
     await page.goto(`${base}/cc/accounts`)
     const qr = page.locator('li.account[data-bot="bot-south"] figure.qr img')
     await expect.poll(() => qr.evaluate(img => (img as HTMLImageElement).naturalWidth), { timeout: 5000 }).toBeGreaterThan(0)
+    expect(await page.locator('li.account[data-bot="bot-south"] .why-offline').textContent()).toContain('扫码')
     await shot(page, 'accounts')
+    // A notice whose posts wait on the offline account (白水村 has no other) says so, and why.
+    const waiting = await d.app.publish({ node: 'zengjia-baishui', author: 'ops-web', text: '离线测试：明天上午停电检修', severity: 'normal' })
+    await page.goto(`${base}/cc/n/${waiting.code}`)
+    await expect.poll(() => page.locator('#live [data-node="zengjia-baishui"] .waiting-offline').first().textContent()).toContain(`${d.cfg.bots.get('bot-south')!.name} 离线（等待扫码登录`)
   })
 
   it('ends the session on sign-out and when it expires', async () => {

@@ -99,6 +99,9 @@ describe('a notice travels district → township → village', () => {
     expect(again).toContain('无需重复操作')
     const audit = await d.store.auditLog(code)
     expect(audit.filter(e => e.kind === 'approve' && e.node === 'zhongzi')).toHaveLength(1)
+    // Audited by name and channel: a chat command says so (the web's say 'web': test/browser/people.test.ts).
+    expect(audit.find(e => e.kind === 'approve' && e.node === 'zhongzi')).toMatchObject({ actor: expect.stringMatching(/^(li-hong|chen-gang)$/), via: 'chat' })
+    expect(audit.find(e => e.kind === 'publish')).toMatchObject({ actor: 'zhao-min', via: 'chat' })
   })
 })
 
