@@ -186,6 +186,8 @@ export interface SeriesRun {
   at: number
   code?: string
   why?: SkipWhy
+  /** Held by quiet hours: when it goes out. */
+  heldUntil?: number
   /** The list item a list run posted (0-based). */
   item?: number
 }
