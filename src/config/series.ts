@@ -4,12 +4,13 @@
  * path and what is allowed. See docs/SERIES.md.
  */
 import { existsSync } from 'node:fs'
+import { LineCounter, parseDocument } from 'yaml'
 import { SEVERITIES } from '../domain/announcement.ts'
 import {
   DEFAULT_SERIES_SETTINGS, DEFAULT_TZ, HHMM_RE, knownTimeZone, scheduleToCron, SERIES_ID_RE, templateFields,
   type SeriesDef, type SeriesSettings, type SeriesSource,
 } from '../domain/series.ts'
-import { describe, readSource, Reader, unknownRef, type Fields, type Obj, type Path, type Problems } from './yaml-source.ts'
+import { describe, Problems, readSource, Reader, unknownRef, type Fields, type Obj, type Path } from './yaml-source.ts'
 
 export const SERIES_FILE = 'series.yaml'
 export const SERIES_FILE_HINT = 'recurring bulletins (`series:` a list of { id, title, schedule, publisher, list | template | typed }), `settings:` and inbox `feeds:`'
@@ -186,4 +187,13 @@ function readSource_(r: Reader, o: Obj, at: Path): SeriesSource | undefined {
   const items = r.strings(o, at, 'list', 'a text')
   if (!items.length) { r.report([...at, 'list'], 'needs at least one text'); return undefined }
   return { kind: 'list', items, repeat: bool(r, o, at, 'repeat') ?? false }
+}
+
+/** A series as the command centre sends it, checked like a series of series.yaml; each problem as "path: message". */
+export function checkSeriesObject(obj: Obj, refs: SeriesRefs): { def?: SeriesDef; problems: string[] } {
+  const problems = new Problems()
+  const lines = new LineCounter()
+  const src = { file: 'form', doc: parseDocument(JSON.stringify(obj), { lineCounter: lines }), lines, data: obj }
+  const def = readSeriesDef(new Reader(src, problems), obj, [], refs, 'web')
+  return { def: problems.list.length ? undefined : def, problems: problems.list.map(p => `${p.path || '(series)'}: ${p.message}`) }
 }

@@ -10,6 +10,7 @@
  *   GET  /cc/households[/:code[/:village]], /cc/cases, /cc/rumors, /cc/accounts
  *   GET  /cc/accounts/:id/qr.png       login QR code of a logged-out account
  *   GET  /cc/publish, POST /cc/publish the API's validation (publishProblems) plus drill and schedule
+ *   GET  /cc/series, /cc/inbox          series and the district's inbox (src/web/series-view.ts)
  *   GET  /cc/live?view=<path>          server-sent events: the view's live region, re-rendered on change
  *
  * Pages are rendered on the server (src/web/views.ts); a small script (static/cc.js) swaps in
@@ -31,6 +32,7 @@ import { LiveHub } from './live.ts'
 import { parseCookies, randomToken, sameSecret, Sessions, type Session } from './session.ts'
 import { renderView } from './views.ts'
 import { noticeActions } from './notice-actions.ts'
+import { seriesRoutes } from './series-view.ts'
 import { addressBucket, clientErrorOf, SignInLimit, singleFields } from './http-guards.ts'
 
 const SID = 'cc_sid'
@@ -193,6 +195,9 @@ ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
     const view = typeof req.query.view === 'string' ? req.query.view : ''
     hub.subscribe(view, (res.locals.auth as Authed).sid, req, res)
   })
+
+  // Series and the inbox (issue 25): src/web/series-view.ts.
+  r.use(seriesRoutes(app, sessions, log, () => hub.changed()))
 
   // ── publish ───────────────────────────────────────────────────────────────
 
