@@ -33,6 +33,11 @@ ${CASES_USAGE}
   cascade cancel <CODE> --reason <text>     retract: withdraw what is pending, correct every group
   cascade audit <CODE> [--json]             every state change of an announcement, in order
   cascade rumor match|eval|list …           the rumor matcher (see docs/RUMORS.md)
+  cascade series list [--json]              recurring bulletins: next run, last runs, approved/paused where
+  cascade series run <ID>                   make a run of a series now (docs/SERIES.md)
+  cascade series pause|resume <ID> [--node <id>]   for a node's subtree (default: the whole series)
+  cascade series figures <ID> 确诊=0 …       the figures of the next run of a template series
+  cascade inbox list [--all] [--json]       the district's inbox: items waiting for a publisher
   cascade sessions list [--json]            command centre sign-ins (a short REF each, never the id)
   cascade sessions end <REF> | --all        end one sign-in, or all (their pages go to sign-in)
 

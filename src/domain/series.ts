@@ -175,7 +175,7 @@ export function reaches(audience: readonly string[], pathOf: (node: string) => s
 }
 
 /** Where a run ended up (one record per series and slot). */
-export type RunState = 'published' | 'held' | 'awaiting-text' | 'skipped' | 'ended'
+export type RunState = 'running' | 'published' | 'held' | 'awaiting-text' | 'skipped' | 'ended'
 export type SkipWhy = 'no-figures' | 'missed' | 'paused' | 'skip-date' | 'ended'
 
 export interface SeriesRun {

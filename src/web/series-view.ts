@@ -31,7 +31,7 @@ interface Auth { sid: string; session: { csrf: string; person?: string } }
 interface Flash { setFlash(sid: string, text: string): Promise<void>; takeFlash(sid: string, s: never): Promise<string | undefined> }
 
 const SOURCE_ZH = { list: '预备内容逐期发送', template: '模板 + 当日数据', typed: '每期手写' } as const
-const RUN_ZH = { published: '已发出', held: '夜间暂缓', 'awaiting-text': '等内容', skipped: '未发', ended: '已发完' } as const
+const RUN_ZH = { running: '进行中', published: '已发出', held: '夜间暂缓', 'awaiting-text': '等内容', skipped: '未发', ended: '已发完' } as const
 const WHY_ZH = { 'no-figures': '数据未提交', missed: '服务未运行、超过补发时限', paused: '已暂停', 'skip-date': '节假日不发', ended: '已发完' } as const
 
 /** Who acts: the session's person when it has one, else ops (the API token). */

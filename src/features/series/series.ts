@@ -97,9 +97,9 @@ export class SeriesEngine {
     if (!def) throw new Error(`no series "${id}"`)
     const now = this.app.now()
     const key = runKey(slot, def.tz)
-    const base: SeriesRun = { series: def.id, key, slot, at: now, state: 'skipped' }
+    const base: SeriesRun = { series: def.id, key, slot, at: now, state: 'running' }
     const late = now - slot > this.settings.catchUpMinutes * 60_000 && !opts.byHand
-    if (!await this.st.claimRun(late ? { ...base, why: 'missed' } : base)) return undefined
+    if (!await this.st.claimRun(late ? { ...base, state: 'skipped', why: 'missed' } : base)) return undefined
     if (late) return this.skip(def, base, 'missed')
     const paused = await this.st.pauses(def.id)
     if (paused.has(def.origin)) return this.skip(def, base, 'paused')
