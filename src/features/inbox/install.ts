@@ -50,8 +50,8 @@ async function handle(inbox: Inbox, { msg, person }: InboundContext): Promise<st
   }
   let m = SELECT.exec(head)
   if (m) {
-    // [类别] first when it is one of the network's categories; the rest is the edited text.
-    const rest = (/^选用\s*[Ii]\d{1,9}[\s:：]*([\s\S]*)$/.exec(text)?.[1] ?? '').trim()
+    // [类别] first when it is one of the network's categories; the rest, as typed, is the edited text.
+    const rest = (/^选用\s*[Ii]\d{1,9}[\s:：]*([\s\S]*)$/.exec(msg.text.trim())?.[1] ?? '').trim()
     const first = rest.split(/\s+/)[0] ?? ''
     const category = app.cfg.categories.includes(first) ? first : undefined
     const edited = (category ? rest.slice(first.length) : rest).trim()
@@ -67,7 +67,7 @@ async function handle(inbox: Inbox, { msg, person }: InboundContext): Promise<st
     if (r.problem === 'decided') return [app.t('inbox_already', { id: r.item!.id, state: INBOX_STATE_ZH[r.item!.state] })]
     return [app.t('inbox_dismissed', { id: r.item!.id })]
   }
-  m = ADD.exec(text)
+  m = ADD.exec(msg.text.trim()) ?? ADD.exec(text)
   if (m) {
     const r = await inbox.add({ source: 'chat', text: m[1], by: person })
     return [r.outcome === 'duplicate' ? app.t('inbox_duplicate', { id: r.item.id }) : app.t('inbox_added', { id: r.item.id })]
