@@ -39,10 +39,11 @@ async function handle(inbox: Inbox, { msg, person }: InboundContext): Promise<st
   if (!person || msg.topic || msg.kind === 'image') return undefined
   const text = normalizeChat(msg.text).trim()
   const head = text.normalize('NFKC')
-  const isInboxCommand = head === '待选' || SELECT.test(head) || DISMISS.test(head) || ADD.test(text) || /^(选用|不用|收录)/.test(head)
-  if (!isInboxCommand) return undefined
   const app = inbox.app
   const origin = app.rolesOf(person).publisher[0]
+  // Only these exact forms are the inbox's; anything else (不用了，谢谢) passes on to the next handler.
+  const exact = head === '待选' || SELECT.test(head) || DISMISS.test(head) || ADD.test(text)
+  if (!exact && !(origin && /^(选用|不用|收录)\s*$/.test(head))) return undefined
   if (!origin) return [app.t('not_publisher')]
   if (head === '待选') {
     const items = await inbox.list('waiting', LIST_SHOWN)

@@ -29,8 +29,9 @@ export class SeriesChat {
     if (m) return [await this.approvals.setPause(person, m[2].toUpperCase(), m[1] === '暂停' ? 'pause' : m[1] === '恢复' ? 'resume' : 'stop')]
     m = APPROVE_JOINED.exec(head)
     if (m) return [await this.approvals.approve(person, m[1].toUpperCase())]
-    if (head.startsWith('通报')) return [await this.figures(person, head)]
-    if (head === '系列' || head.startsWith('系列 ') || TYPED.test(head)) return [await this.typed(person, msg.text.trim())]
+    // 通报 … and 系列 S3 … are only the series' for a publisher who feeds such a series; else they pass on.
+    if (head.startsWith('通报') && (await this.mine(person, 'template')).length) return [await this.figures(person, head)]
+    if ((head === '系列' || TYPED.test(head)) && (await this.mine(person, 'typed')).length) return [await this.typed(person, msg.text.trim())]
     return undefined
   }
 
@@ -43,7 +44,6 @@ export class SeriesChat {
   private async figures(person: string, head: string): Promise<string> {
     const m = FIGURES.exec(head)
     const mine = await this.mine(person, 'template')
-    if (!mine.length) return this.app.rolesOf(person).publisher.length ? this.app.t('series_usage') : this.app.t('not_publisher')
     const def = m?.[1] ? mine.find(d => d.id === m[1].toUpperCase()) : mine.length === 1 ? mine[0] : undefined
     if (!def || def.source.kind !== 'template') return this.app.t('series_unknown', { id: m?.[1]?.toUpperCase() ?? '（请写系列编号，如 通报 S1 …）', ids: mine.map(d => d.id).join('、') })
     const fields = def.source.fields
@@ -59,9 +59,7 @@ export class SeriesChat {
     const mine = await this.mine(person, 'typed')
     if (!m || !m[2]?.trim()) return this.app.t('series_usage')
     const def = mine.find(d => d.id === m[1].toUpperCase())
-    if (!def) return mine.length || !this.app.rolesOf(person).publisher.length
-      ? this.app.t('series_unknown', { id: m[1].toUpperCase(), ids: mine.map(d => d.id).join('、') || '无' })
-      : this.app.t('not_publisher')
+    if (!def) return this.app.t('series_unknown', { id: m[1].toUpperCase(), ids: mine.map(d => d.id).join('、') })
     // The text as typed (its own characters, not the normalized form), after the verb and the id.
     const text = raw.replace(/^系列\s*[A-Za-zＡ-Ｚａ-ｚ][A-Za-z0-9Ａ-Ｚａ-ｚ０-９]{0,7}[\s:：]+/, '').trim()
     const { run, savedFor } = await this.e.submitTyped(def, text, person)
