@@ -167,7 +167,8 @@ describe('a month of series', () => {
     clock = bj(31, 7)
     const job = await d.app.timers.queue.getJob(`release-${a.code}`)
     await job!.promote()
-    await waitFor('the release', async () => (await d.store.announcement(a.code))?.released)
+    // Released: its relays opened (中子镇 asked, the townships outside the audience withheld).
+    await waitFor('the release', async () => { const r = await d.store.relays(a.code); return r.get('zhongzi')?.state === 'pending' && r.get('zengjia')?.state === 'withdrawn' })
     await d.idle(30_000, 40)
     await approveSeries('S3')
     for (const v of under('zhongzi')) for (const topic of publicTopics(v.id)) expect(d.world.postsIn(topic, a.code), topic).toHaveLength(1)

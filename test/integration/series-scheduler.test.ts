@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compose, type Composed } from '../../src/app/compose.ts'
 import { nextSlot, type SeriesDef } from '../../src/domain/series.ts'
 import { seriesOf, type SeriesEngine } from '../../src/features/series/series.ts'
+import { seriesApprovals } from '../../src/features/series/install.ts'
+import type { Announcement, Relay } from '../../src/domain/announcement.ts'
 import { REDIS_URL, waitFor } from '../helpers.ts'
 import { bj, configWithSeries, MONTH_FIXTURE } from './series-helpers.ts'
 
@@ -92,5 +94,49 @@ describe('series on BullMQ job schedulers', () => {
     expect(late).toMatchObject({ state: 'published', key: '2026-12-07T08-00' })
     expect((await c.app.store.announcement(late!.code!))!.text).toContain('新增确诊1例')
     expect(await e.catchUp()).toEqual([])
+  })
+
+  it('skips a date of the list; figures handed in late serve a run by hand that day', async () => {
+    const web: SeriesDef = { ...(await e.def('S1'))!, id: 'W2', skipDates: ['2026-12-08'], from: 'web' }
+    await e.st.saveWebDef(web)
+    clock = bj(8, 8)
+    expect(await e.runSlot('W2', bj(8, 8))).toMatchObject({ state: 'skipped', why: 'skip-date' })
+    clock = bj(9, 8)
+    expect(await e.runSlot('W2', bj(9, 8))).toMatchObject({ state: 'skipped', why: 'no-figures' })
+    clock = bj(9, 9, 15)
+    expect(await e.submitFigures(web, { 确诊: '0', 疑似: '0', 隔离: '2' }, 'zhao-min')).toBe('2026-12-09')
+    expect(await e.runSlot('W2', clock, { byHand: true })).toMatchObject({ state: 'published', key: '2026-12-09T09-15' })
+    clock = bj(9, 10)
+    expect(await e.submitFigures(web, { 确诊: '0', 疑似: '0', 隔离: '2' }, 'zhao-min')).toBe('2026-12-10')
+    await e.st.removeWebDef('W2')
+  })
+
+  it('decides a run\'s relay before its curators are asked: approved once, edited, paused, stopped, per run', async () => {
+    const ap = seriesApprovals(e)
+    const def = (await e.def('S1'))!
+    const hash = e.hash(def)
+    const a = { code: 'T001', series: { id: 'S1', hash, run: 'x' } } as Announcement
+    const at = (node: string) => ({ code: 'T001', node, state: 'pending' } as Relay)
+    expect(await ap.unasked(a, at('zhongzi'))).toBeUndefined()
+    await e.st.approve('S1', 'zhongzi', { hash, by: 'li-hong', at: clock })
+    expect(await ap.unasked(a, at('zhongzi'))).toBe('series')
+    expect(await ap.unasked({ ...a, series: { ...a.series!, hash: 'edited' } }, at('zhongzi'))).toBeUndefined()
+    expect(await ap.setPause('li-hong', 'S1', 'pause')).toContain('已暂停系列 S1')
+    expect(await ap.unasked(a, at('zhongzi-xicun'))).toBe('withhold')
+    expect(await ap.unasked(a, at('yangmu'))).toBeUndefined()
+    expect(await ap.setPause('li-hong', 'S1', 'resume')).toContain('已恢复')
+    expect(await ap.unasked(a, at('zhongzi'))).toBe('series')
+    expect(await ap.setPause('li-hong', 'S1', 'stop')).toContain('已停止')
+    expect(await ap.unasked(a, at('zhongzi'))).toBe('withhold')
+    await ap.setPause('li-hong', 'S1', 'resume')
+    expect(await ap.unasked(a, at('zhongzi'))).toBeUndefined() // stopped: its approval was revoked
+    expect(await ap.setPause('sun-li', 'S3', 'pause')).toContain('不经过') // S3 is for 中子镇 only
+    expect(await ap.unasked({ ...a, series: { id: 'S3', hash: e.hash((await e.def('S3'))!), run: 'x' } }, at('yangmu'))).toBe('withhold')
+    // A node whose policy is per run: asked each time, and 通过 系列 says so.
+    e.settings.perRunApproval.push('zengjia')
+    await e.st.approve('S1', 'zengjia', { hash, by: 'x', at: clock })
+    expect(await ap.unasked(a, at('zengjia'))).toBeUndefined()
+    expect(await ap.approve(c.app.cfg.nodes.get('zengjia')!.curators[0], 'S1')).toContain('逐期审核')
+    expect((await e.st.logOf('S1')).map(l => l.kind)).toEqual(['pause', 'resume', 'stop', 'resume'])
   })
 })

@@ -166,12 +166,25 @@ export class SeriesEngine {
   /** The next slot of a series from now. */
   next(def: SeriesDef): number { return nextSlot(def.cron, def.tz, this.app.now()) }
 
-  /** The local date figures are for: the next run's (today's while it is still to come). */
-  figuresDate(def: SeriesDef): string { return localParts(this.next(def), def.tz).date }
+  /**
+   * The local date figures are for: today's when today's run is still to come, or was skipped for
+   * want of them (figures handed in late for a run by hand, until one is made); else the next run's.
+   */
+  async figuresDate(def: SeriesDef): Promise<string> {
+    const now = this.app.now()
+    const today = slotAtOrBefore(def.cron, def.tz, now)
+    if (today !== undefined && localParts(today, def.tz).date === localParts(now, def.tz).date) {
+      const date = localParts(today, def.tz).date
+      const run = await this.st.run(def.id, runKey(today, def.tz))
+      const madeSince = (await this.st.recentRuns(def.id, 5)).some(r => r.key.startsWith(date) && (r.state === 'published' || r.state === 'held'))
+      if (run?.state === 'skipped' && run.why === 'no-figures' && !madeSince) return date
+    }
+    return localParts(this.next(def), def.tz).date
+  }
 
   /** Figures for the next run; returns the date they are for. */
   async submitFigures(def: SeriesDef, figures: Record<string, string>, by: string): Promise<string> {
-    const date = this.figuresDate(def)
+    const date = await this.figuresDate(def)
     await this.st.setFigures(def.id, date, figures)
     await this.st.log(def.id, { kind: 'figures', by, date, at: this.app.now(), figures: JSON.stringify(figures) })
     return date
