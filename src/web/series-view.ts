@@ -179,13 +179,13 @@ async function seriesBlock(app: Cascade, e: SeriesEngine, def: SeriesDef, csrf: 
   const used = src.kind === 'list' ? await e.st.itemsUsed(def.id) : 0
   return html`<section class="series" id="s-${def.id}"><h2>${def.id} ${def.title}</h2>
 <p>${def.schedule}（${def.tz}）· ${SOURCE_ZH[src.kind]}${src.kind === 'list' ? `（已发 ${Math.min(used, src.items.length)}/${src.items.length}${src.repeat ? '，循环' : ''}）` : ''} · 下一期 ${dateAndClock(e.next(def))}${pauses.has(def.origin) ? html` · <b class="bad">整个系列已暂停</b>` : ''}</p>
-<ul class="runs">${runs.map(r => html`<li>${r.key.replace('T', ' ').replace('-', ':').replace(/-(\d\d)$/, ':$1')} ${RUN_ZH[r.state]}${r.why ? `（${WHY_ZH[r.why]}）` : ''}${r.code ? html` <a href="/cc/n/${r.code}">${r.code}</a>` : ''}</li>`)}</ul>
+<ul class="runs">${runs.map(r => html`<li>${dateAndClock(r.slot)} ${RUN_ZH[r.state]}${r.why ? `（${WHY_ZH[r.why]}）` : ''}${r.code ? html` <a href="/cc/n/${r.code}">${r.code}</a>` : ''}</li>`)}</ul>
 <table><thead><tr><th>单位</th><th>最近一期</th><th>审核</th><th>暂停</th></tr></thead><tbody>
 ${nodes.map(n => {
     const rel = relays.get(n.id)
     const ap = approvals.get(n.id)
     const p = pauses.get(n.id)
-    return html`<tr><td>${n.name}</td><td>${rel ? (rel.reason === 'withheld' ? '未发（暂停或不在范围）' : stateZh(rel.state)) : '—'}</td><td>${ap ? (ap.hash === hash ? `已通过（${app.personName(ap.by)}）` : '内容已改，待重新审核') : '逐期审核'}</td><td>${p ? raw(`<b class="bad">${p.stopped ? '已停止' : '已暂停'}</b>`) : ''}</td></tr>`
+    return html`<tr><td>${n.name}</td><td>${rel ? (rel.reason === 'withheld' ? '未发（暂停或不在范围）' : stateZh(rel.state)) : '—'}</td><td>${ap ? (ap.hash === hash ? `已通过（${app.personName(ap.by)}）` : '内容已改，待重新审核') : (e.settings.perRunApproval.includes(n.id) ? '逐期审核（规定）' : '尚未通过')}</td><td>${p ? raw(`<b class="bad">${p.stopped ? '已停止' : '已暂停'}</b>`) : ''}</td></tr>`
   })}
 </tbody></table>
 <div class="actions">
