@@ -31,6 +31,7 @@ let inbox: Inbox
 let web: Running
 let base = ''
 let msgs = 0
+let notModified = 0
 
 async function say(person: string, text: string): Promise<string> {
   const msg: Inbound = { bot: 'bot-district', contactId: `wx_${person}`, contactName: person, text, messageId: `m${++msgs}` }
@@ -41,7 +42,9 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     const body = feeds[req.url ?? '']
     if (!body) { res.writeHead(404).end(); return }
-    res.writeHead(200, { 'content-type': req.url!.endsWith('atom') ? 'application/atom+xml' : 'application/rss+xml' }).end(body)
+    const etag = `"${body.length}-${[...body].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7)}"`
+    if (req.headers['if-none-match'] === etag) { notModified++; res.writeHead(304).end(); return }
+    res.writeHead(200, { etag, 'content-type': req.url!.endsWith('atom') ? 'application/atom+xml' : 'application/rss+xml' }).end(body)
   })
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -66,6 +69,10 @@ describe('the inbox', () => {
     const city = c.app.cfg.series!.feeds.find(f => f.id === 'gy-gov')!
     feeds['/rss'] = rss([['a1', '关于做好冬春季疫情防控工作的通知', '各地要加强重点场所管理。'], ['a2', '疫苗接种安排', '12月起在各乡镇卫生院接种。'], ['a3', '返乡人员健康管理', '返乡前三天主动报备。']])
     expect(await pollFeed(inbox, gov)).toEqual({ new: 3, changed: 0, duplicate: 0 })
+    // Polled again unchanged: the server answers 304 (conditional GET), nothing is read.
+    expect(await pollFeed(inbox, gov)).toEqual({ new: 0, changed: 0, duplicate: 0 })
+    expect(notModified).toBe(1)
+    await c.app.store.redis.del(`${c.app.store.keys.base}inbox:feed:sc-wsjkw`)
     expect(await pollFeed(inbox, gov)).toEqual({ new: 0, changed: 0, duplicate: 3 })
     feeds['/rss'] = rss([['a1', '关于做好冬春季疫情防控工作的通知', '各地要加强重点场所管理。'], ['a2', '疫苗接种安排（更新）', '12月起在各乡镇卫生院接种，周末不休。'], ['a4', '寒潮预警', '本周末有寒潮，注意保暖。']])
     expect(await pollFeed(inbox, gov)).toEqual({ new: 1, changed: 1, duplicate: 1 })

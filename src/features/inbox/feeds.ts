@@ -39,11 +39,20 @@ export async function addFeedXml(inbox: Inbox, feedId: string, xml: string): Pro
 /** Fetches and reads one feed; a failure is logged and the next poll tries again. */
 export async function pollFeed(inbox: Inbox, feed: FeedConfig): Promise<Record<AddResult['outcome'], number> | undefined> {
   try {
-    const res = await fetch(feed.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml' } })
+    // Conditional GET: a feed unchanged since the last poll answers 304 and costs nothing.
+    const seenKey = `${inbox.app.store.keys.base}inbox:feed:${feed.id}`
+    const seen = await inbox.app.store.redis.hgetall(seenKey)
+    const headers: Record<string, string> = { accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml' }
+    if (seen.etag) headers['if-none-match'] = seen.etag
+    if (seen.modified) headers['if-modified-since'] = seen.modified
+    const res = await fetch(feed.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers })
+    if (res.status === 304) return { new: 0, changed: 0, duplicate: 0 }
     if (!res.ok) throw new Error(`HTTP ${res.status}`)
     const xml = await res.text()
     if (xml.length > MAX_FEED_BYTES) throw new Error(`feed larger than ${MAX_FEED_BYTES} bytes`)
     const counts = await addFeedXml(inbox, feed.id, xml)
+    const validators = { etag: res.headers.get('etag') ?? '', modified: res.headers.get('last-modified') ?? '' }
+    await inbox.app.store.redis.hset(seenKey, validators)
     inbox.app.log.info('inbox.polled', { feed: feed.id, ...counts })
     return counts
   } catch (err) {

@@ -10,6 +10,7 @@
  *   inbox:key:<sha>       item id of a source's key (a feed item's guid or link; an API client's id)
  *   inbox:text:<sha>      item id of a text (the same text from two sources is one item)
  *   inbox:decided:<id>    claim of the one decision (选用 or 不用)
+ *   inbox:feed:<feed>     the feed's last ETag and Last-Modified (conditional GET)
  */
 import { createHash } from 'node:crypto'
 import type { Cascade } from '../../spine/cascade.ts'
