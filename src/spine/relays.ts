@@ -189,6 +189,16 @@ export class Relays {
     }
     await store.audit(a.code, { kind: 'relay-opened', node: child, at: r.openedAt })
     await this.d.events.emit('relay-opened', { announcement: a, relay: r })
+    // A feature's word first (a paused series withholds even where the policy forwards at once).
+    for (const fn of this.unasked) {
+      const verdict = await fn(a, r)
+      if (verdict === 'withhold') {
+        const { changed } = await store.transitionRelay(a.code, child, ['pending'], { state: 'withdrawn', decidedBy: POLICY_ACTOR, decidedAt: this.d.now(), reason: 'withheld' })
+        if (changed) await store.audit(a.code, { kind: 'withheld', node: child, actor: POLICY_ACTOR, at: this.d.now() })
+        return
+      }
+      if (verdict) { await this.autoForward(a, child, verdict); return }
+    }
     if (a.type === 'update' && a.severity === 'urgent' && cfg.policies.urgentCorrectionsAutoApprove) {
       await this.autoForward(a, child, 'correction')
       return
@@ -198,15 +208,6 @@ export class Relays {
     if (policyFor(cfg.policies, child, a.severity).autoForwardAfter === 0) {
       await this.autoForward(a, child, 'policy')
       return
-    }
-    for (const fn of this.unasked) {
-      const verdict = await fn(a, r)
-      if (verdict === 'withhold') {
-        const { changed } = await store.transitionRelay(a.code, child, ['pending'], { state: 'withdrawn', decidedBy: POLICY_ACTOR, decidedAt: this.d.now(), reason: 'withheld' })
-        if (changed) await store.audit(a.code, { kind: 'withheld', node: child, actor: POLICY_ACTOR, at: this.d.now() })
-        return
-      }
-      if (verdict) { await this.autoForward(a, child, verdict); return }
     }
     for (const curator of this.d.dir.node(child).curators) await this.d.deliveries.requestApproval(a, r, curator)
     for (const fn of this.awaiting) await fn(a, r)
