@@ -64,7 +64,7 @@ export class Directory {
   personName(id: string): string {
     if (id === CLI_AUTHOR) return '运维（命令行）'
     if (id === WEB_AUTHOR) return '运维（指挥中心）'
-    if (id === POLICY_ACTOR) return '系统（按规则自动转发：超时、本级免审、更正或已通过的系列）'
+    if (id === POLICY_ACTOR) return '系统（按规则自动转发）'
     return this.cfg.people.get(id)?.name ?? id
   }
 
