@@ -12,6 +12,8 @@ import { installCuration } from '../features/curation/curation.ts'
 import { installCases } from '../features/cases/cases.ts'
 import { installCoverage } from '../features/coverage/install.ts'
 import { installRumors } from '../features/rumors/rumors.ts'
+import { installSeries } from '../features/series/install.ts'
+import { installInbox } from '../features/inbox/install.ts'
 import { silentLogger, type Logger } from '../infra/log.ts'
 import { installMetrics } from '../features/metrics/metrics.ts'
 import { bullConnection, connectRedis } from '../infra/redis.ts'
@@ -41,8 +43,9 @@ export type Feature = (app: Cascade) => void
 
 /** Features installed in every process, in order. */
 // Curation first: it completes the spine's commands (更正, 撤回, 待办, 分类) and its relays' timers.
-// Coverage before rumors: the rumor desk answers every DM, so `已通知`/`覆盖` must come first.
-export const FEATURES: Feature[] = [installCuration, installMetrics, installCases, installCoverage, installRumors]
+// Coverage, series and the inbox before rumors: the rumor desk answers every DM, so `已通知`/`覆盖`,
+// `暂停 S1`/`通报 …` and `待选`/`选用 I3` must come first.
+export const FEATURES: Feature[] = [installCuration, installMetrics, installCases, installCoverage, installSeries, installInbox, installRumors]
 
 export function compose(opts: ComposeOptions): Composed {
   const log = opts.log ?? silentLogger

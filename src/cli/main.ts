@@ -44,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'update': return await amendCommand(rest, 'update')
       case 'cancel': return await amendCommand(rest, 'cancel')
       case 'audit': return await auditCommand(rest)
+      case 'series': return await (await import('../features/series/cli.ts')).seriesCommand(rest)
+      case 'inbox': return await (await import('../features/series/cli.ts')).inboxCommand(rest)
       case 'sessions': return await (await import('./sessions.ts')).sessionsCommand(rest)
       case 'invites': return await (await import('./people.ts')).invitesCommand(rest)
       case 'people': return await (await import('./people.ts')).peopleCommand(rest)

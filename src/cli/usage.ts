@@ -41,6 +41,11 @@ ${CASES_USAGE}
   cascade rumor export [--out FILE] | list [--config DIR] | eval --library F --queries F
                                             the library grown by curators as YAML; its entries;
                                             figures on a labelled set (docs/RUMORS.md)
+  cascade series list [--json]              recurring bulletins: next run, last runs, approved/paused where
+  cascade series run <ID>                   make a run of a series now (docs/SERIES.md)
+  cascade series pause|resume <ID> [--node <id>]   for a node's subtree (default: the whole series)
+  cascade series figures <ID> 确诊=0 …       the figures of the next run of a template series
+  cascade inbox list [--all] [--json]       the district's inbox: items waiting for a publisher
   cascade sessions list [--json]            command centre sign-ins (a short REF each, never the id)
   cascade sessions end <REF> | --all        end one sign-in, or all (their pages go to sign-in)
   cascade invites list | revoke <CODE>      invites not used yet; revoke one

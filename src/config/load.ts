@@ -15,6 +15,7 @@ import { checkPersonRefs, checkTree, childrenOf, parseNetwork, toNodeConfig } fr
 import { parsePeople } from './people.ts'
 import { DEFAULT_POLICIES, parsePolicies } from './policies.ts'
 import { parseTemplates } from './templates-file.ts'
+import { readSeries, SERIES_FILE } from './series.ts'
 import { displayPath, Problems, readSource, Reader, type ConfigProblem, type Source } from './yaml-source.ts'
 import type { BotConfig, CascadeConfig, RumorChatConfig } from './types.ts'
 
@@ -78,6 +79,11 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   const households = nodesKnown && people && peopleKnown
     ? await loadHouseholds(file(HOUSEHOLDS_FILE), problems, { nodes: new Map([...network.nodes].map(([id, n]) => [id, n.level])), people: new Set(people.map((p) => p.id)) })
     : undefined
+  // series.yaml is optional: without it there are no recurring bulletins nor inbox feeds.
+  const series = await readSeries(file(SERIES_FILE), problems, nodesKnown && people && peopleKnown ? {
+    nodes: new Set(network.nodes.keys()), categories: network.categories,
+    publishers: [...network.nodes.values()].reduce((m, n) => { for (const p of n.publishers) m.set(p, [...(m.get(p) ?? []), n.id]); return m }, new Map<string, string[]>()),
+  } : undefined)
   const bots = parseBots(
     botSrcs.filter((s): s is Source => s !== undefined).map((s) => new Reader(s, problems)),
   )
@@ -108,6 +114,7 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
     ...(cases ? { cases } : {}),
     ...(households ? { households } : {}),
     ...(rumors ? { rumors } : {}),
+    ...(series ? { series } : {}),
     bots: new Map(bots.map((b) => [b.bot.id, b.bot])),
   }
 }

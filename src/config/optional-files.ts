@@ -18,6 +18,7 @@ export const CONFIG_FILES: Record<string, string> = {
   'households.yaml': 'grids and households (optional: coverage off otherwise)',
   'rumors.yaml': 'the rumor library (optional: rumor rebuttal off otherwise)',
   'rumor-model.json': "the rumor matcher's trained decision model",
+  'series.yaml': 'recurring bulletins and inbox feeds (optional: none otherwise)',
 }
 
 export interface FeatureLine {
@@ -40,6 +41,9 @@ export function describeFeatures(cfg: CascadeConfig, rumorEntries?: number): Fea
     cfg.households
       ? { name: 'coverage', state: 'on', detail: `from ${file('households.yaml')}` }
       : { name: 'coverage', state: 'off', detail: `no ${file('households.yaml')}: no grids nor household coverage (docs/COVERAGE.md)` },
+    cfg.series
+      ? { name: 'series', state: 'on', detail: `${cfg.series.series.length} series, ${cfg.series.feeds.length} inbox feeds, from ${file('series.yaml')}` }
+      : { name: 'series', state: 'off', detail: `no ${file('series.yaml')}: no recurring bulletins nor inbox feeds (docs/SERIES.md)` },
     rumorEntries === undefined
       ? { name: 'rumor rebuttal', state: 'off', detail: `no ${file('rumors.yaml')}: rumors are not answered (docs/RUMORS.md)` }
       : rumorEntries === 0

@@ -14,6 +14,7 @@
 import type { Policies } from './policies.ts'
 import type { CasesConfig } from './cases.ts'
 import type { HouseholdsConfig } from '../domain/households.ts'
+import type { SeriesConfig } from './series.ts'
 
 export type Level = 'district' | 'township' | 'village'
 export const LEVELS: readonly Level[] = ['district', 'township', 'village']
@@ -106,6 +107,8 @@ export interface CascadeConfig {
   rumors?: RumorChatConfig
   /** Grids, grid workers and households of the villages (config/households.yaml, optional). */
   households?: HouseholdsConfig
+  /** Recurring bulletins and the inbox's feeds (config/series.yaml, optional). */
+  series?: SeriesConfig
 }
 
 /** Settings of the rumor feature in chat. */

@@ -31,13 +31,15 @@ export interface Announcement {
   scheduledAt?: number
   /** Whether it has gone out (false only while a scheduled one waits). */
   released?: boolean
+  /** A run of a series (src/features/series/): its id, the approved content's hash and the run's key. */
+  series?: { id: string; hash: string; run: string }
 }
 
 /** The life of an announcement at one node. Only `pending` may change. */
 export type RelayState = 'pending' | 'approved' | 'edited' | 'rejected' | 'expired' | 'withdrawn'
 export const RELAY_STATES: readonly RelayState[] = ['pending', 'approved', 'edited', 'rejected', 'expired', 'withdrawn']
 
-export type AutoReason = 'timeout' | 'policy' | 'correction'
+export type AutoReason = 'timeout' | 'policy' | 'correction' | 'series'
 
 export interface Relay {
   code: string

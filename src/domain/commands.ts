@@ -26,6 +26,8 @@ export type Command =
   /** `定时 <时间> <正文>`: `when` is the time as typed; the app resolves it (see parseWhen). */
   | { kind: 'schedule'; when: string; text: string }
   | { kind: 'drill'; text: string }
+  /** `通过 系列 S1`: a curator approves a series once at their nodes (src/features/series/). */
+  | { kind: 'approve-series'; id: string }
   /** A known verb with missing or bad arguments: answer with the verb's usage. */
   | { kind: 'malformed'; verb: Verb; problem: 'code' | 'text' | 'reason' }
 
@@ -112,6 +114,8 @@ function parseRaw(raw: string): Command | undefined {
       return INVITE_CODE_RE.test(invite) ? { kind: 'bind', invite: normalizeInvite(invite) } : { kind: 'malformed', verb, problem: 'code' }
     }
   }
+  const series = verb === '通过' ? /^系列[\s:：]*([A-Za-z][A-Za-z0-9]{0,7})$/.exec(args.normalize('NFKC')) : null
+  if (series) return { kind: 'approve-series', id: series[1].toUpperCase() }
   const { code, rest } = codeAndRest(args)
   if (!code) return { kind: 'malformed', verb, problem: 'code' }
   switch (verb) {

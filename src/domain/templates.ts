@@ -151,6 +151,33 @@ export const TEMPLATE_KEYS = {
   notified_no_code: [],
   // ── command centre sign-in by one-time code (src/web/person-signin.ts) ──
   signin_code: ['name', 'code', 'from', 'minutes'],
+  // ── series and the district's inbox (issue 25, src/features/series/, src/features/inbox/) ──
+  series_approved: ['id', 'title', 'nodes', 'count'],
+  series_per_run: ['id', 'nodes'],
+  series_unknown: ['id', 'ids'],
+  series_not_yours: ['id'],
+  series_paused: ['id', 'title', 'nodes'],
+  series_resumed: ['id', 'title', 'nodes'],
+  series_stopped: ['id', 'title', 'nodes'],
+  series_approval_hint: ['id', 'title', 'code'],
+  series_no_figures: ['id', 'title', 'date', 'missing', 'example'],
+  series_missed: ['id', 'title', 'time'],
+  series_ended: ['id', 'title', 'count'],
+  series_typed_reminder: ['id', 'title', 'time'],
+  series_typed_ok: ['id', 'code', 'time'],
+  series_typed_saved: ['id', 'time'],
+  series_figures_ok: ['id', 'date', 'figures', 'time'],
+  series_figures_bad: ['id', 'fields', 'example'],
+  series_usage: [],
+  inbox_list: ['count', 'items'],
+  inbox_empty: [],
+  inbox_added: ['id'],
+  inbox_duplicate: ['id'],
+  inbox_published: ['id', 'code'],
+  inbox_dismissed: ['id'],
+  inbox_unknown: ['id'],
+  inbox_already: ['id', 'state'],
+  inbox_usage: [],
 } as const satisfies Record<string, readonly string[]>
 
 export type TemplateKey = keyof typeof TEMPLATE_KEYS

@@ -3,7 +3,7 @@
  * worker, on a real Redis and real BullMQ queues. Used by `cascade demo` and the integration tests.
  */
 import type { Cascade } from '../spine/cascade.ts'
-import { compose, type Composed } from '../app/compose.ts'
+import { compose, type ComposeOptions, type Composed } from '../app/compose.ts'
 import { silentLogger, type Logger } from '../infra/log.ts'
 import { bullConnection } from '../infra/redis.ts'
 import { BotRuntime, type BotRuntimeOptions } from '../chat/bot-runtime.ts'
@@ -31,6 +31,10 @@ export interface DistrictOptions {
   pacing?: Partial<BotConfig['pacing']>
   log?: Logger
   now?: () => number
+  /** Recovery's interval and grace (compose.ts); a test whose clock jumps days lengthens the grace. */
+  recovery?: ComposeOptions['recovery']
+  /** Runtime options for every account started by `start` (e.g. a shorter settle of unknown sends). */
+  runtime?: Partial<BotRuntimeOptions>
 }
 
 export class SimDistrict {
@@ -51,14 +55,14 @@ export class SimDistrict {
 
   static async start(opts: DistrictOptions): Promise<SimDistrict> {
     const ns = opts.ns ?? `sim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-    const composed = compose({ cfg: opts.cfg, redisUrl: opts.redisUrl, ns, log: opts.log ?? silentLogger, now: opts.now })
+    const composed = compose({ cfg: opts.cfg, redisUrl: opts.redisUrl, ns, log: opts.log ?? silentLogger, now: opts.now, recovery: opts.recovery })
     const { app } = composed
     if (opts.timers ?? true) app.timers.start()
     const t0 = Date.now()
     const world = new SimWorld(opts.cfg, opts.bots ? { ...opts.world, bots: opts.bots } : opts.world)
     const d = new SimDistrict(opts, composed, app.store, app.outboxes, app, world)
     d.startup.worldMs = Date.now() - t0
-    for (const bot of d.bots) await d.startBot(bot, false)
+    for (const bot of d.bots) await d.startBot(bot, false, opts.runtime)
     d.startup.loginMs = Date.now() - t0 - d.startup.worldMs
     return d
   }

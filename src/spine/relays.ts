@@ -43,7 +43,15 @@ export interface PublishInput {
   /** For corrections and cancellations: what they refer to. */
   type?: AnnouncementType
   references?: string
+  /** A run of a series (src/features/series/). */
+  series?: Announcement['series']
 }
+
+/**
+ * Before a child's curators are asked: a feature may forward it without asking (e.g. a series the
+ * node approved once: `'series'`) or withhold it ('withhold': the node and its subtree get nothing).
+ */
+export type UnaskedDecision = (a: Announcement, r: Relay) => Promise<AutoReason | 'withhold' | undefined>
 
 /** How an announcement of some type forwards at a node, instead of the usual posts and children. */
 export type Forwarder = (a: Announcement, relay: Relay) => Promise<void>
@@ -65,6 +73,7 @@ export interface RelaysDeps {
 export class Relays {
   private readonly forwarders = new Map<AnnouncementType, Forwarder>()
   private readonly awaiting: ((a: Announcement, r: Relay) => Promise<void>)[] = []
+  private readonly unasked: UnaskedDecision[] = []
 
   constructor(private readonly d: RelaysDeps) {
     d.timers.handle(SPINE_TIMER.release, async data => {
@@ -79,6 +88,9 @@ export class Relays {
     if (this.forwarders.has(type)) throw new Error(`announcements of type "${type}" already forward another way`)
     this.forwarders.set(type, fn)
   }
+
+  /** Lets `fn` decide a relay before its curators are asked (the first answer counts). */
+  decideUnasked(fn: UnaskedDecision): void { this.unasked.push(fn) }
 
   /** Runs `fn` after a relay's curators were asked (not when it forwarded without review). */
   onAwaitingDecision(fn: (a: Announcement, r: Relay) => Promise<void>): void { this.awaiting.push(fn) }
@@ -105,6 +117,7 @@ export class Relays {
         severity, status: input.status ?? 'actual', text, createdAt, ackRequired: input.ackRequired ?? true,
         expiresAt: input.expiresAt ?? goesOut + policyFor(cfg.policies, origin.id, severity).expiresAfterHours * 3600_000,
         scheduledAt: scheduled ? input.at : undefined, released: !scheduled,
+        ...(input.series ? { series: input.series } : {}),
       }
     } while (!await store.createAnnouncement(a))
     await store.audit(a.code, { kind: a.type === 'alert' ? 'publish' : a.type, node: origin.id, actor: input.author, at: createdAt, severity, status: a.status, references: a.references, scheduledAt: a.scheduledAt, text })
@@ -176,6 +189,16 @@ export class Relays {
     }
     await store.audit(a.code, { kind: 'relay-opened', node: child, at: r.openedAt })
     await this.d.events.emit('relay-opened', { announcement: a, relay: r })
+    // A feature's word first (a paused series withholds even where the policy forwards at once).
+    for (const fn of this.unasked) {
+      const verdict = await fn(a, r)
+      if (verdict === 'withhold') {
+        const { changed } = await store.transitionRelay(a.code, child, ['pending'], { state: 'withdrawn', decidedBy: POLICY_ACTOR, decidedAt: this.d.now(), reason: 'withheld' })
+        if (changed) await store.audit(a.code, { kind: 'withheld', node: child, actor: POLICY_ACTOR, at: this.d.now() })
+        return
+      }
+      if (verdict) { await this.autoForward(a, child, verdict); return }
+    }
     if (a.type === 'update' && a.severity === 'urgent' && cfg.policies.urgentCorrectionsAutoApprove) {
       await this.autoForward(a, child, 'correction')
       return

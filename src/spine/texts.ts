@@ -27,7 +27,7 @@ export class Texts {
       a.status === 'exercise' ? this.t('label_exercise') : '',
       a.severity === 'urgent' && a.type === 'alert' ? this.t('label_urgent') : '',
       a.type === 'update' ? this.t('label_update', { ref: a.references ?? '' }) : '',
-      relay?.auto ? this.t(relay.autoReason === 'policy' ? 'label_no_review' : 'label_auto') : '',
+      relay?.auto && relay.autoReason !== 'series' ? this.t(relay.autoReason === 'policy' ? 'label_no_review' : 'label_auto') : '',
     ].join('')
   }
 

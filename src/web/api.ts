@@ -4,6 +4,9 @@
  *   POST /api/announcements        publish (JSON {node, text, severity?, category?, ackRequired?})  token
  *   GET  /api/announcements        the list (?state=live,retracted &since= &until= &limit=)          token
  *   GET  /api/announcements/:code  the status tree as JSON                                          token
+ *   POST /api/inbox                an item for the district's inbox (JSON {text, title?, link?, id?, source?}):
+ *                                  waits for a publisher's choice, never posted by itself           token
+ *   POST /api/series/:id/figures   the figures of a series' next run (JSON {确诊: 0, …})           token
  *   GET  /api/bots/:id/qrcode      the account's latest login QR code as PNG (404 when none)        token
  *   GET  /admin/queues             the queue dashboard (bull-board), read-only                      token
  *   GET  /healthz                  the process is up
@@ -30,6 +33,7 @@ import { createCommandCentre, type CommandCentre } from './command-centre.ts'
 import { publishProblems, readiness, API_AUTHOR } from './shared.ts'
 import { answerClientError, publicReadiness } from './http-guards.ts'
 import { listAnnouncements, parseListQuery } from './announcements-list.ts'
+import { inboxApi } from './series-api.ts'
 
 export { API_AUTHOR, MAX_TEXT_CHARS, publishProblems, readiness } from './shared.ts'
 
@@ -85,7 +89,7 @@ export function requireToken(token: string | undefined, opts: { browser?: boolea
 }
 
 /** The API's routes, listed in its 404 answer. */
-const API_ROUTES = ['POST /api/announcements', 'GET /api/announcements', 'GET /api/announcements/:code', 'GET /api/bots/:id/qrcode']
+const API_ROUTES = ['POST /api/announcements', 'GET /api/announcements', 'GET /api/announcements/:code', 'POST /api/inbox', 'POST /api/series/:id/figures', 'GET /api/bots/:id/qrcode']
 
 /** The HTTP app of `cascade serve`. */
 export function createHttpApp(opts: HttpOptions): express.Express {
@@ -132,6 +136,8 @@ export function createHttpApp(opts: HttpOptions): express.Express {
     if ('problems' in q) { res.status(400).json({ error: 'bad query', problems: q.problems }); return }
     res.json({ announcements: await listAnnouncements(app, q) })
   })
+  // The inbox and series figures (src/web/series-api.ts); only their paths ask for the token here.
+  http.use('/api', (req, res, next) => { if (/^\/(inbox|series\/)/.test(req.path)) auth(req, res, next); else next() }, inboxApi(app, log))
 
   http.get('/api/announcements/:code', auth, async (req, res) => {
     const s = await app.statusTree(String(req.params.code).toUpperCase())

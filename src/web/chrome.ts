@@ -14,7 +14,7 @@ export interface Authed { sid: string; session: Session; scope: Scope }
 export function chrome(app: Cascade, v: Viewer): Pick<LayoutOptions, 'csrf' | 'hide' | 'who'> {
   const hide: string[] = []
   if (!v.scope.ops) hide.push('/cc/accounts', '/cc/people')
-  if (v.scope.publishes.length === 0) hide.push('/cc/publish')
+  if (v.scope.publishes.length === 0 && !v.scope.ops) hide.push('/cc/publish', '/cc/series', '/cc/inbox')
   const p = v.session.person
   return { csrf: v.session.csrf, hide, who: p ? `${app.personName(p)}${app.cfg.people.get(p)?.title ? `（${app.cfg.people.get(p)!.title}）` : ''}` : '运维（令牌）' }
 }

@@ -14,6 +14,7 @@
  *   GET  /cc/people, POST …            invites and bound people (ops; people-routes.ts)
  *   GET  /cc/api/announcements[/:code] JSON in the session's scope (cc-api.ts)
  *   GET  /cc/publish, POST /cc/publish the API's validation (publishProblems) plus drill and schedule
+ *   GET  /cc/series, /cc/inbox          series and the district's inbox (src/web/series-view.ts)
  *   GET  /cc/live?view=<path>          server-sent events: the view's live region, re-rendered on change
  *
  * Every page, stream and JSON answer is in the session's scope (scope.ts): a person sees their
@@ -38,7 +39,6 @@ import { LiveHub } from './live.ts'
 import { parseCookies, sameSecret, Sessions } from './session.ts'
 import { renderView } from './views.ts'
 import { noticeActions } from './notice-actions.ts'
-import { clientErrorOf, SignInLimit, singleFields } from './http-guards.ts'
 import { cookie, crossSite, mountSignIn, page, SID } from './signin-routes.ts'
 import { personHolds } from './person-signin.ts'
 import { opsScope, personScope } from './scope.ts'
@@ -47,6 +47,8 @@ import { caseActions, mountCaseActions } from './case-routes.ts'
 import { mountPeople } from './people-routes.ts'
 import { mountScopedApi } from './cc-api.ts'
 import { chrome, notFound, type Authed } from './chrome.ts'
+import { seriesRoutes } from './series-view.ts'
+import { addressBucket, clientErrorOf, SignInLimit, singleFields } from './http-guards.ts'
 
 /** A scheduled notice may be set at most this far ahead. */
 const MAX_SCHEDULE_DAYS = 30
@@ -150,6 +152,8 @@ export function createCommandCentre(o: CommandCentreOptions): CommandCentre {
 
   // The command centre's JSON, in the viewer's scope (cc-api.ts).
   mountScopedApi(r, app)
+  // Series and the inbox (issue 25): src/web/series-view.ts.
+  r.use(seriesRoutes(app, sessions, log, () => hub.changed()))
 
   // ── publish ───────────────────────────────────────────────────────────────
 

@@ -28,6 +28,8 @@ export function raw(s: string): Html { return new Html(s) }
 export const NAV: { path: string; label: string }[] = [
   { path: '/cc/', label: '总览' },
   { path: '/cc/publish', label: '发布' },
+  { path: '/cc/series', label: '系列' },
+  { path: '/cc/inbox', label: '待选' },
   { path: '/cc/households', label: '入户' },
   { path: '/cc/cases', label: '诉求' },
   { path: '/cc/rumors', label: '辟谣' },

@@ -20,7 +20,7 @@ const STATE_CLASS: Record<RelayState, string> = { pending: 'st-pending', approve
 const AUDIT_ZH: Record<string, string> = {
   publish: '发布', update: '发布更正', cancel: '撤回', 'relay-opened': '送审', approve: '通过', edit: '修改后通过', reject: '驳回',
   classify: '分类', reminder: '提醒审核', escalation: '上报/后备', 'auto-forward': '按规则自动转发', expired: '过期',
-  'pending-text-updated': '待审文本已更正', 'delivery-failed': '发送失败', 'delivery-withdrawn': '撤下未发', 'curator-unreachable': '审核员未绑定', 'household-notified': '电话/上门告知',
+  'pending-text-updated': '待审文本已更正', 'delivery-failed': '发送失败', 'delivery-withdrawn': '撤下未发', 'curator-unreachable': '审核员未绑定', 'household-notified': '电话/上门告知', 'series-run': '系列按时发出', withheld: '系列暂停或不在范围，未下发', 'from-inbox': '由待选选用',
 }
 
 /** Timeline kinds shown for the nodes above a scope (the way down), not their groups' own events. */
@@ -107,7 +107,7 @@ function treeNode(app: Cascade, n: StatusNode, relays: Map<string, Relay>, offli
   } else if (!n.origin && (n.decidedBy || n.reason)) {
     who = html`<span class="who">${auto ? '系统' : n.decidedBy ?? ''}${n.decidedAt ? ` ${dateAndClock(n.decidedAt)}` : ''}${n.reason ? html`：<q>${n.reason}</q>` : ''}</span>`
   }
-  const stateLabel = auto ? (relay?.autoReason === 'policy' ? '本级免审转发' : relay?.autoReason === 'correction' ? '更正自动通过' : '超时自动转发') : stateZh(n.state, n.origin)
+  const stateLabel = auto ? (relay?.autoReason === 'policy' ? '本级免审转发' : relay?.autoReason === 'correction' ? '更正自动通过' : relay?.autoReason === 'series' ? '系列已通过' : '超时自动转发') : stateZh(n.state, n.origin)
   const cls = `node ${STATE_CLASS[n.state]}${auto ? ' st-auto' : ''} lvl-${cfg?.level ?? 'x'}${scope.nodes.has(n.node) ? '' : ' above'}`
   const head = html`<span class="name">${n.name}</span> <span class="state">${stateLabel}</span> ${who} ${groupsLine(n, offline.get(n.node))}`
   if (n.children.length === 0) return html`<div class="${cls}" data-node="${n.node}" data-state="${n.state}"><div class="row">${head}</div></div>`
