@@ -141,6 +141,13 @@ describe('signing in as a person', () => {
     const get = async (v: { cookie: string }) => { const r = await fetch(`${run.url}/cc/c/${c.code}`, { headers: { cookie: v.cookie } }); return { status: r.status, text: await r.text() } }
     const post = (v: { cookie: string; csrf: string }, action: string, fields: Record<string, string> = {}) =>
       fetch(`${run.url}/cc/c/${c.code}/${action}`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: v.cookie }, body: new URLSearchParams({ _csrf: v.csrf, ...fields }) })
+    // The publishing desk (series, inbox) is not a village curator's: not found, and not in the nav; ops have it.
+    for (const path of ['/cc/series', '/cc/inbox']) {
+      expect((await fetch(`${run.url}${path}`, { headers: { cookie: mine.cookie } })).status).toBe(404)
+      expect((await fetch(`${run.url}${path}`, { headers: { cookie: ops.cookie } })).status).toBe(200)
+    }
+    expect((await get(mine)).text).not.toContain('href="/cc/series"')
+    expect((await post(mine, '../../series/S1/run')).status).toBe(404)
     // Another village's curator: not found, page and action alike. Ops see the case, without forms, and act on none.
     expect((await get(other)).status).toBe(404)
     expect((await post(other, 'take')).status).toBe(404)
