@@ -153,16 +153,25 @@ const REDIS_CONNECT_TIMEOUT_MS = 1500
  * When Redis does not answer, says so on stderr and returns none (the file's entries are still listed).
  */
 export async function curatorEntries(io: DeskIO): Promise<StoredRumor[]> {
+  return readRumorStore(io, 'cascade rumor list', 'curator-added entries are not shown', [], async store => (await store.entries()).filter(e => !e.removed))
+}
+
+/**
+ * Reads the rumor records of REDIS_URL under CASCADE_NS with a short-lived connection that gives up
+ * at once: when Redis does not answer, says so on stderr (`command: … did not answer (why); <without>`)
+ * and returns `fallback`, so a read-only command still answers from the files.
+ */
+export async function readRumorStore<T>(io: DeskIO, command: string, without: string, fallback: T, read: (store: RumorStore) => Promise<T>): Promise<T> {
   const env = io.env ?? process.env
   const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
   const redis = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS })
   redis.on('error', () => undefined)
   try {
     await redis.connect()
-    return (await new RumorStore(redis, new Keys(env.CASCADE_NS ?? 'cascade').base).entries()).filter(e => !e.removed)
+    return await read(new RumorStore(redis, new Keys(env.CASCADE_NS ?? 'cascade').base))
   } catch (err) {
-    io.stderr.write(`cascade rumor list: Redis at ${url} did not answer (${(err as Error).message}); curator-added entries are not shown\n`)
-    return []
+    io.stderr.write(`${command}: Redis at ${url} did not answer (${(err as Error).message}); ${without}\n`)
+    return fallback
   } finally {
     redis.disconnect()
   }

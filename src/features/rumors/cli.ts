@@ -15,13 +15,9 @@ import type { Readable, Writable } from 'node:stream'
 import { LearningMatcher } from '../../domain/rumor/learning.ts'
 import { loadRumorLibrary, RumorLibraryError, type RumorEntry } from '../../domain/rumor/library.ts'
 import { RumorMatcher } from '../../domain/rumor/matcher.ts'
-import { Redis } from 'ioredis'
-import { DEFAULT_REDIS_URL, redisOptions } from '../../infra/redis.ts'
-import { Keys } from '../../store/keys.ts'
 import { readTemplates, runMatch, type Matching } from './cli-match.ts'
 import { runEval } from './eval.ts'
-import { curatorEntries, decideCommand, exportCommand, reviewCommand, suggestionsCommand, undoCommand, withRumorDesk } from './cli-desk.ts'
-import { RumorStore } from './store.ts'
+import { curatorEntries, readRumorStore, decideCommand, exportCommand, reviewCommand, suggestionsCommand, undoCommand, withRumorDesk } from './cli-desk.ts'
 
 export { explainMatch, matchLine, type Explanation, type MatchLine } from './cli-match.ts'
 export { evaluate, parseEvalQueries, type Confusion, type EvalMetrics, type EvalQuery } from './eval.ts'
@@ -159,7 +155,6 @@ export async function rumorCommand(
 }
 
 /** How long `match` waits for Redis before matching against the file alone. */
-const REDIS_CONNECT_TIMEOUT_MS = 1500
 
 /**
  * What `match` matches with: the given library file; without one, the config's library grown by
@@ -168,22 +163,11 @@ const REDIS_CONNECT_TIMEOUT_MS = 1500
 async function matchingFor(library: string | undefined, configDir: string, io: RumorCommandIO): Promise<Matching> {
   if (library) return new RumorMatcher(await loadRumorLibrary(library))
   const file = await loadRumorLibrary(path.join(configDir, 'rumors.yaml'))
-  const env = io.env ?? process.env
-  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
-  const redis = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS })
-  redis.on('error', () => undefined)
-  try {
-    await redis.connect()
-    const store = new RumorStore(redis, new Keys(env.CASCADE_NS ?? 'cascade').base)
+  return readRumorStore<Matching>(io, 'cascade rumor match', `matching against ${configDir}/rumors.yaml alone`, new RumorMatcher(file), async store => {
     const [stored, learned] = await Promise.all([store.entries(), store.learned()])
     const ids = new Set(file.map((e) => e.id))
     return new LearningMatcher([...file, ...stored.filter((e) => !e.removed && !ids.has(e.id))], learned)
-  } catch (err) {
-    io.stderr.write(`cascade rumor match: Redis at ${url} did not answer (${(err as Error).message}); matching against ${configDir}/rumors.yaml alone\n`)
-    return new RumorMatcher(file)
-  } finally {
-    redis.disconnect()
-  }
+  })
 }
 
 /**
