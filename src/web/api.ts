@@ -6,9 +6,10 @@
  *   GET  /api/bots/:id/qrcode      the account's latest login QR code as PNG (404 when none)        token
  *   GET  /admin/queues             the queue dashboard (bull-board), read-only                      token
  *   GET  /healthz                  the process is up
- *   GET  /readyz                   Redis answers and every account is logged in (else 503); counts only,
- *                                  details (missing people and groups, faults) with the token
- *   GET  /metrics                  Prometheus
+ *   GET  /readyz                   this process can serve: Redis answers (else 503), whatever the accounts
+ *   GET  /status                   every account's state (200 while Redis answers; `accountsReady`); counts
+ *                                  only, details (missing people and groups, faults) with the token
+ *   GET  /metrics                  Prometheus (src/infra/metrics-scrape.ts)
  *   GET  /cc/…                     the web command centre (src/web/command-centre.ts)          session
  *
  * The token is CASCADE_API_TOKEN, sent as `Authorization: Bearer <token>` (or as the password of
@@ -24,9 +25,9 @@ import type { Severity } from '../domain/announcement.ts'
 import { BotHealth } from '../infra/bot-health.ts'
 import type { Cascade } from '../spine/cascade.ts'
 import type { Logger } from '../infra/log.ts'
-import type { Scraper } from '../infra/metrics.ts'
+import type { Scraper } from '../infra/metrics-scrape.ts'
 import { createCommandCentre, type CommandCentre } from './command-centre.ts'
-import { publishProblems, readiness, API_AUTHOR } from './shared.ts'
+import { publishProblems, readiness, redisAnswers, API_AUTHOR } from './shared.ts'
 import { answerClientError, publicReadiness } from './http-guards.ts'
 
 export { API_AUTHOR, MAX_TEXT_CHARS, publishProblems, readiness } from './shared.ts'
@@ -100,16 +101,22 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   http.get('/', (_req, res) => { res.redirect(302, '/cc/') })
   http.use('/cc', cc.router)
 
-  http.get('/readyz', async (req, res) => {
+  // Readiness is this process's (Redis answers): a logged-out account must not take serve, whose page
+  // shows that account's QR code, out of a Service. The accounts' state is in the body and at /status.
+  const report = async (req: Request, res: Response) => {
     const r = await readiness(app)
     // Without the token: counts only (no person ids, no group names).
     const token = presentedToken(req)
-    res.status(r.ready ? 200 : 503).json(opts.token && token !== undefined && timingSafeEqual(digest(token), digest(opts.token)) ? r : publicReadiness(r))
+    res.status(r.redis ? 200 : 503).json(opts.token && token !== undefined && timingSafeEqual(digest(token), digest(opts.token)) ? r : publicReadiness(r))
+  }
+  http.get('/readyz', async (_req, res) => {
+    const up = await redisAnswers(app)
+    res.status(up ? 200 : 503).json(up ? { ready: true, redis: true, accounts: '/status' } : { ready: false, redis: false, reason: 'Redis does not answer' })
   })
+  http.get('/status', report)
 
   http.get('/metrics', async (_req, res) => {
-    await scraper.refresh()
-    res.set('Content-Type', scraper.registry.contentType).send(await scraper.registry.metrics())
+    res.set('Content-Type', scraper.contentType).send(await scraper.text())
   })
 
   http.post('/api/announcements', auth, express.json({ limit: '64kb' }), async (req, res) => {
@@ -185,10 +192,21 @@ export function commandCentreOf(http: express.Express): CommandCentre | undefine
   return http.locals.commandCentre as CommandCentre | undefined
 }
 
-/** A bot process's own tiny server: `/healthz` only, for the image's HEALTHCHECK. */
-export function createHealthApp(): express.Express {
+/**
+ * A bot process's own small server: `/healthz` (the image's HEALTHCHECK), `/readyz` (Redis answers:
+ * `ready` gives undefined, else why not) and `/metrics` (Prometheus text, also while Redis is down).
+ */
+export function createHealthApp(opts: { metrics?: () => Promise<string>; contentType?: string; ready?: () => Promise<string | undefined> } = {}): express.Express {
   const http = express()
   http.disable('x-powered-by')
   http.get('/healthz', (_req, res) => { res.json({ ok: true }) })
+  const { metrics, ready } = opts
+  if (ready) {
+    http.get('/readyz', async (_req, res) => {
+      const why = await ready()
+      res.status(why ? 503 : 200).json(why ? { ready: false, redis: false, reason: `Redis: ${why}` } : { ready: true, redis: true })
+    })
+  }
+  if (metrics) http.get('/metrics', async (_req, res) => { res.set('Content-Type', opts.contentType ?? 'text/plain; version=0.0.4; charset=utf-8').send(await metrics()) })
   return http
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BotHealth } from '../../src/infra/bot-health.ts'
 import { createHttpApp } from '../../src/web/api.ts'
 import type { Logger } from '../../src/infra/log.ts'
-import { createScraper } from '../../src/infra/metrics.ts'
+import { createScraper } from '../../src/infra/metrics-scrape.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { dm, publicTopics, ROOT, startDistrict, waitFor } from '../helpers.ts'
 

@@ -76,6 +76,17 @@ describe('Redis unreachable', () => {
     expect(ready.body.reason).toContain(`Redis at redis://127.0.0.1:${redisPort} unreachable`)
     expect((await getJson(`http://127.0.0.1:${port}/healthz`))?.status).toBe(200)
     expect((await getJson(`http://127.0.0.1:${port}/api/announcements/A7K2`))?.status).toBe(503)
+    // /metrics still Prometheus text, Redis said down; the command centre a Chinese page (issue 26 item 2).
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
+    expect(metrics.status).toBe(200)
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/)
+    const text = await metrics.text()
+    expect(text).toMatch(/^cascade_redis_up\{role="serve"\} 0$/m)
+    expect(text).toMatch(/^process_cpu_seconds_total\{role="serve"\} /m)
+    const login = await fetch(`http://127.0.0.1:${port}/cc/login`)
+    expect(login.status).toBe(503)
+    expect(login.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(await login.text()).toContain('指挥中心暂不可用')
     await new Promise(r => setTimeout(r, 3_500)) // two more tries (1 s, 2 s): still said once
     expect(events(serve.err()).filter(e => e === 'redis.unreachable')).toHaveLength(1)
     expect(events(serve.err())).not.toContain('serve.started')
@@ -87,6 +98,7 @@ describe('Redis unreachable', () => {
     expect(events(serve.err())).toContain('redis.reachable')
     const after = await getJson(`http://127.0.0.1:${port}/readyz`)
     expect(after?.body).toMatchObject({ redis: true })
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/^cascade_redis_up\{role="serve"\} 1$/m)
 
     serve.child.kill('SIGTERM')
     const { code } = await serve.exited
@@ -95,8 +107,13 @@ describe('Redis unreachable', () => {
   }, 60_000)
 
   it('run says so once and stops at once on SIGTERM while it waits', async () => {
-    const bot = cascade(['run', 'bots/bot-north.yaml'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` })
+    const port = await freePort()
+    const bot = cascade(['run', 'bots/bot-north.yaml'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, PORT: String(port), HOST: '127.0.0.1' })
     await waitFor('redis.unreachable', () => events(bot.err()).includes('redis.unreachable'), 20_000)
+    // A bot process's own /metrics (issue 26 item 2), Prometheus text while Redis is down; /readyz 503.
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    expect(text).toMatch(/^cascade_redis_up\{role="bot",bot="bot-north"\} 0$/m)
+    expect((await getJson(`http://127.0.0.1:${port}/readyz`))?.status).toBe(503)
     await new Promise(r => setTimeout(r, 1_500))
     bot.child.kill('SIGTERM')
     const { code } = await bot.exited
