@@ -36,7 +36,7 @@ mkdir -p "$APP/.sessions"
 step "npm ci --omit=dev"
 cd "$APP"
 t0=$(date +%s)
-npm ci --omit=dev --no-audit --no-fund >npm.log 2>&1 || { tail -20 npm.log; fail "npm ci"; }
+npm ci --omit=dev --ignore-scripts --no-audit --no-fund >npm.log 2>&1 || { tail -20 npm.log; fail "npm ci"; }
 echo "installed in $(( $(date +%s) - t0 )) s, node_modules $(du -sm node_modules | cut -f1) MB"
 [ ! -d node_modules/vitest ] || fail "dev dependencies were installed"
 

@@ -2,6 +2,7 @@
  * Ops: the HTTP API and its token, readiness, metrics, a graceful stop with a send in flight,
  * and failover of a logged-out account's posts to the other account in shared groups.
  */
+import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
@@ -168,6 +169,14 @@ describe('metrics', () => {
     expect(metricValue(after, 'cascade_bot_backlog{bot="bot-north"}')).toBe(0)
     expect(hasSeries(after, 'cascade_queue_depth{queue="outbox-bot-north",state="waiting"}')).toBe(true)
     expect(metricValue(after, 'cascade_bot_last_send_timestamp_seconds{bot="bot-district"}')).toBeGreaterThan(0)
+
+    // Every cascade_ metric the alert rules and the Grafana dashboard use is one serve exports.
+    const families = new Set([...after.matchAll(/^# TYPE (\S+) /gm)].map(m => m[1]))
+    for (const file of ['monitoring/alerts.yml', 'monitoring/grafana-dashboard.json']) {
+      const used = new Set([...readFileSync(file, 'utf8').matchAll(/\bcascade_[a-z_]*[a-z]\b(?!_\*)/g)].map(m => m[0].replace(/_(bucket|sum|count)$/, '')))
+      expect(used.size, file).toBeGreaterThan(5)
+      for (const name of used) expect(families.has(name), `${file}: ${name}`).toBe(true)
+    }
   })
 
   it('two serve replicas: the district-wide gauges are exported by one, so a sum() does not double them', async () => {
