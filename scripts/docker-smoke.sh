@@ -68,13 +68,14 @@ echo "$res"
 ann=$(jq -r .code <<<"$res")
 [ -n "$ann" ] && [ "$ann" != null ] || fail "publish"
 # Sends are counted by the process that sent them: the bot's own /metrics.
+sent() { grep '^cascade_sends_total{' <<<"$1" | grep 'bot="bot-north"' | grep 'role="bot"' | grep 'outcome="sent"' | grep -qE ' [1-9][0-9]*$'; }
 for _ in $(seq 100); do
   m=$(curl -s "http://127.0.0.1:$BOT_PORT/metrics")
-  grep -qE '^cascade_sends_total\{role="bot",bot="bot-north",outcome="sent"\} [1-9]' <<<"$m" && break
+  sent "$m" && break
   sleep 0.2
 done
 grep -E '^cascade_(sends_total|publish_to_group_seconds_count|account_)' <<<"$m" || true
-grep -qE '^cascade_sends_total\{role="bot",bot="bot-north",outcome="sent"\} [1-9]' <<<"$m" || fail "bot /metrics: no send counted"
+sent "$m" || fail "bot /metrics: no send counted"
 s=$(curl -s "http://127.0.0.1:$SERVE_PORT/metrics")
 grep -E '^cascade_(bot_logged_in|bot_backlog|district_exporter|redis_up)' <<<"$s" || true
 grep -qE '^cascade_bot_logged_in\{bot="bot-north"\} 1' <<<"$s" || fail "serve /metrics: bot-north not logged in"
