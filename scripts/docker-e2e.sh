@@ -92,14 +92,15 @@ healthy_s=$(secs "$t" "$(now)")
 for c in $(dc ps -q); do docker inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c"; done
 [ "$healthy" = "$n" ] || { dc logs --tail 20; fail "$healthy of $n services healthy after 120 s"; }
 
-step "readiness: every account logged in (mock puppet)"
+step "readiness: serve ready (/readyz), every account logged in (/status; mock puppet)"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] || fail "/readyz is not 200"
 for _ in $(seq 150); do
-  code=$(curl -s -o ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json -w '%{http_code}' "$API/readyz" || true)
-  [ "$code" = 200 ] && break
+  curl -s -o ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json "$API/status" || true
+  [ "$(jq -r '.accountsReady' ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json 2>/dev/null)" = true ] && break
   sleep 0.2
 done
-jq -c '{ready, redis, bots: [.bots[] | {id, loggedIn}]}' ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json
-[ "$code" = 200 ] || fail "/readyz answered $code"
+jq -c '{ready, redis, accountsReady, bots: [.bots[] | {id, loggedIn}]}' ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json
+[ "$(jq -r '.accountsReady' ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json)" = true ] || fail "not every account logged in per /status"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$API/api/announcements")" = 401 ] || fail "the API answers without a token"
 
 step "publish through the API, wait until sent"

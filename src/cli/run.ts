@@ -28,16 +28,17 @@ import { accountFigures } from '../chat/bot-metrics.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
-import { DEFAULT_HOST } from '../web/http-guards.ts'
+import { DEFAULT_HOST, portSetting } from '../web/http-guards.ts'
 
 export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false, env = process.env): Promise<number> {
   const log = createLogger({ bot: bot.id })
   const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
   let server: Server | undefined
+  const port = portSetting(env.PORT)
   const proc = new ProcessMetrics({ role: 'bot', bot: bot.id })
   let metrics = () => proc.text() // until Redis answers: the process's own, cascade_redis_up 0
   const ready = async () => { const why = await probeRedis(url, 1_000); proc.setRedisUp(!why); return why }
-  if (env.PORT) server = await listen(createHealthApp({ metrics: () => metrics(), contentType: proc.contentType, ready }), Number(env.PORT), env.HOST ?? DEFAULT_HOST)
+  if (port !== undefined) server = await listen(createHealthApp({ metrics: () => metrics(), contentType: proc.contentType, ready }), port, env.HOST ?? DEFAULT_HOST)
   const aborted = new AbortController()
   let composed: Composed | undefined
   let runtime: BotRuntime | undefined

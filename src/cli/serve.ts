@@ -21,7 +21,7 @@ import { DEFAULT_REDIS_URL } from '../infra/redis.ts'
 import { redactUrl, waitForRedis } from '../infra/redis-reach.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
-import { DEFAULT_HOST, tokenProblem, trustProxySetting } from '../web/http-guards.ts'
+import { DEFAULT_HOST, portSetting, tokenProblem, trustProxySetting } from '../web/http-guards.ts'
 import { Sessions } from '../web/session.ts'
 
 export const DEFAULT_PORT = 8080
@@ -66,7 +66,7 @@ export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = p
   const trustProxy = trustProxySetting(env.CASCADE_TRUST_PROXY)
   createHttpApp.check({ trustProxy }) // a wrong address list stops serve before it listens
   if (!token) log.warn('api.no-token', { hint: 'set CASCADE_API_TOKEN: the API and dashboard answer 503 until then' })
-  const port = opts.port ?? Number(env.PORT ?? DEFAULT_PORT)
+  const port = opts.port ?? portSetting(env.PORT, DEFAULT_PORT)!
   const host = opts.host ?? env.HOST ?? DEFAULT_HOST
   const redisState: { why?: string; since: number } = { since: Date.now() }
   const proc = new ProcessMetrics({ role: 'serve' })

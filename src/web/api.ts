@@ -95,6 +95,7 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   const auth = requireToken(opts.token)
 
   http.get('/healthz', (_req, res) => { res.json({ ok: true }) })
+  http.get('/favicon.ico', (_req, res) => { res.type('image/x-icon').set('Cache-Control', 'public, max-age=604800').send(FAVICON) })
 
   const cc = createCommandCentre({ app, token: opts.token, log, sessionSeconds: opts.sessionSeconds, pollMs: opts.livePollMs })
   http.locals.commandCentre = cc
@@ -175,6 +176,23 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   })
   return http
 }
+
+/** A 16×16 icon (a red disc, the colour of 紧急通知) so that browsers asking for /favicon.ico get no 404. */
+const FAVICON = (() => {
+  const n = 16
+  const head = Buffer.alloc(6 + 16 + 40)
+  head.writeUInt16LE(1, 2); head.writeUInt16LE(1, 4) // icon, one image
+  head.writeUInt8(n, 6); head.writeUInt8(n, 7); head.writeUInt16LE(1, 10); head.writeUInt16LE(32, 12)
+  const size = 40 + n * n * 4 + n * 4
+  head.writeUInt32LE(size, 14); head.writeUInt32LE(22, 18)
+  head.writeUInt32LE(40, 22); head.writeInt32LE(n, 26); head.writeInt32LE(n * 2, 30); head.writeUInt16LE(1, 34); head.writeUInt16LE(32, 36)
+  const px = Buffer.alloc(n * n * 4)
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+    const inside = (x - 7.5) ** 2 + (y - 7.5) ** 2 <= 7.5 ** 2
+    px.writeUInt32LE(inside ? 0xffc0392b : 0, (y * n + x) * 4) // BGRA little-endian: A=ff R=c0 G=39 B=2b
+  }
+  return Buffer.concat([head, px, Buffer.alloc(n * 4)])
+})()
 
 function setTrustProxy(http: express.Express, value: number | string | false | undefined): void {
   try {

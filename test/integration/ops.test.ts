@@ -53,6 +53,10 @@ describe('HTTP API', () => {
     const basic = `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`
     expect((await fetch(`${api.url}/admin/queues`, { headers: { authorization: basic } })).status).toBe(200)
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200)
+    const icon = await fetch(`${api.url}/favicon.ico`) // no 404 in the browser's console (issue 26 item 6)
+    expect(icon.status).toBe(200)
+    expect(icon.headers.get('content-type')).toBe('image/x-icon')
+    expect(Buffer.from(await icon.arrayBuffer()).subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]))
   })
 
   it('answers 503 on protected routes when no token is configured', async () => {
