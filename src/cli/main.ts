@@ -25,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'validate': return await (await import('./validate.ts')).validateCommand(rest)
+      case 'check': return await (await import('./check.ts')).checkCommand(args(rest, CONFIG_OPTIONS).values)
       case 'rumor': return await (await import('../features/rumors/cli.ts')).rumorCommand(rest)
       case 'demo': return await demoCommand(rest)
       case 'run': return await runCommand(rest)

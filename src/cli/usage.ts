@@ -17,6 +17,8 @@ usage:
                                             server fault (seeded by --seed)
   cascade validate [--config DIR] [--bots DIR] [--strict]
                                             --strict: exit 1 also on a file not read or a feature off
+  cascade check [--config DIR] [--bots DIR]  before/after an upgrade: what must change (config,
+                                            environment, Redis settings, data); exit 1 if anything must
   cascade run bots/<id>.yaml | <id> [--config DIR] [--bots DIR] [--timers]
                                             one WeChat account (scan the QR code to log in);
                                             --timers also runs reminders/deadlines here

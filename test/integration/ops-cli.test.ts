@@ -103,6 +103,26 @@ describe('the configuration, set once (item 4)', () => {
   })
 })
 
+describe('cascade check (item 7: upgrading)', () => {
+  it('says what must change: an account removed from bots/ with posts still waiting', async () => {
+    const { compose } = await import('../../src/app/compose.ts')
+    const { BotHealth } = await import('../../src/infra/bot-health.ts')
+    const { silentLogger } = await import('../../src/infra/log.ts')
+    const c = compose({ cfg: await demoConfig(), redisUrl: REDIS_URL, ns: NS, log: silentLogger })
+    const before = await cascade('check')
+    expect(before.code, before.out).toBe(0)
+    expect(before.out).toMatch(/^Nothing must change\.$/m)
+    // An account of the old version (bots/bot-west.yaml, gone now) with a post still in its outbox.
+    await new BotHealth(c.app.store).recordSend('bot-west', Date.now())
+    await c.app.outboxes.enqueue('bot-west', { idem: 'check-26', target: { kind: 'group', topic: '曾家镇群众信息发布群' }, text: '测试：等待' }, 1)
+    await c.close()
+    const after = await cascade('check')
+    expect(after.code).toBe(1)
+    expect(after.out).toMatch(/^must +account bot-west has a record in Redis but no bots\/bot-west\.yaml: 1 post\(s\) wait in its outbox/m)
+    expect(after.out).toMatch(/^1 thing\(s\) must change before this version runs\.$/m)
+  })
+})
+
 describe('small lies (item 6)', () => {
   it('cases speaks English; acks export names the folder it cannot write to; PORT=abc is said plainly', async () => {
     const cases = await cascade('cases')
