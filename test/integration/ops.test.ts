@@ -149,7 +149,12 @@ describe('metrics', () => {
     const a = await d.app.publish({ node: 'chaotian', author: CLI_AUTHOR, text: '测试：指标' })
     await d.idle()
     const relay = (await d.store.relay(a.code, 'zhongzi'))!
-    expect(metricValue(await scrape(), 'cascade_approvals_waiting{node="zhongzi",tier="township"}')).toBe(1)
+    const waiting = await scrape()
+    expect(metricValue(waiting, 'cascade_approvals_waiting{node="zhongzi",tier="township"}')).toBe(1)
+    expect(metricValue(waiting, 'cascade_approvals_overdue{node="zhongzi"}')).toBe(0)
+    // Opened 11 minutes ago: an urgent notice past autoForwardAfter (10 min) is past its policy.
+    await d.store.transitionRelay(a.code, 'zhongzi', ['pending'], { openedAt: Date.now() - 11 * 60_000 })
+    expect(metricValue(await scrape(), 'cascade_approvals_overdue{node="zhongzi",tier="township"}')).toBe(1)
     await d.app.decide(a, 'zhongzi', d.cfg.nodes.get('zhongzi')!.curators[0], { action: 'approve' })
     await d.idle()
     const [topic] = publicTopics('chaotian')
