@@ -89,8 +89,8 @@ export function createScraper(app: ScrapeSource, opts: { process?: ProcessMetric
   const district = opts.district ?? true
   const id = randomUUID()
   const leaseKey = `${app.store.keys.base}metrics:exporter`
-  const exporter = new Gauge({ name: 'cascade_district_exporter', help: 'Per serve process: 1 while this process exports the district-wide gauges (one serve does), else 0.', registers: [proc.registry] })
-  exporter.set(0)
+  const exporter = district ? new Gauge({ name: 'cascade_district_exporter', help: 'Per serve process: 1 while this process exports the district-wide gauges (one serve does), else 0.', registers: [proc.registry] }) : undefined
+  exporter?.set(0)
   return {
     contentType: proc.contentType,
     async text() {
@@ -98,7 +98,7 @@ export function createScraper(app: ScrapeSource, opts: { process?: ProcessMetric
       proc.setRedisUp(up)
       let lead = false
       if (up && district) lead = Number(await app.store.redis.eval(LEASE_LUA, 1, leaseKey, id, LEASE_MS)) === 1
-      exporter.set(lead ? 1 : 0)
+      exporter?.set(lead ? 1 : 0)
       const parts = [await events.registry.metrics()]
       if (lead) parts.push(gaugesText(await readDistrict(app), DISTRICT_HELP))
       if (opts.own && up) parts.push(await opts.own())

@@ -8,7 +8,11 @@ import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { postsByBot, publicTopics as topicsOf, startDistrict, waitFor } from '../helpers.ts'
 import { hasSeries, metricValue, startApi, startRuntime, type Api } from './ops-helpers.ts'
-import { createScraper } from '../../src/infra/metrics-scrape.ts'
+import { createScraper, ProcessMetrics } from '../../src/infra/metrics-scrape.ts'
+import { accountFigures } from '../../src/chat/bot-metrics.ts'
+import { createHealthApp } from '../../src/web/api.ts'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 const TOKEN = 'test-token-7f3a'
 let d: SimDistrict
@@ -209,6 +213,36 @@ describe('metrics', () => {
     expect(metricValue(await second.text(), 'cascade_district_exporter')).toBe(1)
     await second.close()
     expect(await d.store.redis.exists(lease)).toBe(0)
+  })
+})
+
+describe('a bot process\'s own /metrics', () => {
+  it('its sends and its account: login, outbox, echo waits; no district gauges', async () => {
+    d = await startDistrict()
+    const rt = d.runtimes.get('bot-north')!
+    const proc = new ProcessMetrics({ role: 'bot', bot: 'bot-north' })
+    const scraper = createScraper(d.app, { process: proc, district: false, own: () => accountFigures(rt, proc.labels) })
+    const http = createHealthApp({ metrics: () => scraper.text(), contentType: proc.contentType, ready: async () => undefined })
+    const server = await new Promise<Server>(resolve => { const s = http.listen(0, '127.0.0.1', () => resolve(s)) })
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const a = await d.app.publish({ node: 'chaotian', author: CLI_AUTHOR, text: '测试：值守号指标' })
+      await d.idle()
+      const text = await (await fetch(`${url}/metrics`)).text()
+      expect(text).toMatch(/^cascade_account_logged_in\{role="bot",bot="bot-north"\} 1$/m)
+      expect(hasSeries(text, 'cascade_account_outbox_depth{bot="bot-north",state="waiting"}')).toBe(true)
+      expect(hasSeries(text, 'cascade_account_echo_waiting{bot="bot-north"}')).toBe(true)
+      expect(hasSeries(text, 'process_cpu_seconds_total{role="bot",bot="bot-north"}')).toBe(true)
+      expect(metricValue(text, 'cascade_redis_up')).toBe(1)
+      expect(hasSeries(text, 'cascade_bot_logged_in')).toBe(false) // the district's view is serve's
+      expect(hasSeries(text, 'cascade_district_exporter')).toBe(false)
+      expect(metricValue(text, 'cascade_sends_total{outcome="sent"}')).toBeGreaterThan(0)
+      expect((await d.store.deliveries(a.code)).length).toBeGreaterThan(0)
+      expect((await fetch(`${url}/readyz`)).status).toBe(200)
+    } finally {
+      server.closeAllConnections()
+      await new Promise(r => server.close(r))
+    }
   })
 })
 
