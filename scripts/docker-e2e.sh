@@ -137,10 +137,12 @@ if [ "$MONITORING" = 1 ]; then
   jq -r '.data.activeTargets[]? | "\(.labels.instance) \(.health) \(.lastError)"' <<<"$targets"
   [ "$up" = "$want" ] || fail "Prometheus scrapes $(wc -w <<<"$up") of $(wc -w <<<"$want") processes (want: $(tr '\n' ' ' <<<"$want"))"
   q() { curl -s --get --data-urlencode "query=$1" "$PROM/api/v1/query" | jq -r '.data.result[0].value[1] // "none"'; }
-  for _ in $(seq 60); do [ "$(q 'count(cascade_redis_up == 1)')" = "$(wc -l <<<"$want")" ] && break; sleep 1; done
+  # The post sent above is counted by the bot process that sent it (seen at its next scrape, ≤ 15 s).
+  for _ in $(seq 60); do [ "$(q 'count(cascade_redis_up == 1)')" = "$(wc -l <<<"$want")" ] && [ "$(q 'sum(cascade_sends_total{outcome="sent"}) >= 1')" != none ] && break; sleep 1; done
   echo "processes reaching Redis: $(q 'count(cascade_redis_up == 1)') of $(wc -l <<<"$want"); district exporters: $(q 'sum(cascade_district_exporter)'); accounts logged in: $(q 'sum(cascade_bot_logged_in)'); sends counted: $(q 'sum(cascade_sends_total{outcome="sent"})')"
   [ "$(q 'count(cascade_redis_up == 1)')" = "$(wc -l <<<"$want")" ] || fail "cascade_redis_up is not 1 in every process"
   [ "$(q 'sum(cascade_district_exporter)')" = 1 ] || fail "not exactly one district exporter"
+  [ "$(q 'sum(cascade_sends_total{outcome="sent"}) >= 1')" != none ] || fail "no send counted by the bot processes' /metrics"
   rules=$(curl -s "$PROM/api/v1/rules" | jq '[.data.groups[].rules[]] | length')
   echo "alerting rules loaded: $rules"
   [ "$rules" -ge 8 ] 2>/dev/null || fail "Prometheus did not load monitoring/alerts.yml"
