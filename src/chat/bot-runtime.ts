@@ -114,11 +114,11 @@ export class BotRuntime {
     this.wechaty.on('login', user => this.inTurn('login', () => this.onLogin(user)))
     this.wechaty.on('logout', (_user, reason) => this.inTurn('logout', () => this.onLogout(reason)))
     this.wechaty.on('message', msg => { void this.inbound.handle(msg) })
-    // Errors said once a minute at most; one that is "cannot reach WeChat" shows in /readyz.
+    // Errors said once a minute at most; one that is "cannot reach WeChat" shows in /status.
     const reach = new WechatReach({ bot: this.id, log: this.log, health: this.health })
     this.wechaty.on('error', err => reach.onError(err))
     this.wechaty.on('login', () => reach.onReached())
-    // The latest login QR code, for ops (/readyz, /api/bots/<id>/qrcode) while the account waits for a scan.
+    // The latest login QR code, for ops (/status, /api/bots/<id>/qrcode) while the account waits for a scan.
     this.wechaty.on('scan', (qrcode, status) => {
       reach.onReached()
       void this.health.recordQr(this.id, qrcode, status, Date.now()).catch(err => this.log.warn('qrcode.store-failed', { err }))

@@ -69,7 +69,7 @@ export function httpStatusOf(err: unknown): number | undefined {
   return typeof s === 'number' ? s : undefined
 }
 
-/** A failure in a few words for logs and /readyz: the answer code, the HTTP status or the network error. */
+/** A failure in a few words for logs and /status: the answer code, the HTTP status or the network error. */
 export function describeFailure(err: unknown): string {
   const ret = retOf(err)
   if (ret !== undefined) return ret === 1205 ? 'WeChat answered 1205 (操作太频繁)' : `WeChat answered ${ret}`

@@ -1,6 +1,6 @@
 /**
  * What one account's runtime does with the real client's own news (client-events.ts): every
- * problem said once in the log, in the health record (/readyz, the command centre) and, where ops
+ * problem said once in the log, in the health record (/status, the command centre) and, where ops
  * must act, in the district's ops group; and the groups and people resolved again whenever the
  * contact list has (re)loaded.
  *

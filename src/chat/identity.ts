@@ -10,7 +10,7 @@
  *    contact had at binding (nickname-rebind.ts), that contact is asked in a private chat to
  *    confirm; its 确认 binds it, after the same check made again;
  * 3. else (and meanwhile) the person sends their personal code (given at binding) in a private
- *    chat; until bound again they are listed in /readyz and the staff group of their node is told
+ *    chat; until bound again they are listed in /status and the staff group of their node is told
  *    who was asked to confirm and who must send their code.
  */
 import type { ContactInterface } from 'wechaty/impls'

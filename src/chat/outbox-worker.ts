@@ -21,6 +21,7 @@ import { nextBeijingMidnight, takeBudget } from './budget.ts'
 import { chatBudgetOf } from '../domain/limits.ts'
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './too-frequent.ts'
 import { classifySendFailure, SendTimeout } from './send-outcome.ts'
+import { METRICS, metricsOf } from '../infra/metrics.ts'
 
 /** How long a post for a group this account cannot see waits before it is tried again. */
 export const GROUP_MISSING_RETRY_MS = 5 * 60_000
@@ -104,6 +105,7 @@ export class OutboxWorker {
     void this.app.store.recordEcho(topic, echoKey(text), Date.now()).catch(err => this.acc.log.warn('echo.record-failed', { err }))
     const wait = this.echoes.take(topic, text)
     if (!wait) return
+    void metricsOf(this.app).observe(METRICS.echoConfirmed, { bot: this.acc.id }, Math.max(0, Date.now() - wait.at) / 1000)
     wait.value.echoed = true
     if (wait.value.sent) void this.confirm(wait.value)
   }
@@ -174,6 +176,7 @@ export class OutboxWorker {
     } catch (err) {
       if (wait) this.echoes.remove(wait)
       const failure = classifySendFailure(err)
+      await metricsOf(this.app).inc(METRICS.refusals, { bot: this.acc.id, reason: failure.replace('-', '_') })
       if (failure === 'unknown') return this.unknownOutcome(job, err, token)
       // say() failed before anything was posted: give the claim back so the retry may send.
       await store.releaseSend(data.idem)

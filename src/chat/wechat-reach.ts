@@ -3,7 +3,7 @@
  * library fails and retries many times a minute, and Wechaty emits each failure as an `error`.
  * Here that becomes one clear line when it starts, one line a minute while it lasts (how many
  * failures, the latest reason) and one when WeChat answers again — no stack traces — and the
- * account's health record says so, for /readyz (`state: cannot reach WeChat`, since, why).
+ * account's health record says so, for /status (`state: cannot reach WeChat`, since, why).
  * Other client errors are logged too, each distinct message at most once a minute.
  */
 import type { BotHealth } from '../infra/bot-health.ts'

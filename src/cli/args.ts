@@ -6,6 +6,21 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
+/** `--config DIR` and `--bots DIR`, understood by every command that reads the configuration. */
+export const CONFIG_OPTIONS = {
+  config: { type: 'string' },
+  bots: { type: 'string' },
+} as const
+
+/**
+ * The configuration's directories: `--config` / `--bots`, else the environment's CASCADE_CONFIG /
+ * CASCADE_BOTS (a shell or a container sets them once), else `config` and `bots`.
+ */
+export function configDirs(values: { config?: unknown; bots?: unknown }, env: NodeJS.ProcessEnv = process.env): { configDir: string; botsDir: string } {
+  const pick = (flag: unknown, name: string, fallback: string) => typeof flag === 'string' && flag !== '' ? flag : env[name] || fallback
+  return { configDir: pick(values.config, 'CASCADE_CONFIG', 'config'), botsDir: pick(values.bots, 'CASCADE_BOTS', 'bots') }
+}
+
 /** A bad command line: the command's usage is shown and the exit code is 2. */
 export class UsageError extends Error {}
 

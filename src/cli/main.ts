@@ -10,15 +10,9 @@ import type { CascadeConfig } from '../config/types.ts'
 import type { Severity } from '../domain/announcement.ts'
 import type { Amendment } from '../features/curation/curation.ts'
 import { commandNames, USAGE, usageOf } from './usage.ts'
-import { parseOptions, UsageError } from './args.ts'
+import { configDirs, CONFIG_OPTIONS, parseOptions, UsageError } from './args.ts'
 
 export { USAGE }
-
-/** Options every command that reads the network understands. */
-const CONFIG_OPTIONS = {
-  config: { type: 'string', default: 'config' },
-  bots: { type: 'string', default: 'bots' },
-} as const
 
 /**
  * Language: the CLI speaks English to operators — errors, usage, what a command did; the texts it
@@ -31,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'validate': return await (await import('./validate.ts')).validateCommand(rest)
+      case 'check': return await (await import('./check.ts')).checkCommand(args(rest, CONFIG_OPTIONS).values)
       case 'rumor': return await (await import('../features/rumors/cli.ts')).rumorCommand(rest)
       case 'demo': return await demoCommand(rest)
       case 'run': return await runCommand(rest)
@@ -109,7 +104,7 @@ function args<O extends Options>(argv: string[], options: O, positionals = false
 
 async function config(values: { config?: string | boolean; bots?: string | boolean }): Promise<CascadeConfig> {
   const { loadConfig } = await import('../config/load.ts')
-  return loadConfig({ configDir: String(values.config ?? 'config'), botsDir: String(values.bots ?? 'bots') })
+  return loadConfig(configDirs(values))
 }
 
 /** The app on the Redis of REDIS_URL, for one-shot commands. */
@@ -152,11 +147,14 @@ async function serveCommand(argv: string[]): Promise<number> {
 }
 
 async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = args(argv, { config: CONFIG_OPTIONS.config, timers: { type: 'boolean', default: false } }, true)
-  const file = positionals[0]
-  if (!file || positionals.length > 1) throw new UsageError('cascade run needs exactly one bot file, e.g. cascade run bots/bot-north.yaml')
+  const { values, positionals } = args(argv, { ...CONFIG_OPTIONS, timers: { type: 'boolean', default: false } }, true)
+  const given = positionals[0]
+  if (!given || positionals.length > 1) throw new UsageError('cascade run needs exactly one bot file, e.g. cascade run bots/bot-north.yaml (or its id, bot-north, in --bots / CASCADE_BOTS)')
   const [path, { loadConfig }] = await Promise.all([import('node:path'), import('../config/load.ts')])
-  const cfg = await loadConfig({ configDir: String(values.config), botsDir: path.dirname(file) })
+  const dirs = configDirs(values)
+  // A bare id is looked up in the bots directory (--bots, CASCADE_BOTS); a path names its own directory.
+  const file = /[/\\]|\.ya?ml$/i.test(given) ? given : path.join(dirs.botsDir, `${given}.yaml`)
+  const cfg = await loadConfig({ configDir: dirs.configDir, botsDir: path.dirname(file) })
   const bot = [...cfg.bots.values()].find(b => path.resolve(b.file) === path.resolve(file))
   if (!bot) throw new Error(`${file}: not a bot file in ${path.dirname(file)} (bots there: ${[...cfg.bots.values()].map(b => b.file).join(', ')})`)
   return (await import('./run.ts')).runBot(cfg, bot, values.timers === true)
@@ -214,7 +212,23 @@ async function withCode(argv: string[], command: string, fn: (app: Cascade, code
   const code = positionals[0]?.toUpperCase()
   if (!code) throw new UsageError(`cascade ${command} needs an announcement code, e.g. cascade ${command} A7K2`)
   const cfg = await config(values)
-  return withApp(cfg, app => fn(app, code, values.json === true))
+  return withApp(cfg, async app => {
+    const unknown = await unknownNodes(app, code)
+    if (unknown.length) {
+      const { configDir, botsDir } = configDirs(values)
+      console.error(`${code} was published in a network this configuration does not know: node${unknown.length === 1 ? '' : 's'} ${unknown.slice(0, 6).join(', ')}${unknown.length > 6 ? ' …' : ''} ${unknown.length === 1 ? 'is' : 'are'} not in ${configDir}/network.yaml. Run it with the configuration ${code} was published under: --config DIR (and --bots DIR), or CASCADE_CONFIG / CASCADE_BOTS (read: ${configDir}, ${botsDir}; namespace ${process.env.CASCADE_NS ?? 'cascade'})`)
+      return 1
+    }
+    return fn(app, code, values.json === true)
+  })
+}
+
+/** Nodes of an announcement (its origin, its relays) that the loaded configuration does not have. */
+async function unknownNodes(app: Cascade, code: string): Promise<string[]> {
+  const a = await app.store.announcement(code)
+  if (!a) return []
+  const nodes = new Set([a.originNode, ...(await app.store.relays(code)).keys()])
+  return [...nodes].filter(n => !app.cfg.nodes.has(n))
 }
 
 async function statusCommand(argv: string[]): Promise<number> {

@@ -7,7 +7,9 @@
  * queue while logged in. With `wechaty-puppet-mock` it runs on a simulated WeChat built from
  * the config (for trying the process model without an account).
  *
- * With PORT set it also answers GET /healthz there (the Docker image's HEALTHCHECK).
+ * With PORT set it also answers there GET /healthz (the Docker image's HEALTHCHECK), /readyz (Redis
+ * answers) and /metrics (this process: its sends, refusals, back-offs, echo waits, its account's
+ * login and outbox; `cascade_redis_up 0` while Redis cannot be reached).
  * SIGTERM / SIGINT: stop taking jobs, finish the send in flight, close everything, exit 0.
  * Redis unreachable at start: said once, tried again with back-off (1, 2, 4 … 30 s).
  */
@@ -20,17 +22,23 @@ import { compose, type Composed } from '../app/compose.ts'
 import { createHealthApp } from '../web/api.ts'
 import { createLogger, type Logger } from '../infra/log.ts'
 import { bullConnection, DEFAULT_REDIS_URL } from '../infra/redis.ts'
-import { waitForRedis } from '../infra/redis-reach.ts'
+import { probeRedis, waitForRedis } from '../infra/redis-reach.ts'
+import { createScraper, ProcessMetrics } from '../infra/metrics-scrape.ts'
+import { accountFigures } from '../chat/bot-metrics.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
-import { DEFAULT_HOST } from '../web/http-guards.ts'
+import { DEFAULT_HOST, portSetting } from '../web/http-guards.ts'
 
 export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false, env = process.env): Promise<number> {
   const log = createLogger({ bot: bot.id })
   const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
   let server: Server | undefined
-  if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? DEFAULT_HOST)
+  const port = portSetting(env.PORT)
+  const proc = new ProcessMetrics({ role: 'bot', bot: bot.id })
+  let metrics = () => proc.text() // until Redis answers: the process's own, cascade_redis_up 0
+  const ready = async () => { const why = await probeRedis(url, 1_000); proc.setRedisUp(!why); return why }
+  if (port !== undefined) server = await listen(createHealthApp({ metrics: () => metrics(), contentType: proc.contentType, ready }), port, env.HOST ?? DEFAULT_HOST)
   const aborted = new AbortController()
   let composed: Composed | undefined
   let runtime: BotRuntime | undefined
@@ -52,6 +60,8 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   let rt: BotRuntime | undefined
   const { puppet, loginMock } = await createPuppet(cfg, bot, log, await messagesFloor(health, bot.id, log), () => rt?.noteRelogin())
   rt = new BotRuntime({ app, bot, puppet, connection: bullConnection(url), log })
+  const scraper = createScraper(app, { process: proc, district: false, own: () => accountFigures(rt!, proc.labels) })
+  metrics = () => scraper.text()
   keepAliveOnClientFaults(health, bot.id, log)
   rt.wechaty.on('scan', (qrcode, status) => { void showQr(qrcode, status, bot, log) })
   if (aborted.signal.aborted) return stopped

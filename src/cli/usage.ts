@@ -9,24 +9,27 @@ export const CASES_USAGE = `  cascade cases [--open] [--node <id>] [--json]  cas
 export const USAGE = `cascade — relay a district's notices down its WeChat groups
 
 usage:
-  cascade demo [--json] [--seed N] [--webwx [--chaos RATE]]
+  cascade demo [--json] [--seed N] [--webwx [--chaos RATE]] [--config DIR] [--bots DIR]
                                             the whole demo district, simulated on the mock puppet;
                                             --webwx: over a simulated web-WeChat server with the
                                             real client (wechaty-puppet-wechat4u), slower;
                                             --chaos 0.05: that share of its calls meets a random
                                             server fault (seeded by --seed)
-  cascade validate [--config DIR] [--bots DIR]
-  cascade run bots/<id>.yaml [--config DIR] [--timers]
+  cascade validate [--config DIR] [--bots DIR] [--strict]
+                                            --strict: exit 1 also on a file not read or a feature off
+  cascade check [--config DIR] [--bots DIR]  before/after an upgrade: what must change (config,
+                                            environment, Redis settings, data); exit 1 if anything must
+  cascade run bots/<id>.yaml | <id> [--config DIR] [--bots DIR] [--timers]
                                             one WeChat account (scan the QR code to log in);
                                             --timers also runs reminders/deadlines here
-  cascade serve [--config DIR] [--bots DIR] timers, HTTP API, /healthz /readyz /metrics, queue
+  cascade serve [--config DIR] [--bots DIR] timers, HTTP API, /healthz /readyz /status /metrics, queue
                                             dashboard (PORT, default 8080; CASCADE_API_TOKEN)
   cascade invite --person <id> [--ttl HOURS] a one-time code that binds a person to their role
   cascade publish --node <id> --text <text> [--severity urgent|normal|info] [--category C] [--no-ack]
                   [--exercise] [--at "2026-12-01 08:00"|"20:30"]   (a drill; publish later)
   cascade status <CODE> [--json]            the relay tree of one announcement
   cascade coverage <CODE> [--node id] [--json]  households/grids covered (docs/COVERAGE.md)
-  cascade acks export <CODE> --format csv [--out FILE]   one row per household
+  cascade acks export <CODE> --format csv [--out FILE] [--node id]   one row per household
   cascade acks deadline <CODE> --minutes N  when grid workers get the households not reached
 ${CASES_USAGE}
   cascade update <CODE> --text <text>       a correction that follows the original's path
@@ -51,7 +54,11 @@ ${CASES_USAGE}
   cascade invites list | revoke <CODE>      invites not used yet; revoke one
   cascade people list | unbind <ID>         who is bound to WeChat (on which accounts); unbind one
 
+Every command that reads the configuration takes --config DIR and --bots DIR.
+
 environment:
+  CASCADE_CONFIG, CASCADE_BOTS  the configuration's folders when --config / --bots are not given
+              (default config and bots), so a shell or a container sets them once
   REDIS_URL   default redis://127.0.0.1:6379
   CASCADE_NS  key namespace in Redis (default "cascade"); all keys are under {<ns>}:
   LOG_LEVEL   debug | info | warn | error | silent: JSON logs of serve and run (default info);
@@ -73,5 +80,7 @@ export function usageOf(command: string): string | undefined {
     else if (!/^ {3,}\S/.test(line)) inside = false
     if (inside) out.push(line)
   }
-  return out.length ? `usage:\n${out.join('\n')}` : undefined
+  if (!out.length) return undefined
+  const dirs = command === 'sessions' || command === 'rumor' ? '' : '\n(--config DIR / --bots DIR, else $CASCADE_CONFIG / $CASCADE_BOTS, else config and bots)'
+  return `usage:\n${out.join('\n')}${dirs}`
 }

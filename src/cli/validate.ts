@@ -8,12 +8,14 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, displayPath, loadConfig, reportProblems } from '../config/load.ts'
 import { describeFeatures, unknownConfigFiles } from '../config/optional-files.ts'
+import { configDirs } from './args.ts'
 import type { CascadeConfig, Level } from '../config/types.ts'
 import { loadRumorFile } from '../domain/rumor/library.ts'
 
-export const VALIDATE_USAGE = `usage: cascade validate [--config DIR] [--bots DIR]
-  --config DIR   directory with network.yaml, people.yaml, templates.yaml (default: config)
-  --bots DIR     directory with one YAML file per bot account (default: bots)`
+export const VALIDATE_USAGE = `usage: cascade validate [--config DIR] [--bots DIR] [--strict]
+  --config DIR   directory with network.yaml, people.yaml, templates.yaml (default: $CASCADE_CONFIG, else config)
+  --bots DIR     directory with one YAML file per bot account (default: $CASCADE_BOTS, else bots)
+  --strict       exit 1 also when a file in the config directory is not read or an optional feature is off`
 
 /** Where the command writes; tests pass their own. */
 export interface CommandIO {
@@ -49,7 +51,11 @@ export async function validateCommand(argv: string[], io: CommandIO = stdio): Pr
     for (const f of features) io.out(`  ${f.name.padEnd(width)}  ${f.state.padEnd(8)}  ${f.detail}`)
     const unknown = unknownConfigFiles(opts.configDir)
     if (unknown.length) io.err(`not read (unknown names in ${dirLabel(opts.configDir)}): ${unknown.join(', ')}`)
-    return 0
+    if (!opts.strict) return 0
+    const off = features.filter((f) => f.state === 'off').map((f) => f.name)
+    if (!unknown.length && !off.length) return 0
+    io.err(`--strict: ${[...unknown.length ? [`${unknown.length} file${unknown.length === 1 ? '' : 's'} not read`] : [], ...off.length ? [`off: ${off.join(', ')}`] : []].join('; ')}`)
+    return 1
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     const n = err.problems.length
@@ -59,14 +65,15 @@ export async function validateCommand(argv: string[], io: CommandIO = stdio): Pr
   }
 }
 
-type ParsedArgs = { configDir: string; botsDir: string } | { error: string } | { help: true }
+type ParsedArgs = { configDir: string; botsDir: string; strict: boolean } | { error: string } | { help: true }
 
 function parseArgs(argv: string[]): ParsedArgs {
-  const dirs = { configDir: 'config', botsDir: 'bots' }
-  const flags: Record<string, keyof typeof dirs> = { '--config': 'configDir', '--bots': 'botsDir' }
+  const dirs = { ...configDirs({}), strict: false }
+  const flags: Record<string, 'configDir' | 'botsDir'> = { '--config': 'configDir', '--bots': 'botsDir' }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '-h' || arg === '--help') return { help: true }
+    if (arg === '--strict') { dirs.strict = true; continue }
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
     const key = Object.hasOwn(flags, flag) ? flags[flag] : undefined
     if (!key) return { error: `unknown option "${arg}"` }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml'
 import { decodeConfigFile } from './encoding.ts'
+import { findOverIndent, indentProblem, INDENT_MESSAGES } from './yaml-indent.ts'
 
 /** One thing wrong with the config: where (file, line, path inside the file) and what is allowed. */
 export interface ConfigProblem {
@@ -96,7 +97,12 @@ export async function readSource(file: string, problems: Problems, hint: string)
       const line = lines.linePos(e.pos[0]).line
       if (!byLine.has(line)) byLine.set(line, e.message)
     }
-    for (const [line, message] of byLine) problems.unreadable(file, `YAML syntax error: ${message}`, line)
+    for (const [line, message] of byLine) {
+      // An over-indented line is reported by the parser at the line above it, in its own words.
+      const over = INDENT_MESSAGES.test(message) ? findOverIndent(text, line) : undefined
+      if (over) problems.unreadable(file, `YAML ${indentProblem(over)}`, over.line)
+      else problems.unreadable(file, `YAML syntax error: ${message}`, line)
+    }
     return undefined
   }
   let data: unknown

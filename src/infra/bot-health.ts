@@ -1,6 +1,6 @@
 /**
  * What ops need to know about each bot account, kept in Redis by the account's own process
- * (`cascade run`) and read by `cascade serve` (`/readyz`, `/api/bots/:id/qrcode`, `/metrics`):
+ * (`cascade run`) and read by `cascade serve` (`/status`, `/api/bots/:id/qrcode`, `/metrics`):
  * last send, last login / logout, what was not found at login, the latest login QR code and
  * the "too frequent" back-off. One hash per account: `{ns}:ops:bot:<id>`.
  *

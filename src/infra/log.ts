@@ -22,7 +22,14 @@ function wrap(p: Pino): Logger {
     const { err, ...rest } = fields
     p[lvl]({ event, ...rest, ...(err instanceof Error ? { err: lvl === 'debug' ? err : errorLine(err) } : err !== undefined ? { err } : {}) })
   }
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: more => wrap(p.child(more)) }
+  // A child repeats no key its parent already carries with the same value (a bot process's logger
+  // has `bot`, and the account's runtime asks for it again: one "bot" per line, issue 26 item 6).
+  const child = (more: Record<string, unknown>) => {
+    const have = p.bindings()
+    const fresh = Object.fromEntries(Object.entries(more).filter(([k, v]) => have[k] !== v))
+    return Object.keys(fresh).length ? wrap(p.child(fresh)) : wrap(p)
+  }
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child }
 }
 
 /**
@@ -35,7 +42,7 @@ export function errorLine(err: Error): Record<string, unknown> {
   return { type: err.name, message: err.message.slice(0, 500), ...(code !== undefined ? { code } : {}), stack: err.stack }
 }
 
-export function createLogger(base: Record<string, unknown> = {}, level = (process.env.LOG_LEVEL ?? 'info') as Level | 'silent'): Logger {
+export function createLogger(base: Record<string, unknown> = {}, level = (process.env.LOG_LEVEL || 'info') as Level | 'silent'): Logger {
   const p = pino({ level, base: { pid: process.pid, ...base }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: label => ({ level: label }) } }, pino.destination(2))
   return wrap(p)
 }

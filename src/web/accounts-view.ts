@@ -1,7 +1,7 @@
 /**
  * The command centre's Accounts view: every WeChat account, whether it works, and what ops must
  * do when it does not (a QR code to scan, groups to save or name, people to re-bind, an account
- * WeChat refuses). Read from the readiness report (/readyz).
+ * WeChat refuses). Read from the status report (/status).
  */
 import type { Cascade } from '../spine/cascade.ts'
 import { dateAndClock } from '../domain/status.ts'

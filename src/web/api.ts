@@ -10,9 +10,10 @@
  *   GET  /api/bots/:id/qrcode      the account's latest login QR code as PNG (404 when none)        token
  *   GET  /admin/queues             the queue dashboard (bull-board), read-only                      token
  *   GET  /healthz                  the process is up
- *   GET  /readyz                   Redis answers and every account is logged in (else 503); counts only,
- *                                  details (missing people and groups, faults) with the token
- *   GET  /metrics                  Prometheus
+ *   GET  /readyz                   this process can serve: Redis answers (else 503), whatever the accounts
+ *   GET  /status                   every account's state (200 while Redis answers; `accountsReady`); counts
+ *                                  only, details (missing people and groups, faults) with the token
+ *   GET  /metrics                  Prometheus (src/infra/metrics-scrape.ts)
  *   GET  /cc/…                     the web command centre (src/web/command-centre.ts)          session
  *
  * The token is CASCADE_API_TOKEN, sent as `Authorization: Bearer <token>` (or as the password of
@@ -28,9 +29,9 @@ import type { Severity } from '../domain/announcement.ts'
 import { BotHealth } from '../infra/bot-health.ts'
 import type { Cascade } from '../spine/cascade.ts'
 import type { Logger } from '../infra/log.ts'
-import type { Scraper } from '../infra/metrics.ts'
+import type { Scraper } from '../infra/metrics-scrape.ts'
 import { createCommandCentre, type CommandCentre } from './command-centre.ts'
-import { publishProblems, readiness, API_AUTHOR } from './shared.ts'
+import { publishProblems, readiness, redisAnswers, API_AUTHOR } from './shared.ts'
 import { answerClientError, publicReadiness } from './http-guards.ts'
 import { listAnnouncements, parseListQuery } from './announcements-list.ts'
 import { inboxApi } from './series-api.ts'
@@ -100,22 +101,29 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   const auth = requireToken(opts.token)
 
   http.get('/healthz', (_req, res) => { res.json({ ok: true }) })
+  http.get('/favicon.ico', (_req, res) => { res.type('image/x-icon').set('Cache-Control', 'public, max-age=604800').send(FAVICON) })
 
   const cc = createCommandCentre({ app, token: opts.token, log, sessionSeconds: opts.sessionSeconds, pollMs: opts.livePollMs })
   http.locals.commandCentre = cc
   http.get('/', (_req, res) => { res.redirect(302, '/cc/') })
   http.use('/cc', cc.router)
 
-  http.get('/readyz', async (req, res) => {
+  // Readiness is this process's (Redis answers): a logged-out account must not take serve, whose page
+  // shows that account's QR code, out of a Service. The accounts' state is in the body and at /status.
+  const report = async (req: Request, res: Response) => {
     const r = await readiness(app)
     // Without the token: counts only (no person ids, no group names).
     const token = presentedToken(req)
-    res.status(r.ready ? 200 : 503).json(opts.token && token !== undefined && timingSafeEqual(digest(token), digest(opts.token)) ? r : publicReadiness(r))
+    res.status(r.redis ? 200 : 503).json(opts.token && token !== undefined && timingSafeEqual(digest(token), digest(opts.token)) ? r : publicReadiness(r))
+  }
+  http.get('/readyz', async (_req, res) => {
+    const up = await redisAnswers(app)
+    res.status(up ? 200 : 503).json(up ? { ready: true, redis: true, accounts: '/status' } : { ready: false, redis: false, reason: 'Redis does not answer' })
   })
+  http.get('/status', report)
 
   http.get('/metrics', async (_req, res) => {
-    await scraper.refresh()
-    res.set('Content-Type', scraper.registry.contentType).send(await scraper.registry.metrics())
+    res.set('Content-Type', scraper.contentType).send(await scraper.text())
   })
 
   http.post('/api/announcements', auth, express.json({ limit: '64kb' }), async (req, res) => {
@@ -184,6 +192,23 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   return http
 }
 
+/** A 16×16 icon (a red disc, the colour of 紧急通知) so that browsers asking for /favicon.ico get no 404. */
+const FAVICON = (() => {
+  const n = 16
+  const head = Buffer.alloc(6 + 16 + 40)
+  head.writeUInt16LE(1, 2); head.writeUInt16LE(1, 4) // icon, one image
+  head.writeUInt8(n, 6); head.writeUInt8(n, 7); head.writeUInt16LE(1, 10); head.writeUInt16LE(32, 12)
+  const size = 40 + n * n * 4 + n * 4
+  head.writeUInt32LE(size, 14); head.writeUInt32LE(22, 18)
+  head.writeUInt32LE(40, 22); head.writeInt32LE(n, 26); head.writeInt32LE(n * 2, 30); head.writeUInt16LE(1, 34); head.writeUInt16LE(32, 36)
+  const px = Buffer.alloc(n * n * 4)
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+    const inside = (x - 7.5) ** 2 + (y - 7.5) ** 2 <= 7.5 ** 2
+    px.writeUInt32LE(inside ? 0xffc0392b : 0, (y * n + x) * 4) // BGRA little-endian: A=ff R=c0 G=39 B=2b
+  }
+  return Buffer.concat([head, px, Buffer.alloc(n * 4)])
+})()
+
 function setTrustProxy(http: express.Express, value: number | string | false | undefined): void {
   try {
     http.set('trust proxy', value ?? false)
@@ -200,10 +225,21 @@ export function commandCentreOf(http: express.Express): CommandCentre | undefine
   return http.locals.commandCentre as CommandCentre | undefined
 }
 
-/** A bot process's own tiny server: `/healthz` only, for the image's HEALTHCHECK. */
-export function createHealthApp(): express.Express {
+/**
+ * A bot process's own small server: `/healthz` (the image's HEALTHCHECK), `/readyz` (Redis answers:
+ * `ready` gives undefined, else why not) and `/metrics` (Prometheus text, also while Redis is down).
+ */
+export function createHealthApp(opts: { metrics?: () => Promise<string>; contentType?: string; ready?: () => Promise<string | undefined> } = {}): express.Express {
   const http = express()
   http.disable('x-powered-by')
   http.get('/healthz', (_req, res) => { res.json({ ok: true }) })
+  const { metrics, ready } = opts
+  if (ready) {
+    http.get('/readyz', async (_req, res) => {
+      const why = await ready()
+      res.status(why ? 503 : 200).json(why ? { ready: false, redis: false, reason: `Redis: ${why}` } : { ready: true, redis: true })
+    })
+  }
+  if (metrics) http.get('/metrics', async (_req, res) => { res.set('Content-Type', opts.contentType ?? 'text/plain; version=0.0.4; charset=utf-8').send(await metrics()) })
   return http
 }

@@ -1,6 +1,6 @@
 /**
  * Hardening of the HTTP side (issue 13, item 11): which token `serve` accepts, what clients see
- * of a bad request, and what `/readyz` shows without a token. Used by src/app/http.ts and
+ * of a bad request, and what `/status` shows without a token. Used by src/app/http.ts and
  * src/cli/serve.ts.
  */
 import type { NextFunction, Request, Response } from 'express'
@@ -9,6 +9,14 @@ import type { Store } from '../store/store.ts'
 
 /** Where `serve` and `run` listen unless HOST says otherwise (docker-compose sets 0.0.0.0). */
 export const DEFAULT_HOST = '127.0.0.1'
+/** The port of PORT (`serve` and `run`), or why it is not one (issue 26 item 6: not a NaN range error). */
+export function portSetting(value: string | undefined, fallback?: number): number | undefined {
+  if (value === undefined || value.trim() === '') return fallback
+  const n = Number(value.trim())
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`PORT=${value} is not a port: give a whole number from 1 to 65535${fallback ? ` (default ${fallback})` : ''}, or 0 for any free port`)
+  return n
+}
+
 /** Shortest API token `serve` starts with. */
 export const MIN_TOKEN_CHARS = 32
 /** Tokens from examples and docs, refused whatever their length. */

@@ -28,7 +28,8 @@ export function publishProblems(app: Cascade, body: unknown): string[] {
   return problems
 }
 
-async function redisAnswers(app: Cascade): Promise<boolean> {
+/** Redis answers PING within a second. */
+export async function redisAnswers(app: Pick<Cascade, 'store'>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<false>(resolve => { timer = setTimeout(() => resolve(false), REDIS_PING_TIMEOUT_MS) })
   try {
@@ -40,9 +41,13 @@ async function redisAnswers(app: Cascade): Promise<boolean> {
 
 function iso(ms: number | undefined): string | null { return ms === undefined ? null : new Date(ms).toISOString() }
 
-/** The readiness report: Redis, and per account whether it is logged in, its queue and last send. */
-export async function readiness(app: Cascade): Promise<{ ready: boolean; redis: boolean; bots: Record<string, unknown>[] }> {
-  if (!await redisAnswers(app)) return { ready: false, redis: false, bots: [] }
+/**
+ * The status report: Redis, and per account whether it is logged in, its queue and last send.
+ * `ready` is this process's readiness — Redis answers, so it can serve (the page with a logged-out
+ * account's QR code included: issue 26, item 2); `accountsReady` whether every account works.
+ */
+export async function readiness(app: Cascade): Promise<{ ready: boolean; redis: boolean; accountsReady: boolean; bots: Record<string, unknown>[] }> {
+  if (!await redisAnswers(app)) return { ready: false, redis: false, accountsReady: false, bots: [] }
   const health = new BotHealth(app.store)
   const bots = [...app.cfg.bots.values()]
   const now = app.now()
@@ -71,6 +76,6 @@ export async function readiness(app: Cascade): Promise<{ ready: boolean; redis: 
       barred: r.barred?.why ?? null,
     }
   }))
-  // Ready means every account works: logged in, and not reconnecting, stalled or without its contact list.
-  return { ready: report.every(b => b.loggedIn && b.state === 'logged in'), redis: true, bots: report }
+  // Accounts ready: every account works (logged in, and not reconnecting, stalled or without its contact list).
+  return { ready: true, redis: true, accountsReady: report.every(b => b.loggedIn && b.state === 'logged in'), bots: report }
 }

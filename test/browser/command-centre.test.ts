@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BotHealth } from '../../src/infra/bot-health.ts'
 import { createHttpApp } from '../../src/web/api.ts'
 import type { Logger } from '../../src/infra/log.ts'
-import { createScraper } from '../../src/infra/metrics.ts'
+import { createScraper } from '../../src/infra/metrics-scrape.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { dm, publicTopics, ROOT, startDistrict, waitFor } from '../helpers.ts'
 
@@ -131,7 +131,7 @@ describe('command centre in chromium', () => {
     // A simulated curator answers in chat; the page follows by itself.
     const curator = d.cfg.nodes.get('zhongzi')!.curators[0]
     expect(await dm(d, curator, `通过 ${code}`)).toContain(code)
-    await expect.poll(() => stateOf(page, 'zhongzi'), { timeout: 3000 }).toBe('approved')
+    await expect.poll(() => stateOf(page, 'zhongzi'), { timeout: 15_000 }).toBe('approved')
 
     // Open the township: its villages are there, pending; one village curator edits, and the page shows it with the township still open.
     await page.click('#live details[data-node="zhongzi"] > summary')
@@ -140,20 +140,20 @@ describe('command centre in chromium', () => {
     await expect.poll(() => stateOf(page, 'zhongzi-xicun')).toBe('pending')
     const villageCurator = d.cfg.nodes.get('zhongzi-xicun')!.curators[0]
     await dm(d, villageCurator, `修改 ${code} ${TEXT.replace('提前储水', '提前储水，老人家中请网格员上门告知')}`)
-    await expect.poll(() => stateOf(page, 'zhongzi-xicun'), { timeout: 3000 }).toBe('edited')
+    await expect.poll(() => stateOf(page, 'zhongzi-xicun'), { timeout: 15_000 }).toBe('edited')
     expect(await page.locator('#live details[data-node="zhongzi"]').evaluate(e => (e as HTMLDetailsElement).open)).toBe(true)
     expect(await page.locator('#live .texts ins').first().textContent()).toContain('网格员上门')
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42) // never reloaded
     await d.idle()
-    await expect.poll(() => page.locator('#live .bar.groups .bar-num').textContent(), { timeout: 5000 }).toMatch(/^[1-9]\d*\/\d+$/)
+    await expect.poll(() => page.locator('#live .bar.groups .bar-num').textContent(), { timeout: 15_000 }).toMatch(/^[1-9]\d*\/\d+$/)
     await shot(page, 'notice')
   })
 
   it('shows a lost connection and reconnects', async () => {
     server.closeAllConnections()
-    await expect.poll(() => page.evaluate(() => document.body.dataset.live), { timeout: 3000 }).toBe('lost')
+    await expect.poll(() => page.evaluate(() => document.body.dataset.live), { timeout: 15_000 }).toBe('lost')
     expect(await page.locator('#conn').isVisible()).toBe(true)
-    await expect.poll(() => page.evaluate(() => document.body.dataset.live), { timeout: 5000 }).toBe('on')
+    await expect.poll(() => page.evaluate(() => document.body.dataset.live), { timeout: 15_000 }).toBe('on')
     expect(await page.locator('#conn').isVisible()).toBe(false)
   })
 
@@ -195,8 +195,8 @@ describe('command centre in chromium', () => {
     expect(await d.store.cancelledBy(code)).toMatch(/^[A-Z0-9]{4}$/)
     await expect.poll(() => page.locator('#live h1 .badge').textContent()).toBe('已撤回')
     // Pending relays are withdrawn in the tree; the other page (phone, Now) follows without reload.
-    await expect.poll(() => stateOf(page, 'yangmu'), { timeout: 3000 }).toBe('withdrawn')
-    await expect.poll(() => row.getAttribute('class'), { timeout: 3000 }).toContain('cs-retracted')
+    await expect.poll(() => stateOf(page, 'yangmu'), { timeout: 15_000 }).toBe('withdrawn')
+    await expect.poll(() => row.getAttribute('class'), { timeout: 15_000 }).toContain('cs-retracted')
     expect(await phone.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(7)
     expect(await page.locator('section.actions').textContent()).toContain('已撤回')
     // And in chat: every group that had the notice got the retraction.
@@ -248,7 +248,7 @@ describe('command centre in chromium', () => {
     await shot(page, 'rumors')
     await page.goto(`${base}/cc/accounts`)
     const qr = page.locator('li.account[data-bot="bot-south"] figure.qr img')
-    await expect.poll(() => qr.evaluate(img => (img as HTMLImageElement).naturalWidth), { timeout: 5000 }).toBeGreaterThan(0)
+    await expect.poll(() => qr.evaluate(img => (img as HTMLImageElement).naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0)
     expect(await page.locator('li.account[data-bot="bot-south"] .why-offline').textContent()).toContain('扫码')
     await shot(page, 'accounts')
     // A notice whose posts wait on the offline account (白水村 has no other) says so, and why.

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { BotHealth } from '../../src/infra/bot-health.ts'
 import { createHttpApp } from '../../src/web/api.ts'
 import { DEFAULT_HOST, tokenProblem } from '../../src/web/http-guards.ts'
-import { createScraper } from '../../src/infra/metrics.ts'
+import { createScraper } from '../../src/infra/metrics-scrape.ts'
 import { serve } from '../../src/cli/serve.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { REDIS_URL, startDistrict } from '../helpers.ts'
@@ -96,13 +96,13 @@ describe('the HTTP side', () => {
     expect(lines.join('\n')).not.toContain('13800000000')
     expect(lines.some(l => l.includes('"level":"error"'))).toBe(false)
 
-    // /readyz: counts without the token, the people with it.
+    // /status: counts without the token, the people with it.
     await new BotHealth(d.store).recordMissing('bot-north', { people: ['li-hong', 'wang-jun'], groups: ['西村二组群'] })
-    const open = await (await fetch(`${url}/readyz`)).json() as { bots: { id: string; missingPeople: unknown; missingGroups: unknown }[] }
+    const open = await (await fetch(`${url}/status`)).json() as { bots: { id: string; missingPeople: unknown; missingGroups: unknown }[] }
     expect(open.bots.find(b => b.id === 'bot-north')).toMatchObject({ missingPeople: 2, missingGroups: 1 })
     expect(JSON.stringify(open)).not.toContain('li-hong')
     expect(JSON.stringify(open)).not.toContain('西村二组群')
-    const full = await (await fetch(`${url}/readyz`, { headers: auth })).json() as { bots: { id: string; missingPeople: unknown }[] }
+    const full = await (await fetch(`${url}/status`, { headers: auth })).json() as { bots: { id: string; missingPeople: unknown }[] }
     expect(full.bots.find(b => b.id === 'bot-north')!.missingPeople).toEqual(['li-hong', 'wang-jun'])
     expect(await (await fetch(`${url}/metrics`)).text()).not.toContain('li-hong')
 

@@ -33,15 +33,12 @@ describe('inbound texts', () => {
     expect(await dm(d, 'zhao-min', long)).toContain('太长')
     expect(await d.store.recentCodes(5)).toEqual([])
 
-    // 「」 + 32,000 newlines in a group: answered by nothing, in no time.
+    // 「」 + 32,000 newlines in a group: answered by nothing. Just under the cap it is parsed, and
+    // answered by nothing too. (That the parsers are linear is shown by npm run bench:parsers, not
+    // by a clock in a test: issue 26 item 1.)
     const v = d.world.villagersOf(XICUN)[0]
-    let t = performance.now()
     expect(await d.app.handleInbound(msg({ contactId: v, topic: XICUN, text: '「」' + '\n'.repeat(32_000) + 'x' }))).toEqual([])
-    expect(performance.now() - t).toBeLessThan(100)
-    // Just under the cap it is parsed, and still fast (the parsers are linear).
-    t = performance.now()
     expect(await d.app.handleInbound(msg({ contactId: v, topic: XICUN, text: '「」' + '\n'.repeat(MAX_INBOUND_CHARS - 3) + 'x' }))).toEqual([])
-    expect(performance.now() - t).toBeLessThan(100)
 
     // A group that no node lists: a tip there opens nothing and gets no answer.
     expect(await d.app.handleInbound(msg({ contactId: v, topic: '隔壁县的吃瓜群', text: '举报 有人在河边聚餐' }))).toEqual([])

@@ -91,8 +91,9 @@ describe('a repeated report', () => {
 
     const t0 = Date.now()
     d.world.sayInGroup(neighbour, XICUN, '求助 孩子发烧了，家里没有退烧药')
-    const latency = await within(5_000, () => d.world.dmsTo(neighbour).some(m => m.text.includes(OPENED)))
-    const assigned = await within(2_000, () => d.world.dmsTo(personContactId('zhang-guiying')).some(m => m.text.includes('孩子发烧了')))
+    // "At once" = not held for midnight (hours): generous waits, so a loaded machine passes too.
+    const latency = await within(20_000, () => d.world.dmsTo(neighbour).some(m => m.text.includes(OPENED)))
+    const assigned = await within(20_000, () => d.world.dmsTo(personContactId('zhang-guiying')).some(m => m.text.includes('孩子发烧了')))
     await settled()
     console.log(`[issue 23.3] 20 × the same 求助: ${inGroup + byDm} answers sent (group ${inGroup}, DM ${byDm}); chat ${afterAttack.sent} sent + ${afterAttack.held} held for midnight; neighbour answered in ${latency ?? 'never (held for midnight)'} ms, assigned: ${assigned !== undefined}, ${Date.now() - t0} ms`)
 

@@ -40,7 +40,7 @@ describe('the CLI, consistent with itself', () => {
   it('cascade help <command> prints that command only; an unknown one is named', () => {
     const one = cascade('help', 'status')
     expect(one.status).toBe(0)
-    expect(one.stdout.trim().split('\n')).toEqual(['usage:', expect.stringMatching(/^ {2}cascade status <CODE> \[--json\]/)])
+    expect(one.stdout.trim().split('\n')).toEqual(['usage:', expect.stringMatching(/^ {2}cascade status <CODE> \[--json\]/), '(--config DIR / --bots DIR, else $CASCADE_CONFIG / $CASCADE_BOTS, else config and bots)'])
     const bad = cascade('help', 'stauts')
     expect(bad.status).toBe(2)
     expect(bad.stderr).toMatch(/^unknown command "stauts" \(did you mean "status"\?\); commands: demo, validate, /)

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { createHttpApp, type HttpOptions } from '../../src/web/api.ts'
 import type { Logger } from '../../src/infra/log.ts'
-import { createScraper } from '../../src/infra/metrics.ts'
+import { createScraper } from '../../src/infra/metrics-scrape.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 
 export const TOKEN = 'k'.repeat(16) + '0123456789abcdef'

@@ -78,5 +78,6 @@ describe('an account told "too frequent"', () => {
     expect(h.strikes).toBe(0) // reset by the next successful send
     const snap = await metricsOf(d.app).snapshot()
     expect(snap.get(METRICS.sends.name)?.find(s => s.labels.bot === 'bot-south' && s.labels.outcome === 'backoff')?.value).toBe(1)
+    expect(snap.get(METRICS.refusals.name)?.find(s => s.labels.bot === 'bot-south' && s.labels.reason === 'too_frequent')?.value).toBe(1)
   })
 })

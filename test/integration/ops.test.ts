@@ -2,11 +2,17 @@
  * Ops: the HTTP API and its token, readiness, metrics, a graceful stop with a send in flight,
  * and failover of a logged-out account's posts to the other account in shared groups.
  */
+import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI_AUTHOR } from '../../src/spine/cascade.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { postsByBot, publicTopics as topicsOf, startDistrict, waitFor } from '../helpers.ts'
-import { metricValue, startApi, startRuntime, type Api } from './ops-helpers.ts'
+import { hasSeries, metricValue, startApi, startRuntime, type Api } from './ops-helpers.ts'
+import { createScraper, ProcessMetrics } from '../../src/infra/metrics-scrape.ts'
+import { accountFigures } from '../../src/chat/bot-metrics.ts'
+import { createHealthApp } from '../../src/web/api.ts'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 const TOKEN = 'test-token-7f3a'
 let d: SimDistrict
@@ -51,6 +57,10 @@ describe('HTTP API', () => {
     const basic = `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`
     expect((await fetch(`${api.url}/admin/queues`, { headers: { authorization: basic } })).status).toBe(200)
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200)
+    const icon = await fetch(`${api.url}/favicon.ico`) // no 404 in the browser's console (issue 26 item 6)
+    expect(icon.status).toBe(200)
+    expect(icon.headers.get('content-type')).toBe('image/x-icon')
+    expect(Buffer.from(await icon.arrayBuffer()).subarray(0, 4)).toEqual(Buffer.from([0, 0, 1, 0]))
   })
 
   it('answers 503 on protected routes when no token is configured', async () => {
@@ -65,7 +75,7 @@ describe('readiness and logout', () => {
   it('shows a logged-out account, tells the ops group through another account, and serves its QR code', async () => {
     d = await startDistrict()
     api = await startApi(d, TOKEN)
-    const ready = await fetch(`${api.url}/readyz`)
+    const ready = await fetch(`${api.url}/status`)
     expect(ready.status).toBe(200)
     expect((await ready.json() as { bots: { loggedIn: boolean }[] }).bots.every(b => b.loggedIn)).toBe(true)
 
@@ -73,10 +83,16 @@ describe('readiness and logout', () => {
     const staff = d.cfg.nodes.get('chaotian')!.groups.find(g => g.kind === 'staff')!.topic
     const notice = await waitFor('the ops notice', () => d.world.postsIn(staff, 'bot-south')[0])
     expect(notice.text).toContain('朝天南片值守号')
-    const res = await fetch(`${api.url}/readyz`)
-    expect(res.status).toBe(503)
-    const r = await res.json() as { redis: boolean; bots: { id: string; loggedIn: boolean; logoutAt: string | null; backlog: number }[] }
-    expect(r.redis).toBe(true)
+    // Still ready (issue 26 item 2): serve, whose page shows the QR code, stays in its Service.
+    expect((await fetch(`${api.url}/readyz`)).status).toBe(200)
+    const res = await fetch(`${api.url}/status`)
+    expect(res.status).toBe(200)
+    const r = await res.json() as { redis: boolean; accountsReady: boolean; bots: { id: string; loggedIn: boolean; logoutAt: string | null; backlog: number }[] }
+    expect(r).toMatchObject({ redis: true, accountsReady: false })
+    const m = await (await fetch(`${api.url}/metrics`)).text()
+    expect(metricValue(m, 'cascade_bot_state{bot="bot-south",state="logged_out"}')).toBe(1)
+    expect(metricValue(m, 'cascade_bot_state{bot="bot-south"}')).toBe(1) // one state at a time
+    expect(metricValue(m, 'cascade_bot_logged_in{bot="bot-south"}')).toBe(0)
     expect(r.bots.find(b => b.id === 'bot-south')).toMatchObject({ loggedIn: false, backlog: 0, state: 'logged out' })
     expect(r.bots.find(b => b.id === 'bot-south')!.logoutAt).not.toBeNull()
     expect(r.bots.filter(b => b.loggedIn).map(b => b.id).sort()).toEqual(['bot-district', 'bot-north'])
@@ -105,8 +121,8 @@ describe('what an API client and ops are told (issue 14, item 11)', () => {
 
     const before = Date.now()
     await d.stopBot('bot-south')
-    const res = await fetch(`${api.url}/readyz`)
-    expect(res.status).toBe(503)
+    const res = await fetch(`${api.url}/status`)
+    expect(res.status).toBe(200)
     const bots = (await res.json() as { bots: { id: string; state: string; since: string | null; why: string | null }[] }).bots
     const south = bots.find(b => b.id === 'bot-south')!
     expect(south).toMatchObject({ state: 'stopped', why: expect.stringMatching(/^its process was stopped/) })
@@ -116,17 +132,33 @@ describe('what an API client and ops are told (issue 14, item 11)', () => {
 })
 
 describe('metrics', () => {
-  it('move after a publish, an approval and an acknowledgment', async () => {
+  it('move after a publish, an approval and an acknowledgment; standard process names; no empty family', async () => {
     d = await startDistrict()
     api = await startApi(d, TOKEN)
     const scrape = async () => (await fetch(`${api!.url}/metrics`)).text()
     const before = await scrape()
     expect(before).toContain('# TYPE cascade_publish_to_group_seconds histogram')
-    const sentBefore = ['bot-district', 'bot-north'].reduce((n, b) => n + metricValue(before, `cascade_sends_total{bot="${b}",outcome="sent"}`), 0)
+    // prom-client's defaults under their standard names, the process told apart by a label.
+    expect(hasSeries(before, 'process_cpu_seconds_total{role="serve"}')).toBe(true)
+    expect(before).toMatch(/^nodejs_heap_size_used_bytes\{role="serve"\} \d/m)
+    expect(before).not.toMatch(/cascade_serve_/)
+    // Families with a sample before their first event.
+    expect(hasSeries(before, 'cascade_cases_open{node="zhongzi-xicun"}')).toBe(true)
+    for (const tier of ['district', 'township', 'village']) expect(hasSeries(before, `cascade_acknowledgments_total{tier="${tier}"}`), tier).toBe(true)
+    expect(hasSeries(before, 'cascade_approval_wait_seconds_count{tier="village",decision="rejected"}')).toBe(true)
+    expect(metricValue(before, 'cascade_redis_up')).toBe(1)
+    expect(metricValue(before, 'cascade_district_exporter')).toBe(1)
+    const sentBefore = metricValue(before, 'cascade_sends_total{outcome="sent"}')
 
     const a = await d.app.publish({ node: 'chaotian', author: CLI_AUTHOR, text: '测试：指标' })
     await d.idle()
     const relay = (await d.store.relay(a.code, 'zhongzi'))!
+    const waiting = await scrape()
+    expect(metricValue(waiting, 'cascade_approvals_waiting{node="zhongzi",tier="township"}')).toBe(1)
+    expect(metricValue(waiting, 'cascade_approvals_overdue{node="zhongzi"}')).toBe(0)
+    // Opened 11 minutes ago: an urgent notice past autoForwardAfter (10 min) is past its policy.
+    await d.store.transitionRelay(a.code, 'zhongzi', ['pending'], { openedAt: Date.now() - 11 * 60_000 })
+    expect(metricValue(await scrape(), 'cascade_approvals_overdue{node="zhongzi",tier="township"}')).toBe(1)
     await d.app.decide(a, 'zhongzi', d.cfg.nodes.get('zhongzi')!.curators[0], { action: 'approve' })
     await d.idle()
     const [topic] = publicTopics('chaotian')
@@ -134,19 +166,83 @@ describe('metrics', () => {
     await waitFor('the acknowledgment', async () => (await d.store.acks(a.code)).size === 1)
 
     const after = await scrape()
-    const sentAfter = ['bot-district', 'bot-north'].reduce((n, b) => n + metricValue(after, `cascade_sends_total{bot="${b}",outcome="sent"}`), 0)
-    expect(sentAfter).toBeGreaterThan(sentBefore)
+    expect(metricValue(after, 'cascade_sends_total{outcome="sent"}')).toBeGreaterThan(sentBefore)
     expect(metricValue(after, 'cascade_publish_to_group_seconds_count{tier="district"}')).toBe(1)
     expect(metricValue(after, 'cascade_publish_to_group_seconds_count{tier="township"}')).toBe(1)
     // Buckets are cumulative: the post took well under 10 s, so it is in every bucket from le=10 up.
     for (const le of ['10', '30', '43200', '+Inf']) expect(metricValue(after, `cascade_publish_to_group_seconds_bucket{le="${le}",tier="district"}`), le).toBe(1)
-    expect(after).not.toContain('cascade_publish_to_group_seconds_in')
     expect(metricValue(after, 'cascade_approval_wait_seconds_count{decision="approved",tier="township"}')).toBe(1)
     expect(relay.state).toBe('pending')
+    expect(metricValue(after, 'cascade_approvals_waiting{node="zhongzi"}')).toBe(0)
     expect(metricValue(after, 'cascade_acknowledgments_total{tier="district"}')).toBe(1)
+    expect(metricValue(after, `cascade_notice_acknowledgments{code="${a.code}",severity="urgent"}`)).toBe(1)
+    expect(metricValue(after, `cascade_notice_members{code="${a.code}"}`)).toBeGreaterThan(1)
+    expect(metricValue(after, `cascade_notice_groups{code="${a.code}"}`)).toBe((await d.store.deliveries(a.code)).length)
     expect(metricValue(after, 'cascade_bot_logged_in{bot="bot-north"}')).toBe(1)
-    expect(after).toMatch(/cascade_queue_depth\{queue="outbox-bot-north",state="waiting"\} 0/)
+    expect(metricValue(after, 'cascade_bot_backlog{bot="bot-north"}')).toBe(0)
+    expect(hasSeries(after, 'cascade_queue_depth{queue="outbox-bot-north",state="waiting"}')).toBe(true)
     expect(metricValue(after, 'cascade_bot_last_send_timestamp_seconds{bot="bot-district"}')).toBeGreaterThan(0)
+
+    // Every cascade_ metric the alert rules and the Grafana dashboard use is one serve exports.
+    const families = new Set([...after.matchAll(/^# TYPE (\S+) /gm)].map(m => m[1]))
+    for (const file of ['monitoring/alerts.yml', 'monitoring/grafana-dashboard.json']) {
+      const used = new Set([...readFileSync(file, 'utf8').matchAll(/\bcascade_[a-z_]*[a-z]\b(?!_\*)/g)].map(m => m[0].replace(/_(bucket|sum|count)$/, '')))
+      expect(used.size, file).toBeGreaterThan(5)
+      for (const name of used) expect(families.has(name), `${file}: ${name}`).toBe(true)
+    }
+  })
+
+  it('two serve replicas: the district-wide gauges are exported by one, so a sum() does not double them', async () => {
+    d = await startDistrict()
+    const firstScraper = createScraper(d.app)
+    api = await startApi(d, TOKEN, firstScraper)
+    const first = await (await fetch(`${api.url}/metrics`)).text()
+    const second = createScraper(d.app)
+    const other = await second.text()
+    expect(metricValue(first, 'cascade_district_exporter')).toBe(1)
+    expect(metricValue(other, 'cascade_district_exporter')).toBe(0)
+    const both = first + other
+    expect(metricValue(both, 'cascade_bot_logged_in')).toBe(d.cfg.bots.size)
+    expect(metricValue(both, 'cascade_cases_open')).toBe(0)
+    expect(hasSeries(other, 'cascade_bot_backlog')).toBe(false)
+    // Per-process families are in both (each its own events), the district gauges in one.
+    expect(hasSeries(other, 'cascade_acknowledgments_total{tier="village"}')).toBe(true)
+    // The exporter stops (serve's SIGTERM closes its scraper): the other takes over at its next scrape.
+    await firstScraper.close()
+    const lease = `${d.store.keys.base}metrics:exporter`
+    expect(metricValue(await second.text(), 'cascade_district_exporter')).toBe(1)
+    await second.close()
+    expect(await d.store.redis.exists(lease)).toBe(0)
+  })
+})
+
+describe('a bot process\'s own /metrics', () => {
+  it('its sends and its account: login, outbox, echo waits; no district gauges', async () => {
+    d = await startDistrict()
+    const rt = d.runtimes.get('bot-north')!
+    const proc = new ProcessMetrics({ role: 'bot', bot: 'bot-north' })
+    const scraper = createScraper(d.app, { process: proc, district: false, own: () => accountFigures(rt, proc.labels) })
+    const http = createHealthApp({ metrics: () => scraper.text(), contentType: proc.contentType, ready: async () => undefined })
+    const server = await new Promise<Server>(resolve => { const s = http.listen(0, '127.0.0.1', () => resolve(s)) })
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const a = await d.app.publish({ node: 'chaotian', author: CLI_AUTHOR, text: '测试：值守号指标' })
+      await d.idle()
+      const text = await (await fetch(`${url}/metrics`)).text()
+      expect(text).toMatch(/^cascade_account_logged_in\{role="bot",bot="bot-north"\} 1$/m)
+      expect(hasSeries(text, 'cascade_account_outbox_depth{bot="bot-north",state="waiting"}')).toBe(true)
+      expect(hasSeries(text, 'cascade_account_echo_waiting{bot="bot-north"}')).toBe(true)
+      expect(hasSeries(text, 'process_cpu_seconds_total{role="bot",bot="bot-north"}')).toBe(true)
+      expect(metricValue(text, 'cascade_redis_up')).toBe(1)
+      expect(hasSeries(text, 'cascade_bot_logged_in')).toBe(false) // the district's view is serve's
+      expect(hasSeries(text, 'cascade_district_exporter')).toBe(false)
+      expect(metricValue(text, 'cascade_sends_total{outcome="sent"}')).toBeGreaterThan(0)
+      expect((await d.store.deliveries(a.code)).length).toBeGreaterThan(0)
+      expect((await fetch(`${url}/readyz`)).status).toBe(200)
+    } finally {
+      server.closeAllConnections()
+      await new Promise(r => server.close(r))
+    }
   })
 })
 

@@ -83,8 +83,10 @@ describe('sends of unknown outcome', () => {
     const a = await d.app.publish({ node: 'chaotian', author: CLI_AUTHOR, text: '测试：停止时发送卡住' })
     const topic = d.cfg.nodes.get('chaotian')!.groups.find(g => g.kind === 'public')!.topic
     await waitFor('a send in flight', async () => (await d.store.delivery(a.code, topic))?.state === 'sending' || (await d.outboxes.queue('bot-district').getJobCounts('active')).active > 0)
-    const t0 = Date.now()
+    // beforeSay never settles: that stopBot returns at all shows it did not wait for the send (no
+    // clock compared: issue 26 item 1), and the send is left as it was, for the next process to settle.
     await d.stopBot('bot-district')
-    expect(Date.now() - t0).toBeLessThan(3000)
+    expect(d.world.postsIn(topic, a.code)).toHaveLength(0)
+    expect((await d.store.delivery(a.code, topic))?.state).not.toBe('sent')
   })
 })

@@ -2,7 +2,7 @@
  * `cascade cases [--open] [--node id] [--json]` lists cases with their age and state;
  * `cascade case C3F9 [--json]` prints one case with its history.
  */
-import { parseOptions, UsageError } from '../../cli/args.ts'
+import { configDirs, CONFIG_OPTIONS, parseOptions, UsageError } from '../../cli/args.ts'
 import { casesOf, type CaseDesk } from './cases.ts'
 import { compose } from '../../app/compose.ts'
 import { silentLogger } from '../../infra/log.ts'
@@ -20,14 +20,13 @@ const MINUTE_MS = 60_000
 const TEXT_PREVIEW = 24
 
 const COMMON = {
-  config: { type: 'string', default: 'config' },
-  bots: { type: 'string', default: 'bots' },
+  ...CONFIG_OPTIONS,
   json: { type: 'boolean', default: false },
 } as const
 
 /** Runs `fn` with the cases feature of the app on REDIS_URL / CASCADE_NS. */
 async function withDesk<T>(values: { config?: string; bots?: string }, fn: (desk: CaseDesk, cfg: CascadeConfig) => Promise<T>): Promise<T> {
-  const cfg = await loadConfig({ configDir: values.config ?? 'config', botsDir: values.bots ?? 'bots' })
+  const cfg = await loadConfig(configDirs(values))
   await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
   const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: silentLogger })
   try {
@@ -55,7 +54,7 @@ export async function casesCommand(argv: string[]): Promise<number> {
       console.log(JSON.stringify(cases.map(c => ({ ...c, ageMinutes: Math.round((now - c.openedAt) / MINUTE_MS * 10) / 10 }))))
       return 0
     }
-    if (cases.length === 0) console.log('（没有事项）')
+    if (cases.length === 0) console.log(values.open ? '(no open cases)' : '(no cases)')
     for (const c of cases) console.log(listLine(c, cfg, now))
     return 0
   })

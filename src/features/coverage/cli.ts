@@ -6,13 +6,14 @@
  * `cascade acks deadline <CODE> --minutes N`: that announcement's own acknowledgment deadline.
  */
 import { writeFile } from 'node:fs/promises'
-import { parseOptions, UsageError } from '../../cli/args.ts'
+import { configDirs, CONFIG_OPTIONS, parseOptions, UsageError } from '../../cli/args.ts'
 import type { Cascade } from '../../spine/cascade.ts'
 import { compose } from '../../app/compose.ts'
 import { coverageOf, type Coverage, type CoverageRow } from './coverage.ts'
 import { cliLogger } from '../../cli/human-log.ts'
 import { DEFAULT_REDIS_URL } from '../../infra/redis.ts'
 import { requireRedis } from '../../infra/redis-reach.ts'
+import path from 'node:path'
 import { loadConfig } from '../../config/load.ts'
 import { renderCoverage } from '../../domain/households.ts'
 
@@ -31,7 +32,7 @@ export class CoverageUsageError extends Error {}
 
 /** Every option of these commands (each command reads the ones it knows). */
 const OPTIONS = {
-  config: { type: 'string', default: 'config' }, bots: { type: 'string', default: 'bots' }, node: { type: 'string' },
+  ...CONFIG_OPTIONS, node: { type: 'string' },
   json: { type: 'boolean', default: false }, minutes: { type: 'string' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' },
 } as const
 
@@ -46,7 +47,7 @@ function options(argv: string[]) {
 /** Loads the config, opens the app, checks the code and the node, and runs `fn` with the feature. */
 async function withCoverage(values: { config?: unknown; bots?: unknown; node?: unknown }, code: string | undefined, fn: (c: Coverage, app: Cascade, code: string) => Promise<number>): Promise<number> {
   if (!code) throw new CoverageUsageError('an announcement code is needed, e.g. A7K2')
-  const cfg = await loadConfig({ configDir: String(values.config), botsDir: String(values.bots) })
+  const cfg = await loadConfig(configDirs(values))
   if (values.node !== undefined && !cfg.nodes.has(String(values.node))) throw new Error(`unknown node "${values.node}"; nodes: ${[...cfg.nodes.keys()].slice(0, 12).join(', ')}…`)
   await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
   const composed = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: await cliLogger() })
@@ -95,11 +96,23 @@ export async function acksCommand(argv: string[]): Promise<number> {
     const rows = await c.rows(code, values.node === undefined ? undefined : String(values.node))
     const csv = toCsv(rows)
     // A file gets a BOM, so that spreadsheet programs read the Chinese names right.
-    if (values.out) await writeFile(String(values.out), `\ufeff${csv}`)
+    if (values.out) await writeOut(String(values.out), `\ufeff${csv}`)
     else process.stdout.write(csv)
     console.error(`${rows.length} rows${values.out ? ` written to ${values.out}` : ''}`)
     return 0
   })
+}
+
+/** Writes the export; a file that cannot be written is said in a sentence, not a raw ENOENT. */
+async function writeOut(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const dir = path.dirname(path.resolve(file))
+    const why = code === 'ENOENT' ? `the folder ${dir} does not exist` : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (err as Error).message
+    throw new Error(`cannot write --out ${file}: ${why}`)
+  }
 }
 
 /** The export as CSV (RFC 4180; times in Beijing time). */
