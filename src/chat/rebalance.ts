@@ -22,6 +22,7 @@ import type { AccountGroups } from './groups.ts'
 const MOVABLE_STATES = ['waiting', 'prioritized', 'delayed'] as const
 /** Job states in which a send of the same id already at the new account counts as queued there. */
 const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active'])
+/** Every delivery state: a record handed back to the account that kept the post, whatever came of it since. */
 const ANY_STATE: DeliveryState[] = ['queued', 'sending', 'sent', 'confirmed', 'failed', 'withdrawn']
 /** Longest that one account's posts stay reserved for an account taking some over (a crashed taker's lock expires). */
 const TAKE_OVER_LOCK_MS = 5000
@@ -184,8 +185,9 @@ export class Rebalancer {
    * `states` and `from`'s), then the job leaves `from` — BullMQ refuses to remove a job a worker
    * has just picked up (locked) — and only then is it queued at `to`. A post its account took
    * meanwhile stays with that account, its record given back. A crash between the steps leaves a
-   * queued post without a job, which recovery queues again at its record's account. The job keeps
-   * its idempotency key (the send claim guards it too). True when it moved.
+   * queued post whose record names `to` but whose job is still at `from` or gone: recovery queues
+   * it again at `to`, and the idempotency key the job keeps (the send claim) posts it once. True
+   * when it moved.
    */
   private async movePost(job: Job<SendJob>, from: string, to: string, states: DeliveryState[] = ['queued']): Promise<boolean> {
     const d = job.data.delivery!
