@@ -20,8 +20,10 @@ import type { AccountGroups } from './groups.ts'
 
 /** Job states whose sends may move to another account when this one logs out. */
 const MOVABLE_STATES = ['waiting', 'prioritized', 'delayed'] as const
-/** Job states in which a moved send counts as safely queued at its new account. */
+/** Job states in which a send of the same id already at the new account counts as queued there. */
 const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active'])
+/** Every delivery state: a record handed back to the account that kept the post, whatever came of it since. */
+const ANY_STATE: DeliveryState[] = ['queued', 'sending', 'sent', 'confirmed', 'failed', 'withdrawn']
 /** Longest that one account's posts stay reserved for an account taking some over (a crashed taker's lock expires). */
 const TAKE_OVER_LOCK_MS = 5000
 /** Ops hear of a dead account at most once in this long. */
@@ -54,7 +56,7 @@ export class Rebalancer {
       if (delivery?.state !== 'queued') continue
       const to = await this.app.router.botForNode(delivery.node, laneOf(job.opts.priority ?? PRIORITY.normal))
       if (to === this.acc.id || !(await store.aliveBots([to])).has(to)) continue
-      if (await this.movePost(job, to)) moved++
+      if (await this.movePost(job, this.acc.id, to)) moved++
     }
     if (moved) this.acc.log.warn('failover.done', { moved })
     return moved
@@ -73,7 +75,7 @@ export class Rebalancer {
       const d = job.data.delivery
       if (!d || job.data.target.kind !== 'group' || job.data.target.topic !== topic) continue
       if ((await this.app.store.delivery(d.code, d.topic))?.state !== 'queued') continue
-      if (await this.movePost(job, to)) moved++
+      if (await this.movePost(job, this.acc.id, to)) moved++
     }
     if (moved) this.acc.log.warn('failover.group', { topic, to, moved })
     return moved
@@ -128,7 +130,7 @@ export class Rebalancer {
           // Those that would go out last: lowest priority (highest number), then newest.
           .sort((a, b) => (b.opts.priority ?? 0) - (a.opts.priority ?? 0) || b.timestamp - a.timestamp)
         let moved = 0
-        for (const job of waiting.slice(0, want)) if (await this.movePost(job, this.acc.id)) moved++
+        for (const job of waiting.slice(0, want)) if (await this.movePost(job, peer, this.acc.id)) moved++
         if (moved) this.acc.log.info('takeover.done', { from: peer, moved })
         return moved
       } finally {
@@ -159,7 +161,7 @@ export class Rebalancer {
         for (const job of jobs) {
           // An in-flight job still locked has a live worker after all (a slow send): leave it.
           if (await this.app.store.redis.exists(`${queue.toKey(job.id ?? '')}:lock`)) continue
-          if (await this.movePost(job, this.acc.id, ['queued', 'sending'])) moved++
+          if (await this.movePost(job, peer, this.acc.id, ['queued', 'sending'])) moved++
         }
       } finally {
         await this.app.store.unlockTakeOver(peer, this.acc.id)
@@ -178,23 +180,28 @@ export class Rebalancer {
   }
 
   /**
-   * Moves one waiting group post to another account's outbox. The job keeps its idempotency key
-   * (and the send claim guards it), so a post that ends up in both outboxes is still posted once.
-   * True when it left.
+   * Moves one waiting group post from one account's outbox to another's, so that it ends up in
+   * one of them, never both: its delivery record changes hands first (only while it is still in
+   * `states` and `from`'s), then the job leaves `from` — BullMQ refuses to remove a job a worker
+   * has just picked up (locked) — and only then is it queued at `to`. A post its account took
+   * meanwhile stays with that account, its record given back. A crash between the steps leaves a
+   * queued post whose record names `to` but whose job is still at `from` or gone: recovery queues
+   * it again at `to`, and the idempotency key the job keeps (the send claim) posts it once. True
+   * when it moved.
    */
-  private async movePost(job: Job<SendJob>, to: string, states: DeliveryState[] = ['queued']): Promise<boolean> {
+  private async movePost(job: Job<SendJob>, from: string, to: string, states: DeliveryState[] = ['queued']): Promise<boolean> {
     const d = job.data.delivery!
-    await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
-    // Only a send now safely queued there may leave here (the id may be taken by an old job).
-    const there = await this.app.outboxes.queue(to).getJob(job.id ?? '')
-    if (!there || !QUEUED_STATES.has(await there.getState())) return false
-    await this.app.store.patchDelivery(d.code, d.topic, states, { bot: to })
-    try {
-      await job.remove()
-    } catch (err) {
-      this.acc.log.warn('move.keep', { idem: job.data.idem, to, err: err instanceof Error ? err.message : String(err) })
+    const id = job.id ?? ''
+    // A finished job of the same id there would keep the post out of that outbox.
+    const there = await this.app.outboxes.queue(to).getJob(id)
+    if (there && !QUEUED_STATES.has(await there.getState())) return false
+    if (!await this.app.store.patchDelivery(d.code, d.topic, states, { bot: to }, from)) return false
+    if (await this.app.outboxes.queue(from).remove(id) !== 1) {
+      await this.app.store.patchDelivery(d.code, d.topic, ANY_STATE, { bot: from }, to)
+      this.acc.log.info('move.keep', { idem: job.data.idem, to, why: `${from} has just taken it` })
       return false
     }
+    await this.app.outboxes.enqueue(to, job.data, job.opts.priority ?? PRIORITY.normal)
     this.acc.log.info('move.done', { idem: job.data.idem, to })
     return true
   }

@@ -8,6 +8,7 @@
  * ARGV[1]  the field (node id or group topic)
  * ARGV[2]  allowed current states, comma separated
  * ARGV[3]  JSON object of fields to set (merged into the record)
+ * ARGV[4]  optional: the record's `bot` must be this too (a post moving between accounts)
  * Returns  {1, newJson} when changed, {0, currentJson or false} when not.
  */
 export const PATCH_IF_STATE = `
@@ -18,6 +19,7 @@ local ok = false
 for s in string.gmatch(ARGV[2], '([^,]+)') do
   if rec.state == s then ok = true end
 end
+if ARGV[4] and ARGV[4] ~= '' and rec.bot ~= ARGV[4] then ok = false end
 if not ok then return {0, cur} end
 local patch = cjson.decode(ARGV[3])
 for k, v in pairs(patch) do rec[k] = v end

@@ -26,7 +26,7 @@ export interface AuditEvent {
 }
 
 interface ScriptCommands {
-  patchIfState(key: string, field: string, states: string, patch: string): Promise<[number, string | null]>
+  patchIfState(key: string, field: string, states: string, patch: string, bot?: string): Promise<[number, string | null]>
   recordAck(acks: string, counts: string, member: string, rec: string, topic: string): Promise<number>
   setLatestIfNewer(key: string, code: string, at: string): Promise<number>
   beginPost(deliveries: string, cancelled: string, topic: string, now: string, expiresAt: string): Promise<string>
@@ -125,8 +125,8 @@ export class Store {
     return (await this.redis.hsetnx(this.keys.deliveries(d.code), d.topic, JSON.stringify(d))) === 1
   }
 
-  async patchDelivery(code: string, topic: string, from: DeliveryState[], patch: Partial<Delivery>): Promise<boolean> {
-    const [ok] = await this.lua.patchIfState(this.keys.deliveries(code), topic, from.join(','), JSON.stringify(patch))
+  async patchDelivery(code: string, topic: string, from: DeliveryState[], patch: Partial<Delivery>, ifBot = ''): Promise<boolean> {
+    const [ok] = await this.lua.patchIfState(this.keys.deliveries(code), topic, from.join(','), JSON.stringify(patch), ifBot)
     return ok === 1
   }
 

@@ -5,6 +5,8 @@
  *                                          last run, paused and approved where; forms below
  *   POST /cc/series                        a new series (publishers; the same checks as series.yaml)
  *   POST /cc/series/:id/figures|run|pause|resume
+ *   POST /cc/series/:id/delete             a series made here (confirmed by a tick); those of
+ *                                          config/series.yaml are not deleted from the web
  *   GET  /cc/inbox                         items waiting for a publisher, and the latest decided
  *   POST /cc/inbox                         an item typed or pasted in
  *   POST /cc/inbox/:id/select|dismiss      published as a notice (category, severity, edited text) or not
@@ -92,12 +94,17 @@ export function seriesRoutes(app: Cascade, sessions: Flash, log: Logger, changed
     const e = seriesOf(app)!
     const def = await e.def(String(req.params.id))
     const action = String(req.params.action)
-    if (!def || !['figures', 'run', 'pause', 'resume'].includes(action)) { res.status(404).type('text').send('not found'); return }
+    if (!def || !['figures', 'run', 'pause', 'resume', 'delete'].includes(action)) { res.status(404).type('text').send('not found'); return }
     const who = await publisherOnly(res, '/cc/series')
     if (!who) return
     const b = req.body as Record<string, string>
     let text: string
-    if (action === 'figures') {
+    if (action === 'delete') {
+      const out = b.confirm === 'yes' ? await e.deleteWebSeries(def.id, who.author) : 'unconfirmed'
+      text = out === 'deleted' ? `已删除系列 ${def.id}（已发出的各期不受影响）`
+        : out === 'config' ? `系列 ${def.id} 由 config/series.yaml 配置，不能在网页上删除：请从该文件中删去并重启服务`
+        : out === 'unconfirmed' ? `未删除：请先勾选「确认删除」` : `系列 ${def.id} 已不存在`
+    } else if (action === 'figures') {
       const figures = def.source.kind === 'template' ? parseFigures(b.figures ?? '', def.source.fields) : undefined
       text = figures ? `已收到 ${await e.submitFigures(def, figures, who.author)} 的数据` : '没有读到数据'
     } else if (action === 'run') {
@@ -201,6 +208,9 @@ ${src.kind === 'template' ? html`<form method="post" action="/cc/series/${def.id
 <form method="post" action="/cc/series/${def.id}/run">${csrfField(csrf)}<button>现在发一期</button></form>
 <form method="post" action="/cc/series/${def.id}/pause">${csrfField(csrf)}<select name="node"><option value="${def.origin}">整个系列</option>${nodes.map(n => html`<option value="${n.id}">${n.name}</option>`)}</select><button>暂停</button></form>
 <form method="post" action="/cc/series/${def.id}/resume">${csrfField(csrf)}<select name="node"><option value="${def.origin}">整个系列</option>${[...pauses.keys()].filter(n => n !== def.origin).map(n => html`<option value="${n}">${app.nodeName(n)}</option>`)}</select><button>恢复</button></form>
+${def.from === 'web'
+    ? html`<form method="post" action="/cc/series/${def.id}/delete">${csrfField(csrf)}<label class="check"><input type="checkbox" name="confirm" value="yes" required> 确认删除</label><button>删除系列</button></form>`
+    : html`<p class="meta">此系列由 config/series.yaml 配置，不能在网页上删除；要删除，请从该文件中删去并重启服务。</p>`}
 </div></section>`
 }
 

@@ -3,9 +3,11 @@
  * mock puppet: sign-in with a one-time code that the person's simulated WeChat contact receives,
  * each role's scope on pages, the live stream and the JSON, web decisions through the chat
  * commands' code path, and the audit by name and channel. Screenshots of the curator's view go
- * to docs/screens/ (committed) at 1280×800 and 390×844.
+ * to artifacts/screenshots/ (not committed) at 1280×800 and 390×844, so that a test run leaves the
+ * checkout clean; with CASCADE_SCREENSHOTS_TO_DOCS=1 they are also copied to docs/screens/
+ * (committed, shown in the README) — set it only when the pages changed and the pictures should too.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -22,7 +24,9 @@ import { ROOT, startDistrict, waitFor } from '../helpers.ts'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const TOKEN = 'cc-people-token-7f3a'
-const SCREENS = path.join(ROOT, 'docs', 'screens')
+const SHOTS = path.join(ROOT, 'artifacts', 'screenshots')
+/** The committed copies (README), refreshed only when CASCADE_SCREENSHOTS_TO_DOCS=1. */
+const DOC_SCREENS = path.join(ROOT, 'docs', 'screens')
 const TOWNSHIP = 'zhongzi'
 const TOWNSHIP_CURATOR = 'li-hong' // 李红
 const VILLAGE = 'zhongzi-xicun'
@@ -86,7 +90,7 @@ async function sessionOf(person: string): Promise<{ cookie: string; csrf: string
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`)
-  mkdirSync(SCREENS, { recursive: true })
+  mkdirSync(SHOTS, { recursive: true })
   d = await startDistrict()
   // Only the people these tests sign in (binding everyone would cost seconds).
   const signingIn = [TOWNSHIP_CURATOR, VILLAGE_CURATOR, 'sun-li', PUBLISHER, GRID_WORKER]
@@ -128,7 +132,8 @@ describe('the command centre per person', () => {
     expect(await page.locator('#live [data-node="yangmu-qinggang"]').count()).toBe(0)
     for (const [vp, name] of [[{ width: 1280, height: 800 }, 'curator-1280'], [{ width: 390, height: 844 }, 'curator-390']] as const) {
       await page.setViewportSize(vp)
-      await page.screenshot({ path: path.join(SCREENS, `${name}.png`), type: 'png' })
+      await page.screenshot({ path: path.join(SHOTS, `${name}.png`), type: 'png' })
+      if (process.env.CASCADE_SCREENSHOTS_TO_DOCS === '1') copyFileSync(path.join(SHOTS, `${name}.png`), path.join(DOC_SCREENS, `${name}.png`))
     }
     await page.setViewportSize({ width: 1280, height: 800 })
 

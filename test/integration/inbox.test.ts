@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compose, type Composed } from '../../src/app/compose.ts'
 import { inboxOf, type Inbox } from '../../src/features/inbox/inbox.ts'
+import { seriesOf } from '../../src/features/series/series.ts'
 import { pollFeed } from '../../src/features/inbox/feeds.ts'
-import type { Inbound } from '../../src/spine/cascade.ts'
+import { WEB_AUTHOR, type Inbound } from '../../src/spine/cascade.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { REDIS_URL } from '../helpers.ts'
 import { FORM, signIn, startHttp, TOKEN, type Running } from './http-helpers.ts'
@@ -48,7 +49,7 @@ beforeAll(async () => {
   })
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const cfg = await configWithSeries(`series: []\nfeeds:\n  - { id: sc-wsjkw, url: "${base}/rss", everyMinutes: 10 }\n  - { id: gy-gov, url: "${base}/atom" }\n`)
+  const cfg = await configWithSeries(`series:\n  - { id: C1, title: 每周值班表, schedule: "每周一 08:00", publisher: zhao-min, category: 防疫, typed: true }\nfeeds:\n  - { id: sc-wsjkw, url: "${base}/rss", everyMinutes: 10 }\n  - { id: gy-gov, url: "${base}/atom" }\n`)
   c = compose({ cfg, redisUrl: REDIS_URL, ns: `test-inbox-${Date.now().toString(36)}` })
   inbox = inboxOf(c.app)!
   web = await startHttp({ app: c.app } as SimDistrict)
@@ -137,5 +138,39 @@ describe('the inbox', () => {
     const series = await (await fetch(`${web.url}/cc/series`, { headers: { cookie: s.cookie } })).text()
     expect(series).toContain('S7 每周用电提示')
     expect(await c.app.timers.queue.getJobScheduler('series-S7')).toMatchObject({ pattern: '0 9 * * 1', tz: 'Asia/Shanghai' })
+  })
+
+  it('deletes a series made in the command centre (ticked to confirm): its scheduler goes, the deletion is logged, nothing is inherited', async () => {
+    const s = await signIn(web.url)
+    const send = (path: string, fields: Record<string, string>) => fetch(`${web.url}/cc/series${path}`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: s.cookie }, body: new URLSearchParams({ _csrf: s.csrf, ...fields }) })
+    const page = async () => (await fetch(`${web.url}/cc/series`, { headers: { cookie: s.cookie } })).text()
+    const make = () => send('', { id: 'S8', title: '防火提示', schedule: '每天 18:00', kind: 'list', text: '出门关火。\n---\n不要在屋里烧炭。' })
+    expect((await make()).status).toBe(303)
+    const e = seriesOf(c.app)!
+    await e.st.takeItem('S8') // one item used
+    expect(await page()).toContain('action="/cc/series/S8/delete"')
+    // Not ticked: kept.
+    expect((await send('/S8/delete', {})).status).toBe(303)
+    expect(await page()).toContain('请先勾选「确认删除」')
+    expect(await c.app.timers.queue.getJobScheduler('series-S8')).toBeDefined()
+    // Ticked: gone, with its scheduler and its next job; logged with who.
+    expect((await send('/S8/delete', { confirm: 'yes' })).status).toBe(303)
+    const after = await page()
+    expect(after).toContain('已删除系列 S8')
+    expect(after).not.toContain('S8 防火提示')
+    expect(await e.def('S8')).toBeUndefined()
+    expect(await c.app.timers.queue.getJobScheduler('series-S8')).toBeUndefined()
+    expect((await c.app.timers.queue.getDelayed()).filter(j => j.data.data?.series === 'S8')).toHaveLength(0)
+    expect((await e.st.logOf('S8')).map(l => [l.kind, l.by])).toEqual([['saved', WEB_AUTHOR], ['deleted', WEB_AUTHOR]])
+    expect((await send('/S8/delete', { confirm: 'yes' })).status).toBe(404)
+    // Made again under the same id, it starts from its first item.
+    await make()
+    expect(await e.st.itemsUsed('S8')).toBe(0)
+    // A series of config/series.yaml has no delete button, says why, and is not deleted.
+    expect(after).toContain('此系列由 config/series.yaml 配置，不能在网页上删除')
+    expect(after).not.toContain('action="/cc/series/C1/delete"')
+    await send('/C1/delete', { confirm: 'yes' })
+    expect(await page()).toContain('系列 C1 由 config/series.yaml 配置，不能在网页上删除')
+    expect((await e.def('C1'))?.from).toBe('config')
   })
 })

@@ -305,3 +305,52 @@ describe('failover', () => {
     expect(await d.outboxes.backlog('bot-north')).toBe(0)
   })
 })
+
+describe('a move that meets a post its account has just taken', () => {
+  it('leaves that post with its account (no copy elsewhere, nothing waiting on a claim) and moves the rest', async () => {
+    d = await startDistrict()
+    await d.stopBot('bot-south') // every yangmu village post goes to bot-north
+    let open = false
+    let held = 0
+    let release!: () => void
+    const gate = new Promise<void>(r => { release = r })
+    // bot-north's first post hangs in say(): the others wait in its outbox behind it.
+    const north = await startRuntime(d, 'bot-north', { beforeSay: async (target, text) => {
+      if (open || target.kind !== 'group' || !text.includes('接手竞态')) return
+      held++
+      await gate
+    } })
+    const yangmu = ['yangmu-qinggang', 'yangmu-shimen', 'yangmu-heping']
+    const codes: string[] = []
+    for (const node of yangmu) codes.push((await d.app.publish({ node, author: CLI_AUTHOR, text: `测试：接手竞态 ${node}` })).code)
+    await waitFor('a post in flight', () => held === 1)
+    const queue = d.outboxes.queue('bot-north')
+    const waiting = await queue.getJobs(['prioritized', 'waiting'])
+    expect(waiting.length).toBeGreaterThanOrEqual(2)
+    // The worker picks one up at the moment of the move: BullMQ's moveToActive takes the job's lock
+    // (taken here by hand, before the worker reads the delivery; the worker is busy with the first).
+    const taken = waiting[0]
+    await d.store.redis.set(`${queue.toKey(taken.id!)}:lock`, 'a-worker-token', 'PX', 30_000)
+    await d.store.heartbeat('bot-south', 60) // bot-south counts as live: failover moves posts there
+
+    const moved = await north.failover()
+
+    expect(moved).toBe(waiting.length - 1)
+    expect(await d.outboxes.queue('bot-south').getJob(taken.id!)).toBeUndefined()
+    expect(await queue.getJob(taken.id!)).toBeDefined()
+    const { code, topic } = taken.data.delivery!
+    expect(await d.store.delivery(code, topic)).toMatchObject({ state: 'queued', bot: 'bot-north' })
+    for (const j of waiting.slice(1)) expect((await d.store.delivery(j.data.delivery!.code, j.data.delivery!.topic))?.bot).toBe('bot-south')
+
+    await d.store.redis.del(`${queue.toKey(taken.id!)}:lock`)
+    open = true
+    release()
+    await d.startBot('bot-south')
+    await d.idle(30_000)
+    await postsByBot(d, yangmu, codes) // each group once (accounts may take posts over from each other meanwhile)
+    expect(d.world.postsIn(topic, code).map(m => m.from)).toEqual(['wxid_bot_bot-north'])
+    // No copy waited for a send claim to settle: nothing was delayed in either outbox.
+    for (const bot of ['bot-north', 'bot-south']) expect((await d.outboxes.queue(bot).getJobCounts('delayed')).delayed, bot).toBe(0)
+    expect(await (await queue.getJob(taken.id!))!.returnvalue).toBe('sent')
+  })
+})

@@ -27,10 +27,7 @@ beforeAll(async () => {
   // Thirty simulated days are sent within one real day: the daily budget (counted by the real date) is lifted.
   // Recovery re-queues posts still queued a minute (by the app's clock) after their decision: with a
   // clock that moves hours between two looks, its grace is a simulated month.
-  d = await startDistrict({ cfg, now: () => clock, pacing: { perMinute: 60_000, jitterMs: 0, dailyBudget: 100_000 }, recovery: { graceMs: 40 * 86_400_000 },
-    // A take-over that meets a post just taken by its first account leaves a copy that waits for the
-    // send claim to settle (90 s by default; never a second post): settled sooner here.
-    runtime: { settleAfterMs: 1_500 } })
+  d = await startDistrict({ cfg, now: () => clock, pacing: { perMinute: 60_000, jitterMs: 0, dailyBudget: 100_000 }, recovery: { graceMs: 40 * 86_400_000 } })
   e = seriesOf(d.app)!
   await d.bindEveryone()
 }, 60_000)

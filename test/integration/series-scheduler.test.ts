@@ -51,6 +51,10 @@ describe('series on BullMQ job schedulers', () => {
     expect((await e.syncSchedulers()).removed).toEqual(['series-W1'])
     expect(await q.getJobScheduler('series-W1')).toBeUndefined()
     expect((await q.getDelayed()).filter(j => j.data.data.series === 'W1')).toHaveLength(0)
+    // Deleting (the command centre's button) takes only a series made there; series.yaml's stay.
+    expect(await e.deleteWebSeries('S1', 'zhao-min')).toBe('config')
+    expect(await e.deleteWebSeries('W1', 'zhao-min')).toBe('unknown')
+    expect(await q.getJobScheduler('series-S1')).toBeDefined()
     // Upserting again keeps one scheduler and one next job per series.
     await e.syncSchedulers()
     expect((await q.getJobSchedulers()).map(s => s.key).sort()).toEqual(['series-S1', 'series-S2', 'series-S3'])

@@ -65,6 +65,23 @@ export class SeriesEngine {
     return { upserted: defs.map(d => d.id), removed }
   }
 
+  /**
+   * Deletes a series made in the command centre: its definition and its job scheduler go (the
+   * next job with it), and what a later series of the same id must not inherit (SeriesStore.forget);
+   * the deletion is kept in the series' log. Runs already made stay, as notices. A series of
+   * config/series.yaml is not deleted here ('config': it goes when the file no longer has it).
+   */
+  async deleteWebSeries(id: string, by: string): Promise<'deleted' | 'config' | 'unknown'> {
+    const def = await this.def(id)
+    if (def?.from === 'config') return 'config'
+    if (!def || !await this.st.removeWebDef(def.id)) return 'unknown'
+    await this.app.timers.queue.removeJobScheduler(`${SCHEDULER_PREFIX}${def.id}`)
+    await this.st.forget(def.id)
+    await this.st.log(def.id, { kind: 'deleted', by, at: this.app.now(), hash: this.hash(def) })
+    this.app.log.info('series.deleted', { series: def.id, by })
+    return 'deleted'
+  }
+
   /** At start: the latest slot of each series, if no process made it, is made now (or said skipped). */
   async catchUp(): Promise<SeriesRun[]> {
     const out: SeriesRun[] = []

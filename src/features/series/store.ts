@@ -30,6 +30,14 @@ export class SeriesStore {
   }
   async saveWebDef(def: SeriesDef): Promise<void> { await this.r.hset(this.k('defs'), def.id, JSON.stringify(def)) }
   async removeWebDef(id: string): Promise<boolean> { return (await this.r.hdel(this.k('defs'), id)) === 1 }
+  /**
+   * What a series of the same id made later must not inherit: its list position, approvals,
+   * pauses, a typed text given ahead, when it was first scheduled. Its runs and log stay (a slot
+   * already run is not made again; who did what is kept).
+   */
+  async forget(id: string): Promise<void> {
+    await this.r.del(...['cursor', 'approved', 'paused', 'typed', 'since'].map(k => this.k(`${k}:${id}`)))
+  }
 
   /** When the series was first scheduled here (set once). */
   async since(id: string, now: number): Promise<number> {
