@@ -82,7 +82,7 @@ async function start(msg: StartMsg): Promise<void> {
       posts++
       if (fault?.kind === 'kill-after-post' && posts === fault.k) die(`after post #${fault.k}, before its echo`)
     })
-    if (fault?.kind === 'kill-after-claim') around(d.app.store, 'claimSend', fault.k, 'after', () => die(`after claim #${fault.k}, before say()`), r => r === true)
+    if (fault?.kind === 'kill-after-claim') around(d.app.store.sends, 'claimSend', fault.k, 'after', () => die(`after claim #${fault.k}, before say()`), r => typeof r === 'string')
     // say() faults: the k-th group say of this process hangs, or posts and then fails as a cut connection would.
     const beforeSay = async (target: { kind: string; topic?: string }, text: string) => {
       if (target.kind !== 'group' || !fault) return

@@ -6,14 +6,11 @@ import { Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
 import { PERSONAL_CODE_FIELD, PersonalCodes } from './personal-codes.ts'
-import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, REPLACE_IF_VALUE, SET_LATEST_IF_NEWER } from './scripts.ts'
+import { Sends } from './sends.ts'
+import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
 
 /** How long the group a contact last spoke in is remembered. */
 const SPOKE_IN_TTL_S = 30 * 24 * 3600
-/** How long a send claim is kept: longer than any announcement stays relevant. */
-const SEND_CLAIM_TTL_S = 14 * 24 * 3600
-const ECHO_KEEP_MS = 2 * 24 * 3600_000
-const ECHO_KEEP_COUNT = 500
 export interface AckRecord { topic: string; name: string; at: number; code: string }
 
 export interface AuditEvent {
@@ -30,7 +27,6 @@ interface ScriptCommands {
   setLatestIfNewer(key: string, code: string, at: string): Promise<number>
   beginPost(deliveries: string, cancelled: string, topic: string, now: string, expiresAt: string): Promise<string>
   deleteIfOwner(key: string, owner: string): Promise<number>
-  replaceIfValue(key: string, expected: string, value: string, ttlSeconds: string): Promise<number>
   createAnnouncement(ann: string, anns: string, corrections: string, originalCancelled: string, cancelled: string, json: string, createdAt: number, code: string, isCorrection: string): Promise<number>
 }
 
@@ -38,6 +34,8 @@ export class Store {
   readonly keys: Keys
   /** Personal codes (re-binding after new WeChat ids): set, use, revoke (personal-codes.ts). */
   readonly personalCodes: PersonalCodes
+  /** Send claims and the echoes that settle them (sends.ts). */
+  readonly sends: Sends
   private readonly lua: ScriptCommands
 
   constructor(readonly redis: Redis, ns: string) {
@@ -48,9 +46,9 @@ export class Store {
     redis.defineCommand('setLatestIfNewer', { numberOfKeys: 1, lua: SET_LATEST_IF_NEWER })
     redis.defineCommand('beginPost', { numberOfKeys: 2, lua: BEGIN_POST })
     redis.defineCommand('deleteIfOwner', { numberOfKeys: 1, lua: DELETE_IF_OWNER })
-    redis.defineCommand('replaceIfValue', { numberOfKeys: 1, lua: REPLACE_IF_VALUE })
     redis.defineCommand('createAnnouncement', { numberOfKeys: 5, lua: CREATE_ANNOUNCEMENT })
     this.lua = redis as unknown as ScriptCommands
+    this.sends = new Sends(redis, this.keys)
   }
 
   // ── announcements ─────────────────────────────────────────────────────────
@@ -156,50 +154,6 @@ export class Store {
   async delivery(code: string, topic: string): Promise<Delivery | undefined> {
     const raw = await this.redis.hget(this.keys.deliveries(code), topic)
     return raw ? JSON.parse(raw) as Delivery : undefined
-  }
-
-  // ── send claims (idempotency) ─────────────────────────────────────────────
-
-  /**
-   * Takes the claim for one send before `say()`. Only the first taker may send; a job run
-   * again (a stalled worker, a restarted process) finds the claim and does not post twice.
-   */
-  async claimSend(idem: string, owner: string): Promise<boolean> {
-    return (await this.redis.set(this.keys.sendClaim(idem), `sending:${owner}:${Date.now()}`, 'EX', SEND_CLAIM_TTL_S, 'NX')) === 'OK'
-  }
-
-  async markSent(idem: string, owner: string): Promise<void> {
-    await this.redis.set(this.keys.sendClaim(idem), `sent:${owner}:${Date.now()}`, 'EX', SEND_CLAIM_TTL_S)
-  }
-
-  /** Gives a claim back after a send that certainly did not happen (say() threw before sending). */
-  async releaseSend(idem: string): Promise<void> {
-    await this.redis.del(this.keys.sendClaim(idem))
-  }
-
-  async sendClaim(idem: string): Promise<string | null> {
-    return this.redis.get(this.keys.sendClaim(idem))
-  }
-
-  /** Takes over a claim still holding `expected` (a send of unknown outcome being settled). */
-  async retakeSend(idem: string, expected: string, owner: string): Promise<boolean> {
-    return (await this.lua.replaceIfValue(this.keys.sendClaim(idem), expected, `sending:${owner}:${Date.now()}`, String(SEND_CLAIM_TTL_S))) === 1
-  }
-
-  /** Remembers that an account saw its own message (by its echo key) in a group; kept 2 days, 500 per group. */
-  async recordEcho(topic: string, key: string, at: number): Promise<void> {
-    const k = this.keys.echoes(topic)
-    await this.redis.multi()
-      .zadd(k, at, key)
-      .zremrangebyscore(k, 0, at - ECHO_KEEP_MS)
-      .zremrangebyrank(k, 0, -ECHO_KEEP_COUNT - 1)
-      .pexpire(k, ECHO_KEEP_MS)
-      .exec()
-  }
-
-  /** Echo keys of the accounts' own messages seen in a group since a time. */
-  async echoesSince(topic: string, since: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.echoes(topic), since, '+inf')
   }
 
   // ── acknowledgments ───────────────────────────────────────────────────────
