@@ -61,7 +61,12 @@ const KEEP = argv.includes('--keep')
 const ONLY = (argv.find(a => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : ''))
   .split(',').filter(Boolean)
 
-const RUNTIME: RuntimeOptions = { sendTimeoutMs: 3_000, settleAfterMs: 10_000, stopWaitMs: 1_000, heartbeatSeconds: 2 }
+/** --defaults: the runtime and the recovery loop as in production (nothing shortened), to measure recovery times as they are. */
+const DEFAULTS = argv.includes('--defaults')
+const TRACE = argv.includes('--trace')
+const RUNTIME: RuntimeOptions = DEFAULTS ? {} : { sendTimeoutMs: 3_000, settleAfterMs: 10_000, stopWaitMs: 1_000, heartbeatSeconds: 2 }
+/** The timers process's recovery loop (15 s / 20 s by default). */
+const RECOVERY = DEFAULTS ? undefined : { intervalMs: 5_000, graceMs: 5_000 }
 const PACING = { perMinute: 240, jitterMs: 0, dailyBudget: 1_000_000 }
 const NET = { townships: 6, villages: 150, groups: 300, accounts: 6 }
 const PROCESS_BOTS = [['bot-0', 'bot-1', 'bot-2'], ['bot-3', 'bot-4', 'bot-5']]
@@ -175,6 +180,8 @@ interface Ctx {
   postsLogs: string[]
   code?: string
   faultAt?: number
+  /** The run may not settle before this (a fault still under way: a frozen process not yet resumed). */
+  holding?: Promise<void>
   /** Nodes the test decided to approve (review network). */
   approvedByTest: Set<string>
   n: number
@@ -190,6 +197,7 @@ function startProc(ctx: Ctx, name: string, role: Role, extra: { bots?: string[];
   p.send({
     type: 'start', role, configDir: ctx.net.files.configDir, botsDir: ctx.net.files.botsDir, templatesFile: TEMPLATES,
     redisUrl: ctx.redis.url, ns: ctx.ns, bots: extra.bots, pacing: PACING, runtime: RUNTIME, world: { seed: 7 }, postsLog, fault: extra.fault,
+    mirrorDir: role === 'bots' ? ctx.dir : undefined, recovery: RECOVERY,
   })
   return p
 }
@@ -281,12 +289,25 @@ async function settle(ctx: Ctx): Promise<{ snap: Snapshot; completeAt?: number }
   let completeAt: number | undefined
   for (;;) {
     const snap = await snapshot(ctx)
-    if (snap.signature !== last) { last = snap.signature; changedAt = Date.now() }
+    if (snap.signature !== last) {
+      last = snap.signature
+      changedAt = Date.now()
+      // --trace: what keeps the notice from being complete, at each change.
+      if (TRACE) {
+        const states: Record<string, number> = {}
+        for (const d of snap.deliveries) states[d.state] = (states[d.state] ?? 0) + 1
+        const posted = new Set(snap.posts.map(p => p.topic))
+        const missing = [...expectedTopics(ctx, snap.relays).topics].filter(t => !posted.has(t)).length
+        log(`      +${((Date.now() - (ctx.faultAt ?? Date.now())) / 1000).toFixed(1)} s complete=${snap.complete} backlog=${snap.backlog} posts=${snap.posts.length} unposted=${missing} ${JSON.stringify(states)} stuckRelays=${stuckRelays(ctx, snap.relays, snap.deliveries).length}`)
+      }
+    }
     if (snap.complete) completeAt ??= Date.now()
     else completeAt = undefined
+    let held = false
+    if (ctx.holding) held = await Promise.race([ctx.holding.then(() => false), sleep(0).then(() => true)])
     // Complete and nothing left to run (a 补发 could still come from a job waiting to settle).
-    if (snap.complete && snap.backlog === 0) return { snap, completeAt }
-    if (!snap.complete && snap.backlog === 0 && Date.now() - changedAt > QUIET_MS) return { snap, completeAt }
+    if (held) { /* the fault is still under way */ } else if (snap.complete && snap.backlog === 0) return { snap, completeAt }
+    if (!held && !snap.complete && snap.backlog === 0 && Date.now() - changedAt > QUIET_MS) return { snap, completeAt }
     if (Date.now() > deadline) return { snap, completeAt }
     await sleep(500)
   }
@@ -406,6 +427,19 @@ function killBotAt(at: number, restartMs?: number) {
       await sleep(restartMs)
       await botsProc(ctx, 1)
     }
+  }
+}
+
+/** SIGSTOP of bot process B once `at` posts are out (frozen, not dead: no logout, no exit), SIGCONT `ms` later. */
+function freezeBotAt(at: number, ms: number) {
+  return async (ctx: Ctx) => {
+    const s = await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    s.B.kill('SIGSTOP')
+    ctx.faultAt = Date.now()
+    // The run is watched during the freeze (recovery by the peers), and settles only after SIGCONT (a post B makes then counts).
+    ctx.holding = sleep(ms).then(async () => { s.B.kill('SIGCONT'); await sleep(5_000) })
   }
 }
 
@@ -536,6 +570,7 @@ const SCENARIOS: Scenario[] = [
       { moment: 'middle (150 posts)', go: killBotAt(150) },
     ],
   },
+  { id: 'bot-freeze', label: 'SIGSTOP a bot process for 90 s, then SIGCONT', net: 'auto', runs: [{ moment: 'burst (75 posts)', go: freezeBotAt(75, 90_000) }] },
   { id: 'sigterm-hung', label: 'SIGTERM while say() hangs, restart 2 s later', net: 'auto', runs: [{ moment: 'say #20 hangs', go: sigtermHung }] },
   {
     id: 'say-timeout', label: 'say() hangs past the send timeout', net: 'auto', runs: [
@@ -698,7 +733,7 @@ async function main(): Promise<number> {
   }
   const fr = rows(results)
   console.log(table(fr))
-  console.log(`shortened: sendTimeoutMs ${RUNTIME.sendTimeoutMs}, settleAfterMs ${RUNTIME.settleAfterMs}, stopWaitMs ${RUNTIME.stopWaitMs}, heartbeatSeconds ${RUNTIME.heartbeatSeconds}; pacing ${PACING.perMinute}/min per account; ${((Date.now() - started) / 60_000).toFixed(1)} min`)
+  console.log(`${DEFAULTS ? 'production defaults (--defaults): nothing shortened' : `shortened: sendTimeoutMs ${RUNTIME.sendTimeoutMs}, settleAfterMs ${RUNTIME.settleAfterMs}, stopWaitMs ${RUNTIME.stopWaitMs}, heartbeatSeconds ${RUNTIME.heartbeatSeconds}, recovery every ${RECOVERY!.intervalMs / 1000} s with ${RECOVERY!.graceMs / 1000} s grace`}; pacing ${PACING.perMinute}/min per account; ${((Date.now() - started) / 60_000).toFixed(1)} min`)
   if (JSON_OUT) {
     console.log(JSON.stringify({
       suite: 'faults', quick: QUICK, node: process.version, cores: os.cpus().length, network: NET, pacing: PACING, runtime: RUNTIME,

@@ -19,7 +19,7 @@ import { BotHealth } from '../infra/bot-health.ts'
 import { compose, type Composed } from '../app/compose.ts'
 import { createHealthApp } from '../web/api.ts'
 import { createLogger, type Logger } from '../infra/log.ts'
-import { bullConnection, DEFAULT_REDIS_URL } from '../infra/redis.ts'
+import { bullConnection, redisUrlFromEnv } from '../infra/redis.ts'
 import { waitForRedis } from '../infra/redis-reach.ts'
 import { BotRuntime } from '../chat/bot-runtime.ts'
 import type { BotConfig, CascadeConfig } from '../config/types.ts'
@@ -28,7 +28,7 @@ import { DEFAULT_HOST } from '../web/http-guards.ts'
 
 export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false, env = process.env): Promise<number> {
   const log = createLogger({ bot: bot.id })
-  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const url = redisUrlFromEnv(env)
   let server: Server | undefined
   if (env.PORT) server = await listen(createHealthApp(), Number(env.PORT), env.HOST ?? DEFAULT_HOST)
   const aborted = new AbortController()

@@ -5,6 +5,7 @@
  * `sent:<owner>:<ms>` posted.
  */
 import type { Redis } from 'ioredis'
+import type { Durability } from './durable.ts'
 import type { Keys } from './keys.ts'
 import { REPLACE_IF_VALUE } from './scripts.ts'
 
@@ -14,9 +15,11 @@ const ECHO_KEEP_MS = 2 * 24 * 3600_000
 const ECHO_KEEP_COUNT = 500
 
 export class Sends {
-  constructor(private readonly redis: Redis, private readonly keys: Keys) {
+  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly durability?: Durability) {
     redis.defineCommand('replaceIfValue', { numberOfKeys: 1, lua: REPLACE_IF_VALUE })
   }
+
+  private durable<T>(write: Promise<T>): Promise<T> { return this.durability ? this.durability.after(write) : write }
 
   private async replaceIfValue(key: string, expected: string, value: string, ttlSeconds: string): Promise<number> {
     return (this.redis as unknown as { replaceIfValue(k: string, e: string, v: string, t: string): Promise<number> }).replaceIfValue(key, expected, value, ttlSeconds)
@@ -29,7 +32,7 @@ export class Sends {
    */
   async claimSend(idem: string, owner: string): Promise<string | null> {
     const value = `sending:${owner}:${Date.now()}`
-    return (await this.redis.set(this.keys.sendClaim(idem), value, 'EX', SEND_CLAIM_TTL_S, 'NX')) === 'OK' ? value : null
+    return (await this.durable(this.redis.set(this.keys.sendClaim(idem), value, 'EX', SEND_CLAIM_TTL_S, 'NX'))) === 'OK' ? value : null
   }
 
   /**
@@ -39,11 +42,11 @@ export class Sends {
    * `sending:` was certainly not said, so whoever settles it later posts it without 【补发】.
    */
   async markSaying(idem: string, claimed: string, owner: string): Promise<boolean> {
-    return (await this.replaceIfValue(this.keys.sendClaim(idem), claimed, `saying:${owner}:${Date.now()}`, String(SEND_CLAIM_TTL_S))) === 1
+    return (await this.durable(this.replaceIfValue(this.keys.sendClaim(idem), claimed, `saying:${owner}:${Date.now()}`, String(SEND_CLAIM_TTL_S)))) === 1
   }
 
   async markSent(idem: string, owner: string): Promise<void> {
-    await this.redis.set(this.keys.sendClaim(idem), `sent:${owner}:${Date.now()}`, 'EX', SEND_CLAIM_TTL_S)
+    await this.durable(this.redis.set(this.keys.sendClaim(idem), `sent:${owner}:${Date.now()}`, 'EX', SEND_CLAIM_TTL_S))
   }
 
   /** Gives a claim back after a send that certainly did not happen (say() threw before sending). */
@@ -58,7 +61,7 @@ export class Sends {
   /** Takes over a claim still holding `expected` (a send of unknown outcome being settled); its new value, or null. */
   async retakeSend(idem: string, expected: string, owner: string): Promise<string | null> {
     const value = `sending:${owner}:${Date.now()}`
-    return (await this.replaceIfValue(this.keys.sendClaim(idem), expected, value, String(SEND_CLAIM_TTL_S))) === 1 ? value : null
+    return (await this.durable(this.replaceIfValue(this.keys.sendClaim(idem), expected, value, String(SEND_CLAIM_TTL_S)))) === 1 ? value : null
   }
 
   /** Remembers that an account saw its own message (by its echo key) in a group; kept 2 days, 500 per group. */

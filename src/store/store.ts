@@ -2,11 +2,12 @@
  * Cascade's domain state in Redis: announcements, relays, deliveries, acknowledgments,
  * invites and bindings. Every change that two actors could race on is one atomic step.
  */
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
 import { PERSONAL_CODE_FIELD, PersonalCodes } from './personal-codes.ts'
 import { Sends } from './sends.ts'
+import { Durability, type ReplicaAck } from './durable.ts'
 import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
 
 /** How long the group a contact last spoke in is remembered. */
@@ -36,9 +37,11 @@ export class Store {
   readonly personalCodes: PersonalCodes
   /** Send claims and the echoes that settle them (sends.ts). */
   readonly sends: Sends
+  /** Writes that must survive a failover wait for a replica (durable.ts; Sentinel mode). */
+  readonly durability: Durability
   private readonly lua: ScriptCommands
 
-  constructor(readonly redis: Redis, ns: string) {
+  constructor(readonly redis: Redis, ns: string, replicaAck?: ReplicaAck, onShortfall?: (got: number, want: number) => void) {
     this.keys = new Keys(ns)
     this.personalCodes = new PersonalCodes(redis, this.keys)
     redis.defineCommand('patchIfState', { numberOfKeys: 1, lua: PATCH_IF_STATE })
@@ -48,7 +51,8 @@ export class Store {
     redis.defineCommand('deleteIfOwner', { numberOfKeys: 1, lua: DELETE_IF_OWNER })
     redis.defineCommand('createAnnouncement', { numberOfKeys: 5, lua: CREATE_ANNOUNCEMENT })
     this.lua = redis as unknown as ScriptCommands
-    this.sends = new Sends(redis, this.keys)
+    this.durability = new Durability(redis, replicaAck, onShortfall)
+    this.sends = new Sends(redis, this.keys, this.durability)
   }
 
   // ── announcements ─────────────────────────────────────────────────────────
@@ -106,7 +110,7 @@ export class Store {
    * `changed: false` with the current record when someone else got there first.
    */
   async transitionRelay(code: string, node: string, from: RelayState[], patch: Partial<Relay>): Promise<{ changed: boolean; relay?: Relay }> {
-    const [ok, raw] = await this.lua.patchIfState(this.keys.relays(code), node, from.join(','), JSON.stringify(patch))
+    const [ok, raw] = await this.durability.after(this.lua.patchIfState(this.keys.relays(code), node, from.join(','), JSON.stringify(patch)))
     if (ok === 1 && patch.state && patch.state !== 'pending') await this.redis.srem(this.keys.pending(node), code)
     return { changed: ok === 1, relay: raw ? JSON.parse(raw) as Relay : undefined }
   }
@@ -119,17 +123,17 @@ export class Store {
 
   /** Records a post as queued once; false when this group already has this announcement. */
   async queueDelivery(d: Delivery): Promise<boolean> {
-    return (await this.redis.hsetnx(this.keys.deliveries(d.code), d.topic, JSON.stringify(d))) === 1
+    return (await this.durability.after(this.redis.hsetnx(this.keys.deliveries(d.code), d.topic, JSON.stringify(d)))) === 1
   }
 
   async patchDelivery(code: string, topic: string, from: DeliveryState[], patch: Partial<Delivery>): Promise<boolean> {
-    const [ok] = await this.lua.patchIfState(this.keys.deliveries(code), topic, from.join(','), JSON.stringify(patch))
+    const [ok] = await this.durability.after(this.lua.patchIfState(this.keys.deliveries(code), topic, from.join(','), JSON.stringify(patch)))
     return ok === 1
   }
 
   /** queued → sending, atomically with cancellation and expiry; see BEGIN_POST. */
   async beginPost(code: string, topic: string, now: number, expiresAt?: number): Promise<string> {
-    return this.lua.beginPost(this.keys.deliveries(code), this.keys.cancelled(code), topic, String(now), expiresAt === undefined ? '' : String(expiresAt))
+    return this.durability.after(this.lua.beginPost(this.keys.deliveries(code), this.keys.cancelled(code), topic, String(now), expiresAt === undefined ? '' : String(expiresAt)))
   }
 
   /** Marks an announcement cancelled (by the cancel `by`); false when it already was. */
@@ -293,13 +297,21 @@ export class Store {
 
   /** Deletes every key of this namespace, BullMQ's included. For tests and the demo. */
   async clearNamespace(): Promise<number> {
-    let cursor = '0'
     let n = 0
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.pattern(), 'COUNT', 1000)
-      cursor = next
-      if (keys.length) n += await this.redis.unlink(...keys)
-    } while (cursor !== '0')
+    for (const node of scanTargets(this.redis)) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', this.keys.pattern(), 'COUNT', 1000)
+        cursor = next
+        if (keys.length) n += await this.redis.unlink(...keys)
+      } while (cursor !== '0')
+    }
     return n
   }
+}
+
+/** Where a SCAN must go: the client itself, or on a Redis Cluster each master (SCAN sees one node's keys). */
+export function scanTargets(redis: Redis): Redis[] {
+  const r: unknown = redis
+  return r instanceof Cluster ? r.nodes('master') as unknown as Redis[] : [redis]
 }

@@ -17,7 +17,7 @@ import type { Readable, Writable } from 'node:stream';
 import { loadRumorLibrary, RumorLibraryError, type RumorEntry } from '../../domain/rumor/library.ts';
 import { RumorMatcher, type RumorAction, type RumorMatch } from '../../domain/rumor/matcher.ts';
 import { contributions, featureVector, type DecisionEvidence, type RumorModel } from '../../domain/rumor/model.ts';
-import { DEFAULT_REDIS_URL, redisOptions } from '../../infra/redis.ts';
+import { newRedis, redisUrlFromEnv } from '../../infra/redis.ts';
 import { Keys } from '../../store/keys.ts';
 import { RumorStore } from './store.ts';
 import { Redis } from 'ioredis';
@@ -346,8 +346,8 @@ const REDIS_CONNECT_TIMEOUT_MS = 1500;
  */
 export async function curatorEntries(io: RumorCommandIO): Promise<RumorEntry[]> {
   const env = io.env ?? process.env;
-  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  const redis = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS });
+  const url = redisUrlFromEnv(env);
+  const redis = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
