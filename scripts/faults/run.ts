@@ -49,6 +49,8 @@ import type { Delivery, Relay } from '../../src/domain/announcement.ts'
 import { writeNetwork, type NetworkFiles } from '../../src/sim/network.ts'
 import type { FaultMsg, FromProc, Role, RuntimeOptions, ToProc } from './protocol.ts'
 import { RedisServer } from './redis-server.ts'
+import { SentinelSet } from './sentinel-set.ts'
+import { newRedis } from '../../src/infra/redis.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const PROC = fileURLToPath(new URL('./proc.ts', import.meta.url))
@@ -172,7 +174,7 @@ interface RunResult {
 
 interface Ctx {
   net: Net
-  redis: RedisServer
+  redis: RedisServer | SentinelSet
   dir: string
   ns: string
   composed: Composed
@@ -408,6 +410,8 @@ type Scenario = {
   label: string
   net: NetKind
   fsync?: 'everysec' | 'always'
+  /** Runs on a Sentinel deployment of its own (sentinel-set.ts) instead of the suite's redis-server. */
+  ha?: boolean
   /** Moments (one run each) of the full suite; those marked quick also run with --quick. */
   runs: { moment: string; quick?: boolean; go: (ctx: Ctx) => Promise<void> }[]
 }
@@ -521,6 +525,19 @@ function killTimers(k: number) {
   }
 }
 
+/** With sentinels: kill -9 the master once `at` posts are out; the sentinels promote a replica. */
+function killMasterAt(at: number) {
+  return async (ctx: Ctx) => {
+    await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    const ha = ctx.redis as SentinelSet
+    const { killed, promoted } = await ha.killMaster()
+    ctx.faultAt = ha.killedAt
+    log(`      master ${killed} killed; ${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s`)
+  }
+}
+
 /** A Redis fault once `at` posts are out. */
 function redisFault(at: number, what: 'shutdown' | 'kill9' | 'pause' | 'down10' | 'loss') {
   return async (ctx: Ctx) => {
@@ -528,7 +545,7 @@ function redisFault(at: number, what: 'shutdown' | 'kill9' | 'pause' | 'down10' 
     await publish(ctx)
     await untilPosts(ctx, at)
     ctx.faultAt = Date.now()
-    const r = ctx.redis
+    const r = ctx.redis as RedisServer
     if (what === 'shutdown') { await r.shutdown(); await sleep(2_000); await r.start() }
     if (what === 'kill9') { await r.kill9(); await sleep(1_000); await r.start() }
     if (what === 'pause') { r.pause(); await sleep(5_000); r.resume() }
@@ -599,6 +616,10 @@ const SCENARIOS: Scenario[] = [
       { moment: 'enqueue #120', go: killTimers(120) },
     ],
   },
+  {
+    id: 'ha-master-kill', label: 'kill -9 the Redis master (Sentinel promotes a replica), no restart', net: 'auto', ha: true,
+    runs: [5, 20, 40, 75, 100, 130, 150, 180, 220, 260].map(at => ({ moment: `${at} posts`, quick: at === 75, go: killMasterAt(at) })),
+  },
   { id: 'redis-shutdown', label: 'Redis SHUTDOWN, restart 2 s later', net: 'auto', runs: [{ moment: 'middle (150 posts)', go: redisFault(150, 'shutdown') }] },
   {
     id: 'redis-kill', label: 'Redis kill -9, restart 1 s later', net: 'auto', runs: [
@@ -618,7 +639,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'redis-loss-always', label: 'power loss under appendfsync always', net: 'auto', fsync: 'always', runs: [{ moment: 'burst (75 posts)', go: redisFault(75, 'loss') }] },
 ]
 
-async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, redis: RedisServer, root: string): Promise<RunResult> {
+async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, redis: RedisServer | SentinelSet, root: string): Promise<RunResult> {
   const dir = path.join(root, `run-${String(++runNo).padStart(2, '0')}-${sc.id}`)
   await mkdir(dir, { recursive: true })
   await flush(redis)
@@ -642,6 +663,15 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
     const m = measure(ctx, snap, completeAt)
     const errs = await errorLines(dir)
     m.detail = { ...m.detail, ...(error ? { error } : {}), runSeconds: Math.round((Date.now() - t0) / 1000), redisErrorLines: errs.lines, unhandledRedisErrors: errs.unhandled }
+    if (redis instanceof SentinelSet && redis.killedAt) {
+      // The first post confirmed after the kill was necessarily written to the new master.
+      const after = snap.deliveries.map(d => d.confirmedAt ?? 0).filter(at => at > redis.killedAt!)
+      m.detail.failover = {
+        electedS: redis.electedAt ? (redis.electedAt - redis.killedAt) / 1000 : null,
+        firstConfirmedViaNewMasterS: after.length ? (Math.min(...after) - redis.killedAt) / 1000 : null,
+        confirmedAfterKill: after.length,
+      }
+    }
     return { fault: sc.id, moment: run.moment, ...m }
   } finally {
     await Promise.all(ctx.procs.map(p => p.stop()))
@@ -651,9 +681,8 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
   }
 }
 
-async function flush(redis: RedisServer): Promise<void> {
-  const { Redis } = await import('ioredis')
-  const r = new Redis(redis.url, { maxRetriesPerRequest: 3 })
+async function flush(redis: RedisServer | SentinelSet): Promise<void> {
+  const r = newRedis(redis.url, { maxRetriesPerRequest: 3 })
   r.on('error', () => undefined)
   await r.flushall()
   await r.quit()
@@ -716,7 +745,10 @@ async function main(): Promise<number> {
       for (const run of sc.runs) {
         const t = Date.now()
         log(`  ${sc.id} · ${run.moment} …`)
-        const r = await runOne(sc, run, nets.get(sc.net)!, redis, root)
+        // A Sentinel deployment of its own per run (the killed master stays dead).
+        const ha = sc.ha ? await SentinelSet.create(root) : undefined
+        if (ha) log(`    sentinels ${ha.url} (AOF always, master down after ${ha.downAfterMs / 1000} s)`)
+        const r = await runOne(sc, run, nets.get(sc.net)!, ha ?? redis, root).finally(() => ha?.remove())
         results.push(r)
         log(`    lost ${r.lost}, doubled ${r.doubled}, in crash window ${r.doubledInCrashWindow}, stuck ${r.stuck}, recovery ${r.recoveryS?.toFixed(1) ?? 'never'} s (${Math.round((Date.now() - t) / 1000)} s) ${JSON.stringify(r.detail)}`)
       }
