@@ -50,6 +50,7 @@ import { writeNetwork, type NetworkFiles } from '../../src/sim/network.ts'
 import type { FaultMsg, FromProc, Role, RuntimeOptions, ToProc } from './protocol.ts'
 import { RedisServer } from './redis-server.ts'
 import { SentinelSet } from './sentinel-set.ts'
+import { ClusterSet } from './cluster-set.ts'
 import { newRedis } from '../../src/infra/redis.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -174,7 +175,7 @@ interface RunResult {
 
 interface Ctx {
   net: Net
-  redis: RedisServer | SentinelSet
+  redis: RedisServer | SentinelSet | ClusterSet
   dir: string
   ns: string
   composed: Composed
@@ -412,6 +413,8 @@ type Scenario = {
   fsync?: 'everysec' | 'always'
   /** Runs on a Sentinel deployment of its own (sentinel-set.ts) instead of the suite's redis-server. */
   ha?: boolean
+  /** Runs on a Redis Cluster of its own (cluster-set.ts). */
+  cluster?: boolean
   /** Moments (one run each) of the full suite; those marked quick also run with --quick. */
   runs: { moment: string; quick?: boolean; go: (ctx: Ctx) => Promise<void> }[]
 }
@@ -538,6 +541,19 @@ function killMasterAt(at: number) {
   }
 }
 
+/** On a cluster: kill -9 the master serving the namespace's slot once `at` posts are out; its replica takes over. */
+function killClusterMasterAt(at: number) {
+  return async (ctx: Ctx) => {
+    await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    const cl = ctx.redis as ClusterSet
+    const { killed, promoted } = await cl.killMasterOf(ctx.ns)
+    ctx.faultAt = cl.killedAt
+    log(`      cluster master ${killed} killed; replica ${promoted} serves the slot after ${((cl.electedAt! - cl.killedAt!) / 1000).toFixed(1)} s`)
+  }
+}
+
 /** A Redis fault once `at` posts are out. */
 function redisFault(at: number, what: 'shutdown' | 'kill9' | 'pause' | 'down10' | 'loss') {
   return async (ctx: Ctx) => {
@@ -620,6 +636,10 @@ const SCENARIOS: Scenario[] = [
     id: 'ha-master-kill', label: 'kill -9 the Redis master (Sentinel promotes a replica), no restart', net: 'auto', ha: true,
     runs: [5, 20, 40, 75, 100, 130, 150, 180, 220, 260].map(at => ({ moment: `${at} posts`, go: killMasterAt(at) })),
   },
+  {
+    id: 'cluster-master-kill', label: "kill -9 the cluster master holding the district's slot, no restart", net: 'auto', cluster: true,
+    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: killClusterMasterAt(at) })),
+  },
   { id: 'redis-shutdown', label: 'Redis SHUTDOWN, restart 2 s later', net: 'auto', runs: [{ moment: 'middle (150 posts)', go: redisFault(150, 'shutdown') }] },
   {
     id: 'redis-kill', label: 'Redis kill -9, restart 1 s later', net: 'auto', runs: [
@@ -639,7 +659,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'redis-loss-always', label: 'power loss under appendfsync always', net: 'auto', fsync: 'always', runs: [{ moment: 'burst (75 posts)', go: redisFault(75, 'loss') }] },
 ]
 
-async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, redis: RedisServer | SentinelSet, root: string): Promise<RunResult> {
+async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, redis: RedisServer | SentinelSet | ClusterSet, root: string): Promise<RunResult> {
   const dir = path.join(root, `run-${String(++runNo).padStart(2, '0')}-${sc.id}`)
   await mkdir(dir, { recursive: true })
   await flush(redis)
@@ -663,7 +683,7 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
     const m = measure(ctx, snap, completeAt)
     const errs = await errorLines(dir)
     m.detail = { ...m.detail, ...(error ? { error } : {}), runSeconds: Math.round((Date.now() - t0) / 1000), redisErrorLines: errs.lines, unhandledRedisErrors: errs.unhandled }
-    if (redis instanceof SentinelSet && redis.killedAt) {
+    if ((redis instanceof SentinelSet || redis instanceof ClusterSet) && redis.killedAt) {
       // The first post confirmed after the kill was necessarily written to the new master.
       const after = snap.deliveries.map(d => d.confirmedAt ?? 0).filter(at => at > redis.killedAt!)
       m.detail.failover = {
@@ -681,7 +701,8 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
   }
 }
 
-async function flush(redis: RedisServer | SentinelSet): Promise<void> {
+async function flush(redis: RedisServer | SentinelSet | ClusterSet): Promise<void> {
+  if (redis instanceof ClusterSet) return // a fresh cluster per run (FLUSHALL would reach one node only)
   const r = newRedis(redis.url, { maxRetriesPerRequest: 3 })
   r.on('error', () => undefined)
   await r.flushall()
@@ -746,8 +767,9 @@ async function main(): Promise<number> {
         const t = Date.now()
         log(`  ${sc.id} · ${run.moment} …`)
         // A Sentinel deployment of its own per run (the killed master stays dead).
-        const ha = sc.ha ? await SentinelSet.create(root) : undefined
-        if (ha) log(`    sentinels ${ha.url} (AOF always, master down after ${ha.downAfterMs / 1000} s)`)
+        const ha = sc.ha ? await SentinelSet.create(root) : sc.cluster ? await ClusterSet.create(root) : undefined
+        if (ha instanceof SentinelSet) log(`    sentinels ${ha.url} (AOF always, master down after ${ha.downAfterMs / 1000} s)`)
+        if (ha instanceof ClusterSet) log(`    cluster ${ha.url} (6 nodes, AOF always, node timeout ${ha.nodeTimeoutMs / 1000} s)`)
         const r = await runOne(sc, run, nets.get(sc.net)!, ha ?? redis, root).finally(() => ha?.remove())
         results.push(r)
         log(`    lost ${r.lost}, doubled ${r.doubled}, in crash window ${r.doubledInCrashWindow}, stuck ${r.stuck}, recovery ${r.recoveryS?.toFixed(1) ?? 'never'} s (${Math.round((Date.now() - t) / 1000)} s) ${JSON.stringify(r.detail)}`)
