@@ -74,6 +74,22 @@ async function main(): Promise<void> {
     procs.push(await node(REPLICA, path.join(dir, 'r'), MASTER))
     await sleep(1000)
     console.log(`replica-wait-bench: ${POSTS} posts, 7 durable writes each; master :${MASTER} + replica :${REPLICA}, AOF ${FSYNC}; node ${process.version}, ${os.cpus().length} cores`)
+    // One write, and one write + WAIT 1, round trips (sequential): what each durable write adds.
+    const r = new Redis({ port: MASTER, maxRetriesPerRequest: null })
+    const times = async (wait: boolean) => {
+      const out: number[] = []
+      for (let i = 0; i < 3000; i++) {
+        const t = process.hrtime.bigint()
+        await r.set(`{bench-wait}:k${i % 100}`, String(i))
+        if (wait) await r.call('WAIT', '1', '1000')
+        out.push(Number(process.hrtime.bigint() - t) / 1e3)
+      }
+      out.sort((a, b) => a - b)
+      return `p50 ${out[1500].toFixed(0)} µs, p99 ${out[2970].toFixed(0)} µs`
+    }
+    console.log(`SET alone: ${await times(false)}; SET + WAIT 1: ${await times(true)}; again: SET ${await times(false)}; SET + WAIT ${await times(true)}`)
+    await r.del(...Array.from({ length: 100 }, (_, i) => `{bench-wait}:k${i}`))
+    await r.quit()
     console.log('concurrency  WAIT  ms/post (per account)  posts/s (process)  WAITs  short')
     for (const c of CONCURRENCY) {
       for (const wait of [false, true, false, true]) {
