@@ -554,6 +554,20 @@ function killClusterMasterAt(at: number) {
   }
 }
 
+/** With sentinels: SIGSTOP the master once `at` posts are out, SIGCONT `ms` later (the run settles only after). */
+function pauseMasterAt(at: number, ms: number) {
+  return async (ctx: Ctx) => {
+    await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    const ha = ctx.redis as SentinelSet
+    const { paused, promoted, resumed } = await ha.pauseMaster(ms)
+    ctx.faultAt = ha.killedAt
+    ctx.holding = resumed.then(async () => { await sleep(5_000) })
+    log(`      master ${paused} paused for ${ms / 1000} s; ${promoted ? `${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s` : 'no failover while paused'}`)
+  }
+}
+
 /** A Redis fault once `at` posts are out. */
 function redisFault(at: number, what: 'shutdown' | 'kill9' | 'pause' | 'down10' | 'loss') {
   return async (ctx: Ctx) => {
@@ -637,6 +651,10 @@ const SCENARIOS: Scenario[] = [
     runs: [5, 20, 40, 75, 100, 130, 150, 180, 220, 260].map(at => ({ moment: `${at} posts`, go: killMasterAt(at) })),
   },
   {
+    id: 'ha-master-pause', label: 'Redis master (Sentinel) frozen 15 s (SIGSTOP), then back', net: 'auto', ha: true,
+    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: pauseMasterAt(at, 15_000) })),
+  },
+  {
     id: 'cluster-master-kill', label: "kill -9 the cluster master holding the district's slot, no restart", net: 'auto', cluster: true,
     runs: [75, 150].map(at => ({ moment: `${at} posts`, go: killClusterMasterAt(at) })),
   },
@@ -702,7 +720,8 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
 }
 
 async function flush(redis: RedisServer | SentinelSet | ClusterSet): Promise<void> {
-  if (redis instanceof ClusterSet) return // a fresh cluster per run (FLUSHALL would reach one node only)
+  // A fresh cluster or Sentinel deployment per run (FLUSHALL would reach one cluster node only).
+  if (redis instanceof ClusterSet || redis instanceof SentinelSet) return
   const r = newRedis(redis.url, { maxRetriesPerRequest: 3 })
   r.on('error', () => undefined)
   await r.flushall()

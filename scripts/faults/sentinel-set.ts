@@ -1,7 +1,8 @@
 /**
  * A Redis Sentinel deployment of the fault suite's own, as processes on loopback (ports 7110–7112
  * for the data nodes, 7120–7122 for the sentinels; the `ha` compose profile is the same shape):
- * one master, two replicas, three sentinels (quorum 2), AOF `always` on every data node, each in
+ * one master, two replicas, three sentinels (quorum 2), AOF `always` and `min-replicas-to-write 1`
+ * (max lag 10 s) on every data node, each in
  * its own temp dir. The sentinels declare a master down after `downAfterMs` (2 s here; Redis's own
  * default is 30 s, the compose profile uses 5 s) and promote a replica.
  *
@@ -55,10 +56,16 @@ export class SentinelSet {
       await import('node:fs/promises').then(fs => fs.mkdir(d, { recursive: true }))
       this.spawnNode(port, [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', d, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
-        '--protected-mode', 'no', ...(port === master ? [] : ['--replicaof', '127.0.0.1', String(master)]),
+        '--protected-mode', 'no', '--min-replicas-to-write', '1', '--min-replicas-max-lag', '10', ...(port === master ? [] : ['--replicaof', '127.0.0.1', String(master)]),
       ], false)
     }
     for (const port of this.dataPorts) await this.waitPing(port)
+    // Both replicas attached and in sync (min-replicas-to-write refuses writes until then).
+    for (let i = 0; i < 200; i++) {
+      const info = await this.ask(master, r => r.info('replication')).catch(() => '')
+      if ((info.match(/state=online/g) ?? []).length === replicas.length) break
+      await sleep(100)
+    }
     for (const port of this.sentinelPorts) {
       const conf = path.join(this.dir, `sentinel-${port}.conf`)
       await writeFile(conf, [
@@ -129,10 +136,33 @@ export class SentinelSet {
     throw new Error('no new master within 30 s')
   }
 
+  /**
+   * SIGSTOP the current master for `ms`, then SIGCONT (what its clients and the sentinels see of a
+   * network partition that cuts the master off everyone: no answer; unlike a partition, it also
+   * accepts no writes meanwhile). Resolves once the sentinels named a new master (or after `ms`).
+   */
+  async pauseMaster(ms: number): Promise<{ paused: number; promoted?: number; resumed: Promise<void> }> {
+    const paused = await this.masterPort()
+    const node = this.nodes.find(n => n.port === paused && !n.sentinel)!
+    node.child.kill('SIGSTOP')
+    this.killedAt = Date.now()
+    const resumed = sleep(ms).then(() => { node.child.kill('SIGCONT') })
+    for (let i = 0; i < ms / 50; i++) {
+      const now = await this.masterPort().catch(() => paused)
+      if (now !== paused) {
+        this.electedAt = Date.now()
+        return { paused, promoted: now, resumed }
+      }
+      await sleep(50)
+    }
+    return { paused, resumed }
+  }
+
   async remove(): Promise<void> {
     for (const n of this.nodes) {
       if (n.child.exitCode !== null || n.child.signalCode !== null) continue
       const exited = new Promise(r => n.child.once('exit', r))
+      n.child.kill('SIGCONT')
       n.child.kill('SIGKILL')
       await exited
     }

@@ -22,6 +22,7 @@ import { chatBudgetOf } from '../domain/limits.ts'
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './too-frequent.ts'
 import { classifySendFailure, SendTimeout } from './send-outcome.ts'
 import { SETTLE_AFTER_MS, takeClaim } from './send-claim.ts'
+import { ReplicaAckError } from '../store/durable.ts'
 
 export { SETTLE_AFTER_MS } from './send-claim.ts'
 
@@ -152,12 +153,12 @@ export class OutboxWorker {
       return 'skipped'
     }
     const store = this.app.store
-    const claim = await takeClaim(this.acc, job, this.opts.settleAfterMs ?? SETTLE_AFTER_MS, token)
+    const claim = await this.unlessUnreplicated(data.idem, takeClaim(this.acc, job, this.opts.settleAfterMs ?? SETTLE_AFTER_MS, token))
     if (typeof claim === 'string') return claim
     // A send of unknown outcome that was not seen in the group goes again, marked as such.
     const text = claim.resend && data.target.kind === 'group' ? this.app.t('label_resend') + data.text : data.text
     // From here on a post may go out; a worker frozen since its claim finds it taken over and stops.
-    if (!await store.sends.markSaying(data.idem, claim.value, this.acc.id)) {
+    if (!await this.unlessUnreplicated(data.idem, store.sends.markSaying(data.idem, claim.value, this.acc.id))) {
       this.acc.log.warn('send.taken-over', { idem: data.idem })
       return 'duplicate'
     }
@@ -243,6 +244,21 @@ export class OutboxWorker {
     this.acc.log.warn('send.group-missing', { idem: job.data.idem, topic, retryInMs: retryMs, hint: why })
     await job.moveToDelayed(Date.now() + retryMs, token)
     throw new DelayedError()
+  }
+
+  /**
+   * Sentinel mode: a send claim no replica confirmed in time (the master may be about to be
+   * replaced) is not acted on — nothing is said; the outbox waits a few seconds, not counting an attempt.
+   */
+  private async unlessUnreplicated<T>(idem: string, step: Promise<T>): Promise<T> {
+    try {
+      return await step
+    } catch (err) {
+      if (!(err instanceof ReplicaAckError)) throw err
+      this.acc.log.warn('send.not-now', { idem, why: 'claim not confirmed by a replica', err: err.message })
+      await this.app.outboxes.queue(this.acc.id).rateLimit(UNREACHABLE_PAUSE_MS)
+      throw new RateLimitError()
+    }
   }
 
   /** WeChat said "too frequent": the whole outbox waits, longer each time in a row. */

@@ -12,6 +12,9 @@ import type { Redis } from 'ioredis'
 
 export interface ReplicaAck { replicas: number; timeoutMs: number }
 
+/** A write that must not be acted on before a replica holds it was not confirmed in time. */
+export class ReplicaAckError extends Error {}
+
 export class Durability {
   /** WAITs issued and those that returned fewer replicas than asked. */
   waits = 0
@@ -20,7 +23,7 @@ export class Durability {
   constructor(private readonly redis: Redis, readonly ack?: ReplicaAck, private readonly onShortfall?: (got: number, want: number) => void) {}
 
   /** The write's result, once a replica holds it too (when acknowledgments are asked for). */
-  async after<T>(write: Promise<T>): Promise<T> {
+  async after<T>(write: Promise<T>, strict = false): Promise<T> {
     const result = await write
     if (!this.ack) return result
     this.waits++
@@ -28,6 +31,8 @@ export class Durability {
     if (got < this.ack.replicas) {
       this.shortfalls++
       this.onShortfall?.(got, this.ack.replicas)
+      // The send claim before say(): a post must not go out on a claim the next master may not have.
+      if (strict) throw new ReplicaAckError(`${got} of ${this.ack.replicas} replica(s) confirmed the write within ${this.ack.timeoutMs} ms`)
     }
     return result
   }

@@ -19,7 +19,7 @@ export class Sends {
     redis.defineCommand('replaceIfValue', { numberOfKeys: 1, lua: REPLACE_IF_VALUE })
   }
 
-  private durable<T>(write: Promise<T>): Promise<T> { return this.durability ? this.durability.after(write) : write }
+  private durable<T>(write: Promise<T>, strict = false): Promise<T> { return this.durability ? this.durability.after(write, strict) : write }
 
   private async replaceIfValue(key: string, expected: string, value: string, ttlSeconds: string): Promise<number> {
     return (this.redis as unknown as { replaceIfValue(k: string, e: string, v: string, t: string): Promise<number> }).replaceIfValue(key, expected, value, ttlSeconds)
@@ -32,7 +32,7 @@ export class Sends {
    */
   async claimSend(idem: string, owner: string): Promise<string | null> {
     const value = `sending:${owner}:${Date.now()}`
-    return (await this.durable(this.redis.set(this.keys.sendClaim(idem), value, 'EX', SEND_CLAIM_TTL_S, 'NX'))) === 'OK' ? value : null
+    return (await this.durable(this.redis.set(this.keys.sendClaim(idem), value, 'EX', SEND_CLAIM_TTL_S, 'NX'), true)) === 'OK' ? value : null
   }
 
   /**
@@ -42,7 +42,7 @@ export class Sends {
    * `sending:` was certainly not said, so whoever settles it later posts it without 【补发】.
    */
   async markSaying(idem: string, claimed: string, owner: string): Promise<boolean> {
-    return (await this.durable(this.replaceIfValue(this.keys.sendClaim(idem), claimed, `saying:${owner}:${Date.now()}`, String(SEND_CLAIM_TTL_S)))) === 1
+    return (await this.durable(this.replaceIfValue(this.keys.sendClaim(idem), claimed, `saying:${owner}:${Date.now()}`, String(SEND_CLAIM_TTL_S)), true)) === 1
   }
 
   async markSent(idem: string, owner: string): Promise<void> {
