@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks'
 import { mock, PuppetMock } from 'wechaty-puppet-mock'
 import { compose, type Composed } from '../src/app/compose.ts'
 import { coverageOf } from '../src/features/coverage/coverage.ts'
-import { bullConnection, DEFAULT_REDIS_URL } from '../src/infra/redis.ts'
+import { bullConnection, redisUrlFromEnv } from '../src/infra/redis.ts'
 import { BotRuntime } from '../src/chat/bot-runtime.ts'
 import { loadConfig } from '../src/config/load.ts'
 import type { BotConfig, CascadeConfig } from '../src/config/types.ts'
@@ -32,7 +32,7 @@ const QUERY_RUNS = 15
 /** Acknowledgments fed before measuring (JIT, connections). */
 const WARM_UP = 2_000
 const MEMORY_HOUSEHOLDS = 10_000
-const REDIS_URL = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
+const REDIS_URL = redisUrlFromEnv()
 const BOT = 'bench-bot'
 
 const ns = (what: string) => `bench-acks-${what}-${Date.now().toString(36)}`

@@ -16,7 +16,6 @@ export const MAX_LINES = 350
 export const LONG_FILES: Record<string, string> = {
   'src/domain/rumor/matcher.ts': 'the matcher\'s scoring loop and its learned decision read as one piece (docs/RUMORS.md)',
   // Not split yet (each a little over; the cut is named), not for a lasting reason:
-  'src/store/store.ts': 'the spine\'s Redis records, 352 lines: sends (claims, echoes) and bindings are the next cut, to store/sends.ts and store/bindings.ts (personal codes are in personal-codes.ts)',
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')

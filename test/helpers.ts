@@ -5,10 +5,12 @@ import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/config/load.ts'
 import type { CascadeConfig } from '../src/config/types.ts'
 import { SimDistrict, type DistrictOptions } from '../src/sim/district.ts'
+import { redisUrlFromEnv } from '../src/infra/redis.ts'
 import { personContactId, type WorldMessage } from '../src/sim/world.ts'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** REDIS_URL, or REDIS_SENTINELS / REDIS_CLUSTER (src/infra/redis.ts): the suite runs against any of them. */
+export const REDIS_URL = redisUrlFromEnv()
 
 export async function demoConfig(): Promise<CascadeConfig> {
   return loadConfig({ configDir: path.join(ROOT, 'config'), botsDir: path.join(ROOT, 'bots') })

@@ -16,7 +16,8 @@
  * or fail after posting. Everything else (kill -9 from outside, SIGSTOP, Redis faults) is
  * done by run.ts.
  */
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs'
+import path from 'node:path'
 import { compose, type Composed } from '../../src/app/compose.ts'
 import { createLogger } from '../../src/infra/log.ts'
 import type { Cascade } from '../../src/spine/cascade.ts'
@@ -66,6 +67,37 @@ function armForward(app: Cascade, fault: FaultMsg | undefined): void {
   if (fault.kind === 'kill-after-delivery') around(app.store, 'queueDelivery', fault.k, 'after', () => die(`after delivery record #${fault.k}, before its job`), r => r === true)
 }
 
+/**
+ * The accounts of the other bot processes sit in the same groups: their posts (read from those
+ * processes' posts logs, from now on) are shown to this process's accounts, as WeChat shows every
+ * member a group's messages. Checked every 200 ms.
+ */
+function mirrorPeers(d: SimDistrict, dir: string, own: string): void {
+  const read = new Map<string, number>()
+  const logs = () => readdirSync(dir).filter(f => f.startsWith('posts-') && path.join(dir, f) !== own).map(f => path.join(dir, f))
+  for (const f of logs()) read.set(f, statSync(f).size)
+  const tick = () => {
+    for (const f of logs()) {
+      const size = statSync(f).size
+      const from = read.get(f) ?? 0
+      if (size <= from) continue
+      const buf = Buffer.alloc(size - from)
+      const fd = openSync(f, 'r')
+      readSync(fd, buf, 0, buf.length, from)
+      closeSync(fd)
+      const text = buf.toString('utf8')
+      const end = text.lastIndexOf('\n') + 1 // a line still being written waits for the next tick
+      read.set(f, from + Buffer.byteLength(text.slice(0, end)))
+      for (const line of text.slice(0, end).split('\n')) {
+        if (!line) continue
+        const rec = JSON.parse(line) as { kind: string; bot?: string; topic?: string; text?: string }
+        if (rec.kind === 'post' && rec.bot && rec.topic && rec.text) d.world.mirrorPost(rec.bot, rec.topic, rec.text)
+      }
+    }
+  }
+  setInterval(() => { try { tick() } catch (err) { log.warn('mirror.failed', { err }) } }, 200).unref()
+}
+
 async function start(msg: StartMsg): Promise<void> {
   cfg = await loadConfig({ configDir: msg.configDir, botsDir: msg.botsDir, templatesFile: msg.templatesFile })
   if (msg.role === 'bots') {
@@ -82,7 +114,7 @@ async function start(msg: StartMsg): Promise<void> {
       posts++
       if (fault?.kind === 'kill-after-post' && posts === fault.k) die(`after post #${fault.k}, before its echo`)
     })
-    if (fault?.kind === 'kill-after-claim') around(d.app.store, 'claimSend', fault.k, 'after', () => die(`after claim #${fault.k}, before say()`), r => r === true)
+    if (fault?.kind === 'kill-after-claim') around(d.app.store.sends, 'claimSend', fault.k, 'after', () => die(`after claim #${fault.k}, before say()`), r => typeof r === 'string')
     // say() faults: the k-th group say of this process hangs, or posts and then fails as a cut connection would.
     const beforeSay = async (target: { kind: string; topic?: string }, text: string) => {
       if (target.kind !== 'group' || !fault) return
@@ -97,13 +129,14 @@ async function start(msg: StartMsg): Promise<void> {
         throw Object.assign(new Error('socket hang up (after the message went out)'), { code: 'ECONNRESET' })
       }
     }
+    if (msg.mirrorDir) mirrorPeers(d, msg.mirrorDir, msg.postsLog!)
     // One fresh mock puppet per account, with the runtime options of this suite.
     for (const bot of msg.bots!) await d.startBot(bot, true, { ...msg.runtime, beforeSay })
     await send({ type: 'ready', pid: process.pid })
     return
   }
   // Recovery shortened like the runtime options (60 s / 60 s by default), so a run sees it act.
-  composed = compose({ cfg, redisUrl: msg.redisUrl, ns: msg.ns, log, recovery: { intervalMs: 5_000, graceMs: 5_000 } })
+  composed = compose({ cfg, redisUrl: msg.redisUrl, ns: msg.ns, log, recovery: msg.recovery })
   const app = composed.app
   armForward(app, msg.fault)
   if (msg.role === 'timers') {

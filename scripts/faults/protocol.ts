@@ -17,7 +17,7 @@ export type FaultMsg =
   | { kind: 'kill-after-delivery'; k: number }
 
 /** Runtime options the suite shortens (BotRuntimeOptions). */
-export interface RuntimeOptions { sendTimeoutMs: number; settleAfterMs: number; stopWaitMs: number; heartbeatSeconds: number }
+export interface RuntimeOptions { sendTimeoutMs?: number; settleAfterMs?: number; stopWaitMs?: number; heartbeatSeconds?: number }
 
 export interface StartMsg {
   type: 'start'
@@ -33,6 +33,10 @@ export interface StartMsg {
   runtime?: RuntimeOptions
   world?: WorldOptions
   postsLog?: string
+  /** bots role: the other bot processes' posts logs are read from this folder and their posts shown to this process's accounts. */
+  mirrorDir?: string
+  /** timers role: the recovery loop's interval and grace (the suite shortens them unless --defaults). */
+  recovery?: { intervalMs: number; graceMs: number }
   fault?: FaultMsg
 }
 export interface PublishMsg { type: 'publish'; node: string; author: string; text: string }

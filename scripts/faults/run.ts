@@ -49,6 +49,9 @@ import type { Delivery, Relay } from '../../src/domain/announcement.ts'
 import { writeNetwork, type NetworkFiles } from '../../src/sim/network.ts'
 import type { FaultMsg, FromProc, Role, RuntimeOptions, ToProc } from './protocol.ts'
 import { RedisServer } from './redis-server.ts'
+import { SentinelSet } from './sentinel-set.ts'
+import { ClusterSet } from './cluster-set.ts'
+import { newRedis } from '../../src/infra/redis.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const PROC = fileURLToPath(new URL('./proc.ts', import.meta.url))
@@ -61,7 +64,12 @@ const KEEP = argv.includes('--keep')
 const ONLY = (argv.find(a => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : ''))
   .split(',').filter(Boolean)
 
-const RUNTIME: RuntimeOptions = { sendTimeoutMs: 3_000, settleAfterMs: 10_000, stopWaitMs: 1_000, heartbeatSeconds: 2 }
+/** --defaults: the runtime and the recovery loop as in production (nothing shortened), to measure recovery times as they are. */
+const DEFAULTS = argv.includes('--defaults')
+const TRACE = argv.includes('--trace')
+const RUNTIME: RuntimeOptions = DEFAULTS ? {} : { sendTimeoutMs: 3_000, settleAfterMs: 10_000, stopWaitMs: 1_000, heartbeatSeconds: 2 }
+/** The timers process's recovery loop (15 s / 20 s by default). */
+const RECOVERY = DEFAULTS ? undefined : { intervalMs: 5_000, graceMs: 5_000 }
 const PACING = { perMinute: 240, jitterMs: 0, dailyBudget: 1_000_000 }
 const NET = { townships: 6, villages: 150, groups: 300, accounts: 6 }
 const PROCESS_BOTS = [['bot-0', 'bot-1', 'bot-2'], ['bot-3', 'bot-4', 'bot-5']]
@@ -167,7 +175,7 @@ interface RunResult {
 
 interface Ctx {
   net: Net
-  redis: RedisServer
+  redis: RedisServer | SentinelSet | ClusterSet
   dir: string
   ns: string
   composed: Composed
@@ -175,6 +183,8 @@ interface Ctx {
   postsLogs: string[]
   code?: string
   faultAt?: number
+  /** The run may not settle before this (a fault still under way: a frozen process not yet resumed). */
+  holding?: Promise<void>
   /** Nodes the test decided to approve (review network). */
   approvedByTest: Set<string>
   n: number
@@ -190,6 +200,7 @@ function startProc(ctx: Ctx, name: string, role: Role, extra: { bots?: string[];
   p.send({
     type: 'start', role, configDir: ctx.net.files.configDir, botsDir: ctx.net.files.botsDir, templatesFile: TEMPLATES,
     redisUrl: ctx.redis.url, ns: ctx.ns, bots: extra.bots, pacing: PACING, runtime: RUNTIME, world: { seed: 7 }, postsLog, fault: extra.fault,
+    mirrorDir: role === 'bots' ? ctx.dir : undefined, recovery: RECOVERY,
   })
   return p
 }
@@ -281,12 +292,25 @@ async function settle(ctx: Ctx): Promise<{ snap: Snapshot; completeAt?: number }
   let completeAt: number | undefined
   for (;;) {
     const snap = await snapshot(ctx)
-    if (snap.signature !== last) { last = snap.signature; changedAt = Date.now() }
+    if (snap.signature !== last) {
+      last = snap.signature
+      changedAt = Date.now()
+      // --trace: what keeps the notice from being complete, at each change.
+      if (TRACE) {
+        const states: Record<string, number> = {}
+        for (const d of snap.deliveries) states[d.state] = (states[d.state] ?? 0) + 1
+        const posted = new Set(snap.posts.map(p => p.topic))
+        const missing = [...expectedTopics(ctx, snap.relays).topics].filter(t => !posted.has(t)).length
+        log(`      +${((Date.now() - (ctx.faultAt ?? Date.now())) / 1000).toFixed(1)} s complete=${snap.complete} backlog=${snap.backlog} posts=${snap.posts.length} unposted=${missing} ${JSON.stringify(states)} stuckRelays=${stuckRelays(ctx, snap.relays, snap.deliveries).length}`)
+      }
+    }
     if (snap.complete) completeAt ??= Date.now()
     else completeAt = undefined
+    let held = false
+    if (ctx.holding) held = await Promise.race([ctx.holding.then(() => false), sleep(0).then(() => true)])
     // Complete and nothing left to run (a 补发 could still come from a job waiting to settle).
-    if (snap.complete && snap.backlog === 0) return { snap, completeAt }
-    if (!snap.complete && snap.backlog === 0 && Date.now() - changedAt > QUIET_MS) return { snap, completeAt }
+    if (held) { /* the fault is still under way */ } else if (snap.complete && snap.backlog === 0) return { snap, completeAt }
+    if (!held && !snap.complete && snap.backlog === 0 && Date.now() - changedAt > QUIET_MS) return { snap, completeAt }
     if (Date.now() > deadline) return { snap, completeAt }
     await sleep(500)
   }
@@ -387,6 +411,10 @@ type Scenario = {
   label: string
   net: NetKind
   fsync?: 'everysec' | 'always'
+  /** Runs on a Sentinel deployment of its own (sentinel-set.ts) instead of the suite's redis-server. */
+  ha?: boolean
+  /** Runs on a Redis Cluster of its own (cluster-set.ts). */
+  cluster?: boolean
   /** Moments (one run each) of the full suite; those marked quick also run with --quick. */
   runs: { moment: string; quick?: boolean; go: (ctx: Ctx) => Promise<void> }[]
 }
@@ -406,6 +434,19 @@ function killBotAt(at: number, restartMs?: number) {
       await sleep(restartMs)
       await botsProc(ctx, 1)
     }
+  }
+}
+
+/** SIGSTOP of bot process B once `at` posts are out (frozen, not dead: no logout, no exit), SIGCONT `ms` later. */
+function freezeBotAt(at: number, ms: number) {
+  return async (ctx: Ctx) => {
+    const s = await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    s.B.kill('SIGSTOP')
+    ctx.faultAt = Date.now()
+    // The run is watched during the freeze (recovery by the peers), and settles only after SIGCONT (a post B makes then counts).
+    ctx.holding = sleep(ms).then(async () => { s.B.kill('SIGCONT'); await sleep(5_000) })
   }
 }
 
@@ -487,6 +528,46 @@ function killTimers(k: number) {
   }
 }
 
+/** With sentinels: kill -9 the master once `at` posts are out; the sentinels promote a replica. */
+function killMasterAt(at: number) {
+  return async (ctx: Ctx) => {
+    await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    const ha = ctx.redis as SentinelSet
+    const { killed, promoted } = await ha.killMaster()
+    ctx.faultAt = ha.killedAt
+    log(`      master ${killed} killed; ${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s`)
+  }
+}
+
+/** On a cluster: kill -9 the master serving the namespace's slot once `at` posts are out; its replica takes over. */
+function killClusterMasterAt(at: number) {
+  return async (ctx: Ctx) => {
+    await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    const cl = ctx.redis as ClusterSet
+    const { killed, promoted } = await cl.killMasterOf(ctx.ns)
+    ctx.faultAt = cl.killedAt
+    log(`      cluster master ${killed} killed; replica ${promoted} serves the slot after ${((cl.electedAt! - cl.killedAt!) / 1000).toFixed(1)} s`)
+  }
+}
+
+/** With sentinels: SIGSTOP the master once `at` posts are out, SIGCONT `ms` later (the run settles only after). */
+function pauseMasterAt(at: number, ms: number) {
+  return async (ctx: Ctx) => {
+    await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    const ha = ctx.redis as SentinelSet
+    const { paused, promoted, resumed } = await ha.pauseMaster(ms)
+    ctx.faultAt = ha.killedAt
+    ctx.holding = resumed.then(async () => { await sleep(5_000) })
+    log(`      master ${paused} paused for ${ms / 1000} s; ${promoted ? `${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s` : 'no failover while paused'}`)
+  }
+}
+
 /** A Redis fault once `at` posts are out. */
 function redisFault(at: number, what: 'shutdown' | 'kill9' | 'pause' | 'down10' | 'loss') {
   return async (ctx: Ctx) => {
@@ -494,7 +575,7 @@ function redisFault(at: number, what: 'shutdown' | 'kill9' | 'pause' | 'down10' 
     await publish(ctx)
     await untilPosts(ctx, at)
     ctx.faultAt = Date.now()
-    const r = ctx.redis
+    const r = ctx.redis as RedisServer
     if (what === 'shutdown') { await r.shutdown(); await sleep(2_000); await r.start() }
     if (what === 'kill9') { await r.kill9(); await sleep(1_000); await r.start() }
     if (what === 'pause') { r.pause(); await sleep(5_000); r.resume() }
@@ -536,6 +617,7 @@ const SCENARIOS: Scenario[] = [
       { moment: 'middle (150 posts)', go: killBotAt(150) },
     ],
   },
+  { id: 'bot-freeze', label: 'SIGSTOP a bot process for 90 s, then SIGCONT', net: 'auto', runs: [{ moment: 'burst (75 posts)', go: freezeBotAt(75, 90_000) }] },
   { id: 'sigterm-hung', label: 'SIGTERM while say() hangs, restart 2 s later', net: 'auto', runs: [{ moment: 'say #20 hangs', go: sigtermHung }] },
   {
     id: 'say-timeout', label: 'say() hangs past the send timeout', net: 'auto', runs: [
@@ -564,6 +646,18 @@ const SCENARIOS: Scenario[] = [
       { moment: 'enqueue #120', go: killTimers(120) },
     ],
   },
+  {
+    id: 'ha-master-kill', label: 'kill -9 the Redis master (Sentinel promotes a replica), no restart', net: 'auto', ha: true,
+    runs: [5, 20, 40, 75, 100, 130, 150, 180, 220, 260].map(at => ({ moment: `${at} posts`, go: killMasterAt(at) })),
+  },
+  {
+    id: 'ha-master-pause', label: 'Redis master (Sentinel) frozen 15 s (SIGSTOP), then back', net: 'auto', ha: true,
+    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: pauseMasterAt(at, 15_000) })),
+  },
+  {
+    id: 'cluster-master-kill', label: "kill -9 the cluster master holding the district's slot, no restart", net: 'auto', cluster: true,
+    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: killClusterMasterAt(at) })),
+  },
   { id: 'redis-shutdown', label: 'Redis SHUTDOWN, restart 2 s later', net: 'auto', runs: [{ moment: 'middle (150 posts)', go: redisFault(150, 'shutdown') }] },
   {
     id: 'redis-kill', label: 'Redis kill -9, restart 1 s later', net: 'auto', runs: [
@@ -583,7 +677,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'redis-loss-always', label: 'power loss under appendfsync always', net: 'auto', fsync: 'always', runs: [{ moment: 'burst (75 posts)', go: redisFault(75, 'loss') }] },
 ]
 
-async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, redis: RedisServer, root: string): Promise<RunResult> {
+async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, redis: RedisServer | SentinelSet | ClusterSet, root: string): Promise<RunResult> {
   const dir = path.join(root, `run-${String(++runNo).padStart(2, '0')}-${sc.id}`)
   await mkdir(dir, { recursive: true })
   await flush(redis)
@@ -607,6 +701,15 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
     const m = measure(ctx, snap, completeAt)
     const errs = await errorLines(dir)
     m.detail = { ...m.detail, ...(error ? { error } : {}), runSeconds: Math.round((Date.now() - t0) / 1000), redisErrorLines: errs.lines, unhandledRedisErrors: errs.unhandled }
+    if ((redis instanceof SentinelSet || redis instanceof ClusterSet) && redis.killedAt) {
+      // The first post confirmed after the kill was necessarily written to the new master.
+      const after = snap.deliveries.map(d => d.confirmedAt ?? 0).filter(at => at > redis.killedAt!)
+      m.detail.failover = {
+        electedS: redis.electedAt ? (redis.electedAt - redis.killedAt) / 1000 : null,
+        firstConfirmedViaNewMasterS: after.length ? (Math.min(...after) - redis.killedAt) / 1000 : null,
+        confirmedAfterKill: after.length,
+      }
+    }
     return { fault: sc.id, moment: run.moment, ...m }
   } finally {
     await Promise.all(ctx.procs.map(p => p.stop()))
@@ -616,9 +719,10 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
   }
 }
 
-async function flush(redis: RedisServer): Promise<void> {
-  const { Redis } = await import('ioredis')
-  const r = new Redis(redis.url, { maxRetriesPerRequest: 3 })
+async function flush(redis: RedisServer | SentinelSet | ClusterSet): Promise<void> {
+  // A fresh cluster or Sentinel deployment per run (FLUSHALL would reach one cluster node only).
+  if (redis instanceof ClusterSet || redis instanceof SentinelSet) return
+  const r = newRedis(redis.url, { maxRetriesPerRequest: 3 })
   r.on('error', () => undefined)
   await r.flushall()
   await r.quit()
@@ -681,7 +785,11 @@ async function main(): Promise<number> {
       for (const run of sc.runs) {
         const t = Date.now()
         log(`  ${sc.id} · ${run.moment} …`)
-        const r = await runOne(sc, run, nets.get(sc.net)!, redis, root)
+        // A Sentinel deployment of its own per run (the killed master stays dead).
+        const ha = sc.ha ? await SentinelSet.create(root) : sc.cluster ? await ClusterSet.create(root) : undefined
+        if (ha instanceof SentinelSet) log(`    sentinels ${ha.url} (AOF always, master down after ${ha.downAfterMs / 1000} s)`)
+        if (ha instanceof ClusterSet) log(`    cluster ${ha.url} (6 nodes, AOF always, node timeout ${ha.nodeTimeoutMs / 1000} s)`)
+        const r = await runOne(sc, run, nets.get(sc.net)!, ha ?? redis, root).finally(() => ha?.remove())
         results.push(r)
         log(`    lost ${r.lost}, doubled ${r.doubled}, in crash window ${r.doubledInCrashWindow}, stuck ${r.stuck}, recovery ${r.recoveryS?.toFixed(1) ?? 'never'} s (${Math.round((Date.now() - t) / 1000)} s) ${JSON.stringify(r.detail)}`)
       }
@@ -698,7 +806,7 @@ async function main(): Promise<number> {
   }
   const fr = rows(results)
   console.log(table(fr))
-  console.log(`shortened: sendTimeoutMs ${RUNTIME.sendTimeoutMs}, settleAfterMs ${RUNTIME.settleAfterMs}, stopWaitMs ${RUNTIME.stopWaitMs}, heartbeatSeconds ${RUNTIME.heartbeatSeconds}; pacing ${PACING.perMinute}/min per account; ${((Date.now() - started) / 60_000).toFixed(1)} min`)
+  console.log(`${DEFAULTS ? 'production defaults (--defaults): nothing shortened' : `shortened: sendTimeoutMs ${RUNTIME.sendTimeoutMs}, settleAfterMs ${RUNTIME.settleAfterMs}, stopWaitMs ${RUNTIME.stopWaitMs}, heartbeatSeconds ${RUNTIME.heartbeatSeconds}, recovery every ${RECOVERY!.intervalMs / 1000} s with ${RECOVERY!.graceMs / 1000} s grace`}; pacing ${PACING.perMinute}/min per account; ${((Date.now() - started) / 60_000).toFixed(1)} min`)
   if (JSON_OUT) {
     console.log(JSON.stringify({
       suite: 'faults', quick: QUICK, node: process.version, cores: os.cpus().length, network: NET, pacing: PACING, runtime: RUNTIME,

@@ -16,7 +16,7 @@ import { installSeries } from '../features/series/install.ts'
 import { installInbox } from '../features/inbox/install.ts'
 import { silentLogger, type Logger } from '../infra/log.ts'
 import { installMetrics } from '../features/metrics/metrics.ts'
-import { bullConnection, connectRedis } from '../infra/redis.ts'
+import { connectRedis, holdBullConnection, replicaAckFor } from '../infra/redis.ts'
 import { watchRedis } from '../infra/redis-reach.ts'
 
 export interface ComposeOptions {
@@ -53,8 +53,13 @@ export function compose(opts: ComposeOptions): Composed {
   // Every composed process (serve, run, the demo, the simulated district) says a lost Redis once
   // in its log instead of ioredis printing each failed reconnect as an unhandled error.
   watchRedis(redis, opts.redisUrl, log)
-  const store = new Store(redis, opts.ns ?? 'cascade')
-  const connection = bullConnection(opts.redisUrl)
+  // With sentinels, the send claim, relay transitions and delivery records wait for a replica.
+  let short = 0
+  const store = new Store(redis, opts.ns ?? 'cascade', replicaAckFor(opts.redisUrl), (got, want) => {
+    if (short++ % 100 === 0) log.warn('redis.replica-ack-short', { got, want, times: short, hint: 'a write was not confirmed by a replica in time: a failover now could lose it' })
+  })
+  const bull = holdBullConnection(opts.redisUrl)
+  const connection = bull.connection
   const outboxes = new Outboxes(connection, store.keys.bullPrefix)
   const timers = new Timers(connection, store.keys.bullPrefix, log, opts.now)
   const app = new Cascade({ cfg: opts.cfg, store, outboxes, timers, log, now: opts.now, random: opts.random, recovery: opts.recovery })
@@ -64,6 +69,7 @@ export function compose(opts: ComposeOptions): Composed {
     close: async () => {
       await timers.close()
       await outboxes.close()
+      await bull.release()
       await redis.quit()
     },
   }

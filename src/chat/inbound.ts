@@ -1,6 +1,6 @@
 /**
  * Messages one account receives: its own (echoes that confirm posts), the other Cascade accounts'
- * (ignored), and people's (handed to the app; the replies go through the outbox).
+ * (kept as echoes of their posts, nothing else), and people's (handed to the app; the replies go through the outbox).
  * Nothing a person types crashes a bot: a failure is logged, and a DM gets a short apology.
  */
 import type { MessageInterface, RoomInterface } from 'wechaty/impls'
@@ -8,7 +8,7 @@ import { parseCommand } from '../domain/commands.ts'
 import { MAX_INBOUND_CHARS } from '../domain/limits.ts'
 import { PRIORITY, type SendTarget } from '../queue/outbox.ts'
 import { loadedContacts, type Account } from './account.ts'
-import { decodeWebText } from './echo.ts'
+import { decodeWebText, echoKey } from './echo.ts'
 import { unescapeWebEntities } from '../domain/echo-text.ts'
 import type { AccountGroups } from './groups.ts'
 import type { AccountIdentity } from './identity.ts'
@@ -49,10 +49,13 @@ export class Inbound {
     const kind = type === this.acc.wechaty.Message.Type.Text ? 'text' : type === this.acc.wechaty.Message.Type.Image ? 'image' : undefined
     if (!kind) return
     const talker = msg.talker()
-    // Another Cascade account in a shared group: its posts are nobody's business here.
-    if (this.groups.peerContacts.has(talker.id)) return
-    if (room && this.groups.isPeerNickname(talker.name())) {
-      await this.groups.notePeer(talker.id)
+    // Another Cascade account in a shared group: not a villager's message, but a post of ours that
+    // this account saw go out — kept as an echo, so a peer settling that account's send (frozen or
+    // dead after saying) finds it posted instead of posting it again.
+    const peer = this.groups.peerContacts.has(talker.id) || (room !== undefined && this.groups.isPeerNickname(talker.name()))
+    if (peer) {
+      if (!this.groups.peerContacts.has(talker.id)) await this.groups.notePeer(talker.id)
+      if (topic && kind === 'text') await this.app.store.sends.recordEcho(topic, echoKey(text), Date.now())
       return
     }
     // A private 确认: a contact asked after new WeChat ids confirming who they are (identity.ts),

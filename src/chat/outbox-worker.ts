@@ -22,17 +22,21 @@ import { chatBudgetOf } from '../domain/limits.ts'
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './too-frequent.ts'
 import { classifySendFailure, SendTimeout } from './send-outcome.ts'
 import { METRICS, metricsOf } from '../infra/metrics.ts'
+import { SETTLE_AFTER_MS, takeClaim } from './send-claim.ts'
+import { ReplicaAckError } from '../store/durable.ts'
+
+export { SETTLE_AFTER_MS } from './send-claim.ts'
 
 /** How long a post for a group this account cannot see waits before it is tried again. */
 export const GROUP_MISSING_RETRY_MS = 5 * 60_000
 /** A send not answered within this is of unknown outcome: the account moves on, the send is settled later. */
 export const SEND_TIMEOUT_MS = 30_000
 /**
- * A send claimed this long ago without a result is settled: confirmed if the account's own
- * message was seen in the group, else sent again marked 【补发】 (so at most one extra post,
- * and only when a crash fell between the send and its echo).
+ * BullMQ's job lock and stall check for the outboxes (30 s and 30 s by default): a job in flight
+ * in a process that died is run again within LOCK + STALL_CHECK (35 s instead of 60 s).
  */
-export const SETTLE_AFTER_MS = 90_000
+export const OUTBOX_LOCK_MS = 20_000
+export const OUTBOX_STALL_CHECK_MS = 15_000
 
 /** Raised when a send is impossible right now (room not found, contact not bound): retried later. */
 export class SendError extends Error {}
@@ -80,6 +84,8 @@ export class OutboxWorker {
       connection: this.opts.connection,
       prefix: this.app.store.keys.bullPrefix,
       concurrency: 1,
+      lockDuration: OUTBOX_LOCK_MS,
+      stalledInterval: OUTBOX_STALL_CHECK_MS,
       // Evenly spaced, not bursts: one send per (60 s / perMinute), as WeChat tolerates.
       limiter: { max: 1, duration: sendInterval(this.pacing.perMinute) },
     })
@@ -102,7 +108,7 @@ export class OutboxWorker {
   /** The account saw one of its own messages in a room: the post it confirms, if any. */
   onOwnMessage(topic: string, text: string): void {
     // Kept in Redis too: a send whose process died before its result was recorded is settled by it.
-    void this.app.store.recordEcho(topic, echoKey(text), Date.now()).catch(err => this.acc.log.warn('echo.record-failed', { err }))
+    void this.app.store.sends.recordEcho(topic, echoKey(text), Date.now()).catch(err => this.acc.log.warn('echo.record-failed', { err }))
     const wait = this.echoes.take(topic, text)
     if (!wait) return
     void metricsOf(this.app).observe(METRICS.echoConfirmed, { bot: this.acc.id }, Math.max(0, Date.now() - wait.at) / 1000)
@@ -160,10 +166,15 @@ export class OutboxWorker {
       return 'skipped'
     }
     const store = this.app.store
-    const claim = await this.claim(job, token)
-    if (claim !== 'go' && claim !== 'resend') return claim
+    const claim = await this.unlessUnreplicated(data.idem, takeClaim(this.acc, job, this.opts.settleAfterMs ?? SETTLE_AFTER_MS, token))
+    if (typeof claim === 'string') return claim
     // A send of unknown outcome that was not seen in the group goes again, marked as such.
-    const text = claim === 'resend' && data.target.kind === 'group' ? this.app.t('label_resend') + data.text : data.text
+    const text = claim.resend && data.target.kind === 'group' ? this.app.t('label_resend') + data.text : data.text
+    // From here on a post may go out; a worker frozen since its claim finds it taken over and stops.
+    if (!await this.unlessUnreplicated(data.idem, store.sends.markSaying(data.idem, claim.value, this.acc.id))) {
+      this.acc.log.warn('send.taken-over', { idem: data.idem })
+      return 'duplicate'
+    }
     let members: number | undefined
     let echo: Echo | undefined
     let wait: ReturnType<EchoWaits<Echo>['add']> | undefined
@@ -179,7 +190,7 @@ export class OutboxWorker {
       await metricsOf(this.app).inc(METRICS.refusals, { bot: this.acc.id, reason: failure.replace('-', '_') })
       if (failure === 'unknown') return this.unknownOutcome(job, err, token)
       // say() failed before anything was posted: give the claim back so the retry may send.
-      await store.releaseSend(data.idem)
+      await store.sends.releaseSend(data.idem)
       if (data.delivery) await this.app.postNotSent(data.delivery.code, data.delivery.topic)
       if (failure === 'too-frequent') {
         await this.backOff(data.idem)
@@ -195,7 +206,7 @@ export class OutboxWorker {
     }
     // The records of a send are independent of each other: written together, not one after another.
     const at = Date.now()
-    const records: Promise<unknown>[] = [store.markSent(data.idem, this.acc.id), this.acc.health.recordSend(this.acc.id, at)]
+    const records: Promise<unknown>[] = [store.sends.markSent(data.idem, this.acc.id), this.acc.health.recordSend(this.acc.id, at)]
     if (data.secretKey) records.push(store.redis.del(data.secretKey)) // sent: not kept until it expires
     if (this.strikes) {
       this.strikes = 0
@@ -221,42 +232,6 @@ export class OutboxWorker {
     return 'sent'
   }
 
-  /**
-   * Takes the send claim: 'go' (ours now), 'resend' (an earlier try's outcome is unknown and
-   * its post was not seen in the group: ours, to send again), or the outcome when there is
-   * nothing to send ('duplicate', 'settled'). A claim still young may be a send in flight: the
-   * job waits until the claim is old enough to settle.
-   */
-  private async claim(job: Job<SendJob>, token?: string): Promise<'go' | 'resend' | 'duplicate' | 'settled'> {
-    const { data } = job
-    const store = this.app.store
-    if (await store.claimSend(data.idem, this.acc.id)) return 'go'
-    const claim = await store.sendClaim(data.idem)
-    if (claim === null) return await store.claimSend(data.idem, this.acc.id) ? 'go' : 'duplicate'
-    if (claim.startsWith('sent:')) {
-      // Posted; a process that died before recording it leaves the delivery `sending`.
-      if (data.delivery) await store.patchDelivery(data.delivery.code, data.delivery.topic, ['sending'], { state: 'sent', sentAt: Number(claim.split(':').pop()) })
-      this.acc.log.info('send.duplicate', { idem: data.idem })
-      await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'duplicate' })
-      return 'duplicate'
-    }
-    const claimedAt = Number(claim.split(':').pop()) || 0
-    const settleAt = claimedAt + (this.opts.settleAfterMs ?? SETTLE_AFTER_MS)
-    if (Date.now() < settleAt) {
-      await job.moveToDelayed(settleAt, token)
-      throw new DelayedError()
-    }
-    if (data.target.kind === 'group' && await this.app.deliveries.seenInGroup(data.target.topic, data.text, claimedAt)) {
-      await store.markSent(data.idem, this.acc.id)
-      if (data.delivery) await this.app.deliveries.confirm(data.delivery.code, data.delivery.topic, ['sending', 'queued'])
-      this.acc.log.warn('send.settled', { idem: data.idem, outcome: 'seen in the group' })
-      await this.app.events.emit('send-done', { bot: this.acc.id, outcome: 'duplicate' })
-      return 'settled'
-    }
-    if (!await store.retakeSend(data.idem, claim, this.acc.id)) return 'duplicate' // another worker settles it
-    this.acc.log.warn('send.settled', { idem: data.idem, outcome: 'not seen: sent again, marked 补发' })
-    return 'resend'
-  }
 
   /**
    * say() ended without telling whether the message went out (a timeout, a connection cut):
@@ -284,6 +259,21 @@ export class OutboxWorker {
     this.acc.log.warn('send.group-missing', { idem: job.data.idem, topic, retryInMs: retryMs, hint: why })
     await job.moveToDelayed(Date.now() + retryMs, token)
     throw new DelayedError()
+  }
+
+  /**
+   * Sentinel mode: a send claim no replica confirmed in time (the master may be about to be
+   * replaced) is not acted on — nothing is said; the outbox waits a few seconds, not counting an attempt.
+   */
+  private async unlessUnreplicated<T>(idem: string, step: Promise<T>): Promise<T> {
+    try {
+      return await step
+    } catch (err) {
+      if (!(err instanceof ReplicaAckError)) throw err
+      this.acc.log.warn('send.not-now', { idem, why: 'claim not confirmed by a replica', err: err.message })
+      await this.app.outboxes.queue(this.acc.id).rateLimit(UNREACHABLE_PAUSE_MS)
+      throw new RateLimitError()
+    }
   }
 
   /** WeChat said "too frequent": the whole outbox waits, longer each time in a row. */

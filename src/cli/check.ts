@@ -18,7 +18,7 @@ import { loadRumorFile } from '../domain/rumor/library.ts'
 import { describeFeatures, unknownConfigFiles } from '../config/optional-files.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { definedMetrics } from '../infra/metrics.ts'
-import { DEFAULT_REDIS_URL } from '../infra/redis.ts'
+import { redisUrlFromEnv } from '../infra/redis.ts'
 import { requireRedis } from '../infra/redis-reach.ts'
 import { portSetting, tokenProblem, trustProxySetting } from '../web/http-guards.ts'
 import { configDirs } from './args.ts'
@@ -55,7 +55,7 @@ export async function checkCommand(values: { config?: unknown; bots?: unknown },
     if (problem) add(name === 'CASCADE_API_TOKEN' && !env.CASCADE_API_TOKEN ? 'should' : 'must', `${name}: ${problem}`)
   }
 
-  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const url = redisUrlFromEnv(env)
   try {
     await requireRedis(url)
   } catch (err) {

@@ -109,12 +109,12 @@ async function config(values: { config?: string | boolean; bots?: string | boole
 
 /** The app on the Redis of REDIS_URL, for one-shot commands. */
 async function withApp<T>(cfg: CascadeConfig, fn: (app: Cascade) => Promise<T>): Promise<T> {
-  const [{ DEFAULT_REDIS_URL }, { requireRedis }, { compose }, { cliLogger }] = await Promise.all([
+  const [{ redisUrlFromEnv }, { requireRedis }, { compose }, { cliLogger }] = await Promise.all([
     import('../infra/redis.ts'), import('../infra/redis-reach.ts'), import('../app/compose.ts'), import('./human-log.ts'),
   ])
-  await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
+  await requireRedis(redisUrlFromEnv())
   const log = await cliLogger()
-  const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log })
+  const c = compose({ cfg, redisUrl: redisUrlFromEnv(), ns: process.env.CASCADE_NS, log })
   try {
     const result = await fn(c.app)
     // What went wrong along the way, in sentences after the answer (no JSON among it).

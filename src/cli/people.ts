@@ -8,11 +8,11 @@ import { UsageError, parseOptions } from './args.ts'
 const OPTIONS = { config: { type: 'string', default: 'config' }, bots: { type: 'string', default: 'bots' }, json: { type: 'boolean', default: false } } as const
 
 async function withAdmin<T>(values: { config?: string | boolean; bots?: string | boolean }, fn: (admin: import('../store/people-admin.ts').PeopleAdmin, cfg: import('../config/types.ts').CascadeConfig) => Promise<T>): Promise<T> {
-  const [{ loadConfig }, { DEFAULT_REDIS_URL, connectRedis }, { requireRedis }, { Store }, { PeopleAdmin }] = await Promise.all([
+  const [{ loadConfig }, { redisUrlFromEnv, connectRedis }, { requireRedis }, { Store }, { PeopleAdmin }] = await Promise.all([
     import('../config/load.ts'), import('../infra/redis.ts'), import('../infra/redis-reach.ts'), import('../store/store.ts'), import('../store/people-admin.ts'),
   ])
   const cfg = await loadConfig({ configDir: String(values.config ?? 'config'), botsDir: String(values.bots ?? 'bots') })
-  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const url = redisUrlFromEnv()
   await requireRedis(url)
   const redis = connectRedis(url)
   try {

@@ -21,7 +21,7 @@ import { BotHealth } from '../infra/bot-health.ts'
 import { compose, type Composed } from '../app/compose.ts'
 import { createHealthApp } from '../web/api.ts'
 import { createLogger, type Logger } from '../infra/log.ts'
-import { bullConnection, DEFAULT_REDIS_URL } from '../infra/redis.ts'
+import { bullConnection, redisUrlFromEnv } from '../infra/redis.ts'
 import { probeRedis, waitForRedis } from '../infra/redis-reach.ts'
 import { createScraper, ProcessMetrics } from '../infra/metrics-scrape.ts'
 import { accountFigures } from '../chat/bot-metrics.ts'
@@ -32,7 +32,7 @@ import { DEFAULT_HOST, portSetting } from '../web/http-guards.ts'
 
 export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = false, env = process.env): Promise<number> {
   const log = createLogger({ bot: bot.id })
-  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const url = redisUrlFromEnv(env)
   let server: Server | undefined
   const port = portSetting(env.PORT)
   const proc = new ProcessMetrics({ role: 'bot', bot: bot.id })

@@ -17,7 +17,7 @@ import { compose, type Composed } from '../app/compose.ts'
 import { commandCentreOf, createHttpApp } from '../web/api.ts'
 import { createLogger } from '../infra/log.ts'
 import { createScraper, ProcessMetrics, type Scraper } from '../infra/metrics-scrape.ts'
-import { DEFAULT_REDIS_URL } from '../infra/redis.ts'
+import { redisUrlFromEnv } from '../infra/redis.ts'
 import { redactUrl, waitForRedis } from '../infra/redis-reach.ts'
 import type { CascadeConfig } from '../config/types.ts'
 import { closeComposed, closeServer, listen, untilSignal } from './shutdown.ts'
@@ -59,7 +59,7 @@ function waitingForRedis(url: string, state: { why?: string; since: number }, pr
 
 export async function serve(cfg: CascadeConfig, opts: ServeOptions = {}, env = process.env): Promise<number> {
   const log = createLogger({ role: 'serve' })
-  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const url = redisUrlFromEnv(env)
   const token = env.CASCADE_API_TOKEN || undefined
   const weak = tokenProblem(token)
   if (weak) throw new Error(weak)

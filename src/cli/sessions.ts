@@ -13,10 +13,10 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseOptions(rest, { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } })
   if (sub === 'list' && (positionals.length || values.all)) throw new UsageError('cascade sessions list takes no arguments but --json')
   if (sub === 'end' && (values.all ? positionals.length > 0 : positionals.length !== 1)) throw new UsageError('cascade sessions end needs one session REF (from cascade sessions list) or --all')
-  const [{ DEFAULT_REDIS_URL, connectRedis }, { requireRedis }, { Store }, { Sessions }, { dateAndClock }] = await Promise.all([
+  const [{ redisUrlFromEnv, connectRedis }, { requireRedis }, { Store }, { Sessions }, { dateAndClock }] = await Promise.all([
     import('../infra/redis.ts'), import('../infra/redis-reach.ts'), import('../store/store.ts'), import('../web/session.ts'), import('../domain/status.ts'),
   ])
-  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const url = redisUrlFromEnv()
   await requireRedis(url)
   const redis = connectRedis(url)
   try {

@@ -60,6 +60,8 @@ environment:
   CASCADE_CONFIG, CASCADE_BOTS  the configuration's folders when --config / --bots are not given
               (default config and bots), so a shell or a container sets them once
   REDIS_URL   default redis://127.0.0.1:6379
+  REDIS_SENTINELS=host:port,… + REDIS_MASTER=<name> (default cascade): Redis Sentinel instead
+  REDIS_CLUSTER=host:port,…   Redis Cluster instead (REDIS_URL still gives the password)
   CASCADE_NS  key namespace in Redis (default "cascade"); all keys are under {<ns>}:
   LOG_LEVEL   debug | info | warn | error | silent: JSON logs of serve and run (default info);
               one-shot commands print sentences, and JSON logs too only when it is set`

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis'
 import type { Logger } from './log.ts'
-import { redisOptions } from './redis.ts'
+import { newRedis, redisTarget } from './redis.ts'
 
 /** How long a one-shot command tries before it gives up. */
 export const ONE_SHOT_REDIS_TIMEOUT_MS = 3_000
@@ -46,13 +46,12 @@ export function describeRedisError(err: unknown, timeoutMs: number): string {
 
 /** One try: undefined when Redis answers PING within the timeout, else what went wrong. */
 export async function probeRedis(url: string, timeoutMs = 1_500): Promise<string | undefined> {
-  let opts
   try {
-    opts = redisOptions(url)
-  } catch {
-    return `"${url}" is not a Redis URL`
+    redisTarget(url)
+  } catch (err) {
+    return `"${url}" is not a Redis URL${err instanceof Error && /REDIS_/.test(err.message) ? ` (${err.message})` : ''}`
   }
-  const r = new Redis({ ...opts, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: timeoutMs, enableOfflineQueue: false })
+  const r = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, commandTimeout: timeoutMs, enableOfflineQueue: false })
   let lastError: unknown
   r.on('error', err => { lastError = err })
   try {

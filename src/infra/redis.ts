@@ -1,14 +1,68 @@
 /**
- * Redis connections. BullMQ workers need `maxRetriesPerRequest: null`; we use it everywhere.
+ * Redis connections, for every process (serve, run, the CLI, the demo, benches, the fault suite),
+ * chosen by the environment in one place (`redisUrlFromEnv`):
+ *
+ * - `REDIS_URL=redis://[:password@]host:port[/db]` one Redis (default redis://127.0.0.1:6379);
+ * - `REDIS_SENTINELS=host:port,host:port,…` + `REDIS_MASTER=<name>` (default `cascade`): Redis
+ *   Sentinel; every client asks the sentinels for the master and follows a failover by itself;
+ * - `REDIS_CLUSTER=host:port,…` (some of the nodes): Redis Cluster. Every key of a namespace
+ *   carries its hash tag (`{ns}:…`, BullMQ's prefix too), so a district lives in one slot.
+ *
+ * With sentinels or a cluster, REDIS_URL's password (and db, for sentinels) still apply. Inside the
+ * code the choice travels as one string: `redis-sentinel://[:pw@]h:p,h:p/<master>[/db]` or
+ * `redis-cluster://[:pw@]h:p,h:p` (also accepted in REDIS_URL).
+ * BullMQ workers need `maxRetriesPerRequest: null`; we use it everywhere.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import type { ConnectionOptions } from 'bullmq'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
 
-export function redisOptions(url: string): RedisOptions {
+export interface HostPort { host: string; port: number }
+export type RedisTarget =
+  | { kind: 'single'; options: RedisOptions }
+  | { kind: 'sentinel'; sentinels: HostPort[]; master: string; password?: string; username?: string; db: number }
+  | { kind: 'cluster'; nodes: HostPort[]; password?: string; username?: string }
+
+/** The connection the environment names (see the top of this file), as one string. */
+export function redisUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.REDIS_URL && /^rediss?:\/\//.test(env.REDIS_URL) ? new URL(env.REDIS_URL) : undefined
+  const auth = base && (base.username || base.password) ? `${base.username}:${base.password}@` : ''
+  if (env.REDIS_CLUSTER) return `redis-cluster://${auth}${hostList(env.REDIS_CLUSTER, 'REDIS_CLUSTER').map(h => `${h.host}:${h.port}`).join(',')}`
+  if (env.REDIS_SENTINELS) {
+    const master = env.REDIS_MASTER || 'cascade'
+    if (!/^[\w.-]+$/.test(master)) throw new Error(`REDIS_MASTER "${master}": a master group name as the sentinels know it (letters, digits, _ . -)`)
+    const db = base && base.pathname.length > 1 ? base.pathname : ''
+    return `redis-sentinel://${auth}${hostList(env.REDIS_SENTINELS, 'REDIS_SENTINELS').map(h => `${h.host}:${h.port}`).join(',')}/${master}${db}`
+  }
+  return env.REDIS_URL ?? DEFAULT_REDIS_URL
+}
+
+/** `host:port,host:port`, each checked; the error names the variable and the form it takes. */
+function hostList(list: string, what: string): HostPort[] {
+  const out = list.split(',').map(s => s.trim()).filter(Boolean).map(item => {
+    const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(item)
+    const port = m ? Number(m[2]) : 0
+    if (!m || port < 1 || port > 65535) throw new Error(`${what}: "${item}" is not host:port (expected host:port,host:port,…)`)
+    return { host: m[1].replace(/^\[|\]$/g, ''), port }
+  })
+  if (out.length === 0) throw new Error(`${what} is empty (expected host:port,host:port,…)`)
+  return out
+}
+
+/** What a connection string names: one Redis, sentinels and a master group, or cluster nodes. */
+export function redisTarget(url: string): RedisTarget {
+  const m = /^redis-(sentinel|cluster):\/\/(?:([^:@/]*):([^@/]*)@)?([^/]+)(?:\/([^/]*))?(?:\/(\d+))?$/.exec(url)
+  if (!m) return { kind: 'single', options: singleOptions(url) }
+  const [, kind, user, pass, hosts, master, db] = m
+  const auth = { username: user ? decodeURIComponent(user) : undefined, password: pass ? decodeURIComponent(pass) : undefined }
+  if (kind === 'cluster') return { kind: 'cluster', nodes: hostList(hosts, 'REDIS_CLUSTER'), ...auth }
+  return { kind: 'sentinel', sentinels: hostList(hosts, 'REDIS_SENTINELS'), master: master || 'cascade', db: Number(db ?? 0), ...auth }
+}
+
+function singleOptions(url: string): RedisOptions {
   const u = new URL(url)
   return {
     host: u.hostname || '127.0.0.1',
@@ -20,18 +74,46 @@ export function redisOptions(url: string): RedisOptions {
   }
 }
 
+/** ioredis options for one Redis or a sentinel-managed master (not for a cluster: see `newRedis`). */
+export function redisOptions(url: string): RedisOptions {
+  const t = redisTarget(url)
+  if (t.kind === 'single') return t.options
+  if (t.kind === 'sentinel') return { sentinels: t.sentinels, name: t.master, password: t.password, username: t.username, db: t.db, maxRetriesPerRequest: null }
+  // A cluster client is not made from options alone; its first node stands for "where".
+  return { host: t.nodes[0].host, port: t.nodes[0].port, password: t.password, username: t.username, maxRetriesPerRequest: null }
+}
+
+/**
+ * A client for the connection string: a `Redis` (one Redis, or a master found through the
+ * sentinels) or, for a cluster, an ioredis `Cluster` (typed as Redis: it answers the same
+ * commands; every command and script of a namespace stays in its slot).
+ */
+export function newRedis(url: string, extra: RedisOptions = {}): Redis {
+  const t = redisTarget(url)
+  if (t.kind !== 'cluster') return new Redis({ ...redisOptions(url), ...extra })
+  const { enableAutoPipelining, lazyConnect, ...node } = extra
+  return new Cluster(t.nodes, {
+    redisOptions: { password: t.password, username: t.username, maxRetriesPerRequest: null, ...node },
+    enableAutoPipelining, lazyConnect,
+    ...(node.retryStrategy ? { clusterRetryStrategy: () => null } : {}),
+  }) as unknown as Redis
+}
+
+/** True for a connection string that names a cluster. */
+export function isCluster(url: string): boolean { return redisTarget(url).kind === 'cluster' }
+
 /**
  * The app's own connection (store, features). Auto-pipelining sends the commands issued in one
  * tick in one write: a send's records, a fan-out's posts, a histogram's fields. It never
  * reorders them, and nothing here uses blocking commands (BullMQ keeps its own connections).
  */
 export function connectRedis(url: string): Redis {
-  return new Redis({ ...redisOptions(url), enableAutoPipelining: true })
+  return newRedis(url, { enableAutoPipelining: true })
 }
 
 /** True when a Redis answers PING at the URL within the timeout. */
 export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
-  const r = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: timeoutMs })
+  const r = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: timeoutMs })
   r.on('error', () => undefined)
   try {
     await r.connect()
@@ -61,7 +143,7 @@ export interface RedisHandle { url: string; stop(): Promise<void>; private: bool
  * `redis-server` from PATH on a free port (no persistence), stopped by `stop()`.
  */
 export async function ensureRedis(env = process.env): Promise<RedisHandle> {
-  if (env.REDIS_URL) return { url: env.REDIS_URL, stop: async () => undefined, private: false }
+  if (env.REDIS_URL || env.REDIS_SENTINELS || env.REDIS_CLUSTER) return { url: redisUrlFromEnv(env), stop: async () => undefined, private: false }
   if (await redisAnswers(DEFAULT_REDIS_URL)) return { url: DEFAULT_REDIS_URL, stop: async () => undefined, private: false }
   const port = await freePort()
   let child: ChildProcess
@@ -84,8 +166,50 @@ export async function ensureRedis(env = process.env): Promise<RedisHandle> {
   }
 }
 
-/** Connection options for BullMQ queues and workers (BullMQ opens its own clients from them). */
+const bullClusters = new Map<string, { client: Redis; users: number }>()
+
+/**
+ * Connection options for BullMQ queues and workers (BullMQ opens its own clients from them). For a
+ * cluster BullMQ takes a client, not options: one `Cluster` per process and connection string,
+ * shared by its queues and workers (each worker still opens its own blocking client from it), and
+ * closed by the last `holdBullConnection` released.
+ */
 export function bullConnection(url: string): ConnectionOptions {
-  const { host, port, password, username, db } = redisOptions(url)
-  return { host, port, password, username, db, maxRetriesPerRequest: null }
+  const t = redisTarget(url)
+  if (t.kind === 'cluster') {
+    let held = bullClusters.get(url)
+    if (!held) bullClusters.set(url, held = { client: newRedis(url), users: 0 })
+    return held.client as unknown as ConnectionOptions
+  }
+  const { host, port, password, username, db, sentinels, name } = redisOptions(url)
+  return { host, port, password, username, db, sentinels, name, maxRetriesPerRequest: null }
+}
+
+/** The BullMQ connection of a composed process, with its release (closes a shared cluster client once unused). */
+export function holdBullConnection(url: string): { connection: ConnectionOptions; release(): Promise<void> } {
+  const connection = bullConnection(url)
+  const held = bullClusters.get(url)
+  if (held) held.users++
+  return {
+    connection,
+    release: async () => {
+      if (!held || --held.users > 0) return
+      bullClusters.delete(url)
+      await held.client.quit().catch(() => undefined)
+    },
+  }
+}
+
+/**
+ * With sentinels, the writes that must survive a failover wait for a replica (store/durable.ts):
+ * `REDIS_WAIT_REPLICAS` (default 1; 0 turns it off) within `REDIS_WAIT_TIMEOUT_MS` (default 1000).
+ * Not with one Redis (no replica) nor on a cluster (WAIT carries no key to route it by).
+ */
+export function replicaAckFor(url: string, env: NodeJS.ProcessEnv = process.env): { replicas: number; timeoutMs: number } | undefined {
+  if (redisTarget(url).kind !== 'sentinel') return undefined
+  const replicas = Number(env.REDIS_WAIT_REPLICAS ?? 1)
+  const timeoutMs = Number(env.REDIS_WAIT_TIMEOUT_MS ?? 1000)
+  if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`REDIS_WAIT_REPLICAS "${env.REDIS_WAIT_REPLICAS}": a whole number of replicas, 0 to not wait`)
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new Error(`REDIS_WAIT_TIMEOUT_MS "${env.REDIS_WAIT_TIMEOUT_MS}": milliseconds, at least 1`)
+  return replicas > 0 ? { replicas, timeoutMs } : undefined
 }

@@ -5,6 +5,7 @@
  * (Ctrl+C, SIGTERM) deletes its namespace before it exits (`endOnceAndOnSignal`).
  */
 import type { Redis } from 'ioredis'
+import { scanTargets } from '../store/store.ts'
 
 /** An hour: far longer than a demo (about 30 s), short enough for a shared Redis. */
 export const DEMO_KEY_TTL_S = 3600
@@ -21,14 +22,16 @@ return n`
 export function keepKeysExpiring(redis: Redis, pattern: string, ttlSeconds = DEMO_KEY_TTL_S, everyMs = SWEEP_MS): { sweep(): Promise<number>; stop(): void } {
   let running: Promise<number> | undefined
   const sweep = async (): Promise<number> => {
-    let cursor = '0'
     let n = 0
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = next
-      // One slot (the namespace is hash-tagged), so one script call per batch.
-      if (keys.length) n += Number(await redis.eval(EXPIRE_UNLESS_SET, keys.length, ...keys, String(ttlSeconds)))
-    } while (cursor !== '0')
+    for (const node of scanTargets(redis)) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+        cursor = next
+        // One slot (the namespace is hash-tagged), so one script call per batch.
+        if (keys.length) n += Number(await redis.eval(EXPIRE_UNLESS_SET, keys.length, ...keys, String(ttlSeconds)))
+      } while (cursor !== '0')
+    }
     return n
   }
   const timer = setInterval(() => {

@@ -251,6 +251,21 @@ export class SimWorld {
     this.emit({ room: group?.topic, from: self, fromName: this.names.get(self) ?? bot, to: payload.listenerId, text, at: Date.now() })
   }
 
+  /**
+   * A post another process's account made in a group (a bigger simulation in several processes):
+   * shown to this world's accounts in that group, as WeChat would; not in this world's transcript.
+   */
+  mirrorPost(fromBot: string, topic: string, text: string): void {
+    const g = this.groups.get(topic)
+    const from = botContactId(fromBot)
+    if (!g) return
+    for (const other of this.botsIn(g)) {
+      const m = this.mockers.get(other.slice('wxid_bot_'.length))
+      if (other === from || !m || !m.cacheRoomPayload.has(g.roomId)) continue
+      this.contact(m, from).say(text).to(m.RoomMock.load(g.roomId))
+    }
+  }
+
   /** A person says something in a group: every account in the group sees it. */
   sayInGroup(contactId: string, topic: string, text: string): void {
     const g = this.groups.get(topic)

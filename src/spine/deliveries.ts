@@ -80,7 +80,7 @@ export class Deliveries {
    * accounts' own messages kept in Redis: a send whose process died is settled by it.
    */
   async seenInGroup(topic: string, text: string, since: number): Promise<boolean> {
-    const seen = await this.d.store.echoesSince(topic, since - 5_000)
+    const seen = await this.d.store.sends.echoesSince(topic, since - 5_000)
     const targets = [echoTarget(text), echoTarget(this.d.texts.t('label_resend') + text)]
     return seen.some(key => targets.some(t => echoConfirms(key, t)))
   }

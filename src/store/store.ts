@@ -2,19 +2,17 @@
  * Cascade's domain state in Redis: announcements, relays, deliveries, acknowledgments,
  * invites and bindings. Every change that two actors could race on is one atomic step.
  */
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import type { Announcement, Delivery, DeliveryState, Relay, RelayState } from '../domain/announcement.ts'
 import { Keys } from './keys.ts'
 import { withVia } from './channel.ts'
 import { PERSONAL_CODE_FIELD, PersonalCodes } from './personal-codes.ts'
-import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, REPLACE_IF_VALUE, SET_LATEST_IF_NEWER } from './scripts.ts'
+import { Sends } from './sends.ts'
+import { Durability, type ReplicaAck } from './durable.ts'
+import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
 
 /** How long the group a contact last spoke in is remembered. */
 const SPOKE_IN_TTL_S = 30 * 24 * 3600
-/** How long a send claim is kept: longer than any announcement stays relevant. */
-const SEND_CLAIM_TTL_S = 14 * 24 * 3600
-const ECHO_KEEP_MS = 2 * 24 * 3600_000
-const ECHO_KEEP_COUNT = 500
 export interface AckRecord { topic: string; name: string; at: number; code: string }
 
 export interface AuditEvent {
@@ -31,7 +29,6 @@ interface ScriptCommands {
   setLatestIfNewer(key: string, code: string, at: string): Promise<number>
   beginPost(deliveries: string, cancelled: string, topic: string, now: string, expiresAt: string): Promise<string>
   deleteIfOwner(key: string, owner: string): Promise<number>
-  replaceIfValue(key: string, expected: string, value: string, ttlSeconds: string): Promise<number>
   createAnnouncement(ann: string, anns: string, corrections: string, originalCancelled: string, cancelled: string, json: string, createdAt: number, code: string, isCorrection: string): Promise<number>
 }
 
@@ -39,9 +36,13 @@ export class Store {
   readonly keys: Keys
   /** Personal codes (re-binding after new WeChat ids): set, use, revoke (personal-codes.ts). */
   readonly personalCodes: PersonalCodes
+  /** Send claims and the echoes that settle them (sends.ts). */
+  readonly sends: Sends
+  /** Writes that must survive a failover wait for a replica (durable.ts; Sentinel mode). */
+  readonly durability: Durability
   private readonly lua: ScriptCommands
 
-  constructor(readonly redis: Redis, ns: string) {
+  constructor(readonly redis: Redis, ns: string, replicaAck?: ReplicaAck, onShortfall?: (got: number, want: number) => void) {
     this.keys = new Keys(ns)
     this.personalCodes = new PersonalCodes(redis, this.keys)
     redis.defineCommand('patchIfState', { numberOfKeys: 1, lua: PATCH_IF_STATE })
@@ -49,9 +50,10 @@ export class Store {
     redis.defineCommand('setLatestIfNewer', { numberOfKeys: 1, lua: SET_LATEST_IF_NEWER })
     redis.defineCommand('beginPost', { numberOfKeys: 2, lua: BEGIN_POST })
     redis.defineCommand('deleteIfOwner', { numberOfKeys: 1, lua: DELETE_IF_OWNER })
-    redis.defineCommand('replaceIfValue', { numberOfKeys: 1, lua: REPLACE_IF_VALUE })
     redis.defineCommand('createAnnouncement', { numberOfKeys: 5, lua: CREATE_ANNOUNCEMENT })
     this.lua = redis as unknown as ScriptCommands
+    this.durability = new Durability(redis, replicaAck, onShortfall)
+    this.sends = new Sends(redis, this.keys, this.durability)
   }
 
   // ── announcements ─────────────────────────────────────────────────────────
@@ -109,7 +111,7 @@ export class Store {
    * `changed: false` with the current record when someone else got there first.
    */
   async transitionRelay(code: string, node: string, from: RelayState[], patch: Partial<Relay>): Promise<{ changed: boolean; relay?: Relay }> {
-    const [ok, raw] = await this.lua.patchIfState(this.keys.relays(code), node, from.join(','), JSON.stringify(patch))
+    const [ok, raw] = await this.durability.after(this.lua.patchIfState(this.keys.relays(code), node, from.join(','), JSON.stringify(patch)))
     if (ok === 1 && patch.state && patch.state !== 'pending') await this.redis.srem(this.keys.pending(node), code)
     return { changed: ok === 1, relay: raw ? JSON.parse(raw) as Relay : undefined }
   }
@@ -122,17 +124,17 @@ export class Store {
 
   /** Records a post as queued once; false when this group already has this announcement. */
   async queueDelivery(d: Delivery): Promise<boolean> {
-    return (await this.redis.hsetnx(this.keys.deliveries(d.code), d.topic, JSON.stringify(d))) === 1
+    return (await this.durability.after(this.redis.hsetnx(this.keys.deliveries(d.code), d.topic, JSON.stringify(d)))) === 1
   }
 
   async patchDelivery(code: string, topic: string, from: DeliveryState[], patch: Partial<Delivery>, ifBot = ''): Promise<boolean> {
-    const [ok] = await this.lua.patchIfState(this.keys.deliveries(code), topic, from.join(','), JSON.stringify(patch), ifBot)
+    const [ok] = await this.durability.after(this.lua.patchIfState(this.keys.deliveries(code), topic, from.join(','), JSON.stringify(patch), ifBot))
     return ok === 1
   }
 
   /** queued → sending, atomically with cancellation and expiry; see BEGIN_POST. */
   async beginPost(code: string, topic: string, now: number, expiresAt?: number): Promise<string> {
-    return this.lua.beginPost(this.keys.deliveries(code), this.keys.cancelled(code), topic, String(now), expiresAt === undefined ? '' : String(expiresAt))
+    return this.durability.after(this.lua.beginPost(this.keys.deliveries(code), this.keys.cancelled(code), topic, String(now), expiresAt === undefined ? '' : String(expiresAt)))
   }
 
   /** Marks an announcement cancelled (by the cancel `by`); false when it already was. */
@@ -157,50 +159,6 @@ export class Store {
   async delivery(code: string, topic: string): Promise<Delivery | undefined> {
     const raw = await this.redis.hget(this.keys.deliveries(code), topic)
     return raw ? JSON.parse(raw) as Delivery : undefined
-  }
-
-  // ── send claims (idempotency) ─────────────────────────────────────────────
-
-  /**
-   * Takes the claim for one send before `say()`. Only the first taker may send; a job run
-   * again (a stalled worker, a restarted process) finds the claim and does not post twice.
-   */
-  async claimSend(idem: string, owner: string): Promise<boolean> {
-    return (await this.redis.set(this.keys.sendClaim(idem), `sending:${owner}:${Date.now()}`, 'EX', SEND_CLAIM_TTL_S, 'NX')) === 'OK'
-  }
-
-  async markSent(idem: string, owner: string): Promise<void> {
-    await this.redis.set(this.keys.sendClaim(idem), `sent:${owner}:${Date.now()}`, 'EX', SEND_CLAIM_TTL_S)
-  }
-
-  /** Gives a claim back after a send that certainly did not happen (say() threw before sending). */
-  async releaseSend(idem: string): Promise<void> {
-    await this.redis.del(this.keys.sendClaim(idem))
-  }
-
-  async sendClaim(idem: string): Promise<string | null> {
-    return this.redis.get(this.keys.sendClaim(idem))
-  }
-
-  /** Takes over a claim still holding `expected` (a send of unknown outcome being settled). */
-  async retakeSend(idem: string, expected: string, owner: string): Promise<boolean> {
-    return (await this.lua.replaceIfValue(this.keys.sendClaim(idem), expected, `sending:${owner}:${Date.now()}`, String(SEND_CLAIM_TTL_S))) === 1
-  }
-
-  /** Remembers that an account saw its own message (by its echo key) in a group; kept 2 days, 500 per group. */
-  async recordEcho(topic: string, key: string, at: number): Promise<void> {
-    const k = this.keys.echoes(topic)
-    await this.redis.multi()
-      .zadd(k, at, key)
-      .zremrangebyscore(k, 0, at - ECHO_KEEP_MS)
-      .zremrangebyrank(k, 0, -ECHO_KEEP_COUNT - 1)
-      .pexpire(k, ECHO_KEEP_MS)
-      .exec()
-  }
-
-  /** Echo keys of the accounts' own messages seen in a group since a time. */
-  async echoesSince(topic: string, since: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.echoes(topic), since, '+inf')
   }
 
   // ── acknowledgments ───────────────────────────────────────────────────────
@@ -340,13 +298,21 @@ export class Store {
 
   /** Deletes every key of this namespace, BullMQ's included. For tests and the demo. */
   async clearNamespace(): Promise<number> {
-    let cursor = '0'
     let n = 0
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.pattern(), 'COUNT', 1000)
-      cursor = next
-      if (keys.length) n += await this.redis.unlink(...keys)
-    } while (cursor !== '0')
+    for (const node of scanTargets(this.redis)) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', this.keys.pattern(), 'COUNT', 1000)
+        cursor = next
+        if (keys.length) n += await this.redis.unlink(...keys)
+      } while (cursor !== '0')
+    }
     return n
   }
+}
+
+/** Where a SCAN must go: the client itself, or on a Redis Cluster each master (SCAN sees one node's keys). */
+export function scanTargets(redis: Redis): Redis[] {
+  const r: unknown = redis
+  return r instanceof Cluster ? r.nodes('master') as unknown as Redis[] : [redis]
 }

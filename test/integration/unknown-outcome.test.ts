@@ -23,36 +23,61 @@ async function waitingPost(text: string) {
   return { a, topic, job }
 }
 
-/** What a process killed between taking the claim and say() leaves behind. */
-async function claimOfADeadProcess(idem: string, code: string, topic: string): Promise<void> {
-  await d.store.redis.set(d.store.keys.sendClaim(idem), `sending:bot-district:${Date.now() - 60_000}`)
+/**
+ * What a process killed around its send leaves behind: `sending:` killed after the claim, before
+ * say(); `saying:` killed once say() had begun (the post may have gone out).
+ */
+async function claimOfADeadProcess(idem: string, code: string, topic: string, phase: 'sending' | 'saying' = 'saying'): Promise<void> {
+  await d.store.redis.set(d.store.keys.sendClaim(idem), `${phase}:bot-district:${Date.now() - 60_000}`)
   await d.store.patchDelivery(code, topic, ['queued'], { state: 'sending' })
 }
 
 describe('sends of unknown outcome', () => {
-  it('a claim left by a process that died before saying: sent again, marked 【补发】, once', async () => {
+  it('a claim left by a process that died before say() began: sent once, not marked 【补发】 (nothing had gone out)', async () => {
     d = await startDistrict()
     const { a, topic, job } = await waitingPost('测试：领取后进程被杀，未发出')
-    await claimOfADeadProcess(job.data.idem, a.code, topic)
+    await claimOfADeadProcess(job.data.idem, a.code, topic, 'sending')
+    await d.startBot('bot-district', true, SETTLE)
+    await waitFor('the post', () => d.world.postsIn(topic, a.code).length > 0)
+    await d.idle()
+    const posts = d.world.postsIn(topic, a.code)
+    expect(posts).toHaveLength(1)
+    expect(posts[0].text.startsWith('【补发】')).toBe(false)
+    await waitFor('confirmed', async () => (await d.store.delivery(a.code, topic))?.state === 'confirmed')
+  })
+
+  it('a claim left by a process that died inside say(), its post not seen: sent again, marked 【补发】, once', async () => {
+    d = await startDistrict()
+    const { a, topic, job } = await waitingPost('测试：发送中进程被杀，未见回显')
+    await claimOfADeadProcess(job.data.idem, a.code, topic, 'saying')
     await d.startBot('bot-district', true, SETTLE)
     await waitFor('the post', () => d.world.postsIn(topic, a.code).length > 0)
     await d.idle()
     const posts = d.world.postsIn(topic, a.code)
     expect(posts).toHaveLength(1)
     expect(posts[0].text.startsWith('【补发】')).toBe(true)
-    await waitFor('confirmed', async () => (await d.store.delivery(a.code, topic))?.state === 'confirmed')
+  })
+
+  it('a worker frozen between its claim and say() whose claim was taken over does not say', async () => {
+    d = await startDistrict()
+    const { job } = await waitingPost('测试：领取后冻结，被接手')
+    const frozen = (await d.store.sends.claimSend(job.data.idem, 'bot-district'))!
+    const taken = await d.store.sends.retakeSend(job.data.idem, frozen, 'bot-other')
+    expect(taken).toMatch(/^sending:bot-other:/)
+    expect(await d.store.sends.markSaying(job.data.idem, frozen, 'bot-district')).toBe(false)
+    expect(await d.store.sends.markSaying(job.data.idem, taken!, 'bot-other')).toBe(true)
   })
 
   it('a claim left by a process that died after saying, its echo seen: confirmed, not posted again', async () => {
     d = await startDistrict()
     const { a, topic, job } = await waitingPost('测试：发出后进程被杀，回显已记录')
     await claimOfADeadProcess(job.data.idem, a.code, topic)
-    await d.store.recordEcho(topic, echoKey(job.data.text), Date.now() - 30_000)
+    await d.store.sends.recordEcho(topic, echoKey(job.data.text), Date.now() - 30_000)
     await d.startBot('bot-district', true, SETTLE)
     await waitFor('settled', async () => (await d.store.delivery(a.code, topic))?.state === 'confirmed')
     await d.idle()
     expect(d.world.postsIn(topic, a.code)).toHaveLength(0) // the mock world has no record of the dead process's post
-    expect(await d.store.sendClaim(job.data.idem)).toMatch(/^sent:/)
+    expect(await d.store.sends.sendClaim(job.data.idem)).toMatch(/^sent:/)
   })
 
   it('a say() that hangs: the account moves on after the send timeout, and the post is settled once', async () => {

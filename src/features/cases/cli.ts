@@ -6,7 +6,7 @@ import { configDirs, CONFIG_OPTIONS, parseOptions, UsageError } from '../../cli/
 import { casesOf, type CaseDesk } from './cases.ts'
 import { compose } from '../../app/compose.ts'
 import { silentLogger } from '../../infra/log.ts'
-import { DEFAULT_REDIS_URL } from '../../infra/redis.ts'
+import { redisUrlFromEnv } from '../../infra/redis.ts'
 import { requireRedis } from '../../infra/redis-reach.ts'
 import { descendants, loadConfig } from '../../config/load.ts'
 import type { CascadeConfig } from '../../config/types.ts'
@@ -27,8 +27,8 @@ const COMMON = {
 /** Runs `fn` with the cases feature of the app on REDIS_URL / CASCADE_NS. */
 async function withDesk<T>(values: { config?: string; bots?: string }, fn: (desk: CaseDesk, cfg: CascadeConfig) => Promise<T>): Promise<T> {
   const cfg = await loadConfig(configDirs(values))
-  await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
-  const c = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: silentLogger })
+  await requireRedis(redisUrlFromEnv())
+  const c = compose({ cfg, redisUrl: redisUrlFromEnv(), ns: process.env.CASCADE_NS, log: silentLogger })
   try {
     const desk = casesOf(c.app)
     if (!desk) throw new Error(`no ${cfg.configDir}/cases.yaml: the response mechanism (举报/求助) is not configured`)

@@ -11,7 +11,7 @@ import type { Cascade } from '../../spine/cascade.ts'
 import { compose } from '../../app/compose.ts'
 import { coverageOf, type Coverage, type CoverageRow } from './coverage.ts'
 import { cliLogger } from '../../cli/human-log.ts'
-import { DEFAULT_REDIS_URL } from '../../infra/redis.ts'
+import { redisUrlFromEnv } from '../../infra/redis.ts'
 import { requireRedis } from '../../infra/redis-reach.ts'
 import path from 'node:path'
 import { loadConfig } from '../../config/load.ts'
@@ -49,8 +49,8 @@ async function withCoverage(values: { config?: unknown; bots?: unknown; node?: u
   if (!code) throw new CoverageUsageError('an announcement code is needed, e.g. A7K2')
   const cfg = await loadConfig(configDirs(values))
   if (values.node !== undefined && !cfg.nodes.has(String(values.node))) throw new Error(`unknown node "${values.node}"; nodes: ${[...cfg.nodes.keys()].slice(0, 12).join(', ')}…`)
-  await requireRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL)
-  const composed = compose({ cfg, redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL, ns: process.env.CASCADE_NS, log: await cliLogger() })
+  await requireRedis(redisUrlFromEnv())
+  const composed = compose({ cfg, redisUrl: redisUrlFromEnv(), ns: process.env.CASCADE_NS, log: await cliLogger() })
   try {
     const c = coverageOf(composed.app)
     if (!c) throw new Error(`no households configured: add ${cfg.configDir}/households.yaml (see docs/COVERAGE.md)`)

@@ -8,14 +8,13 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { dump as toYaml } from 'js-yaml'
-import { Redis } from 'ioredis'
 import { compose } from '../../app/compose.ts'
 import { loadConfig } from '../../config/load.ts'
 import { parseRumorCommand } from '../../domain/rumor/chat.ts'
 import { grownEntries } from '../../domain/rumor/learning.ts'
 import { loadRumorLibrary, type RumorEntry } from '../../domain/rumor/library.ts'
 import { silentLogger } from '../../infra/log.ts'
-import { DEFAULT_REDIS_URL, redisOptions } from '../../infra/redis.ts'
+import { newRedis, redisUrlFromEnv } from '../../infra/redis.ts'
 import { requireRedis } from '../../infra/redis-reach.ts'
 import { Keys } from '../../store/keys.ts'
 import { openRumorDesk, type RumorDesk, type RumorsHost } from './desk.ts'
@@ -42,7 +41,7 @@ interface DeskContext {
 export async function withRumorDesk<T>(io: DeskIO, dirs: { config: string; bots: string }, fn: (c: DeskContext) => Promise<T>): Promise<T> {
   const env = io.env ?? process.env
   const cfg = await loadConfig({ configDir: dirs.config, botsDir: dirs.bots })
-  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const url = redisUrlFromEnv(env)
   await requireRedis(url)
   const c = compose({ cfg, redisUrl: url, ns: env.CASCADE_NS, log: silentLogger })
   try {
@@ -163,8 +162,8 @@ export async function curatorEntries(io: DeskIO): Promise<StoredRumor[]> {
  */
 export async function readRumorStore<T>(io: DeskIO, command: string, without: string, fallback: T, read: (store: RumorStore) => Promise<T>): Promise<T> {
   const env = io.env ?? process.env
-  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL
-  const redis = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS })
+  const url = redisUrlFromEnv(env)
+  const redis = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: REDIS_CONNECT_TIMEOUT_MS })
   redis.on('error', () => undefined)
   try {
     await redis.connect()

@@ -9,7 +9,7 @@ import { parseOptions, UsageError } from '../../cli/args.ts'
 import { cliLogger } from '../../cli/human-log.ts'
 import { compose } from '../../app/compose.ts'
 import { loadConfig } from '../../config/load.ts'
-import { DEFAULT_REDIS_URL } from '../../infra/redis.ts'
+import { redisUrlFromEnv } from '../../infra/redis.ts'
 import { requireRedis } from '../../infra/redis-reach.ts'
 import { CLI_AUTHOR, type Cascade } from '../../spine/cascade.ts'
 import { dateAndClock } from '../../domain/status.ts'
@@ -25,7 +25,7 @@ const OPTIONS = {
 
 async function withSeries<T>(values: { config?: unknown; bots?: unknown }, fn: (e: SeriesEngine, app: Cascade) => Promise<T>): Promise<T> {
   const cfg = await loadConfig({ configDir: String(values.config), botsDir: String(values.bots) })
-  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL
+  const url = redisUrlFromEnv()
   await requireRedis(url)
   const c = compose({ cfg, redisUrl: url, ns: process.env.CASCADE_NS, log: await cliLogger() })
   try { return await fn(seriesOf(c.app)!, c.app) } finally { await c.close() }
