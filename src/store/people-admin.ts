@@ -8,19 +8,9 @@ import type { Redis } from 'ioredis'
 import type { Keys } from './keys.ts'
 import { PERSONAL_CODE_FIELD } from './personal-codes.ts'
 import { normalizeInvite } from '../domain/commands.ts'
+import { scanKeys } from './store.ts'
 
 export interface PendingInvite { code: string; person: string; expiresInSeconds: number }
-
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
-    cursor = next
-    keys.push(...batch)
-  } while (cursor !== '0')
-  return keys
-}
 
 export class PeopleAdmin {
   constructor(private readonly redis: Redis, private readonly keys: Keys) {}

@@ -316,3 +316,17 @@ export function scanTargets(redis: Redis): Redis[] {
   const r: unknown = redis
   return r instanceof Cluster ? r.nodes('master') as unknown as Redis[] : [redis]
 }
+
+/** Every key matching `pattern`, from every node that may hold one (scanTargets). */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = []
+  for (const node of scanTargets(redis)) {
+    let cursor = '0'
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
+      cursor = next
+      keys.push(...batch)
+    } while (cursor !== '0')
+  }
+  return keys
+}

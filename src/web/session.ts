@@ -7,7 +7,7 @@
  * short reference (the start of the hash), never by the id itself.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Store } from '../store/store.ts'
+import { scanKeys, type Store } from '../store/store.ts'
 
 /** A session lasts this long after sign-in (CASCADE_SESSION_HOURS overrides it in `serve`). */
 export const DEFAULT_SESSION_SECONDS = 8 * 3600
@@ -115,13 +115,7 @@ export class Sessions {
 
   /** key → stored JSON of every session of the namespace. */
   private async all(): Promise<Map<string, string>> {
-    const keys: string[] = []
-    let cursor = '0'
-    do {
-      const [next, batch] = await this.store.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500)
-      cursor = next
-      keys.push(...batch)
-    } while (cursor !== '0')
+    const keys = await scanKeys(this.store.redis, `${this.prefix}*`)
     const values = keys.length ? await this.store.redis.mget(...keys) : []
     return new Map(keys.flatMap((k, i) => values[i] ? [[k, values[i]!] as [string, string]] : []))
   }
