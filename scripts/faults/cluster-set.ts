@@ -9,7 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { askRedis } from './sentinel-set.ts'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
@@ -34,16 +35,7 @@ export class ClusterSet {
   get running(): boolean { return true }
   resume(): void { /* nothing paused */ }
 
-  private async ask<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-    const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true })
-    r.on('error', () => undefined)
-    try {
-      await r.connect()
-      return await fn(r)
-    } finally {
-      r.disconnect()
-    }
-  }
+  private ask<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> { return askRedis(port, fn) }
 
   async start(): Promise<void> {
     for (const port of this.ports) {

@@ -91,16 +91,7 @@ export class SentinelSet {
     throw new Error('the sentinels did not see both replicas and each other within 20 s')
   }
 
-  private async ask<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-    const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true })
-    r.on('error', () => undefined)
-    try {
-      await r.connect()
-      return await fn(r)
-    } finally {
-      r.disconnect()
-    }
-  }
+  private ask<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> { return askRedis(port, fn) }
 
   private async waitPing(port: number): Promise<void> {
     for (let i = 0; i < 200; i++) {
@@ -168,5 +159,17 @@ export class SentinelSet {
     }
     this.nodes = []
     await rm(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** One question to the Redis (or sentinel) on a local port, on a connection that gives up at once. */
+export async function askRedis<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true })
+  r.on('error', () => undefined)
+  try {
+    await r.connect()
+    return await fn(r)
+  } finally {
+    r.disconnect()
   }
 }
