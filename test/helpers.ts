@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/config/load.ts'
 import type { CascadeConfig } from '../src/config/types.ts'
 import { SimDistrict, type DistrictOptions } from '../src/sim/district.ts'
+import { Redis } from 'ioredis'
 import { redisUrlFromEnv } from '../src/infra/redis.ts'
 import { personContactId, type WorldMessage } from '../src/sim/world.ts'
 
@@ -71,4 +72,16 @@ export async function postsByBot(d: SimDistrict, nodes: string[], codes: string[
 /** The code of the newest announcement. */
 export async function latestCode(d: SimDistrict): Promise<string> {
   return waitFor('an announcement', async () => (await d.store.recentCodes(1))[0])
+}
+
+/** Deletes every key of the namespace `ns` (a test's CLI runs write under it) on REDIS_URL. */
+export async function clearTestNamespace(ns: string): Promise<void> {
+  const r = new Redis(REDIS_URL)
+  let cursor = '0'
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', `{${ns}}:*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length) await r.unlink(...keys)
+  } while (cursor !== '0')
+  await r.quit()
 }

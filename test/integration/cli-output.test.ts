@@ -8,18 +8,11 @@ import path from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { HumanLog } from '../../src/cli/human-log.ts'
-import { demoConfig, REDIS_URL, ROOT } from '../helpers.ts'
+import { clearTestNamespace, demoConfig, REDIS_URL, ROOT } from '../helpers.ts'
 
 const NS = `test-cli-${Date.now().toString(36)}`
 afterAll(async () => {
-  const r = new Redis(REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `{${NS}}:*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length) await r.unlink(...keys)
-  } while (cursor !== '0')
-  await r.quit()
+  await clearTestNamespace(NS)
 })
 
 describe('one-shot commands speak in sentences', () => {

@@ -9,11 +9,10 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { main } from '../../src/cli/main.ts'
 import { ConfigError, loadConfig } from '../../src/config/load.ts'
-import { demoConfig, REDIS_URL, ROOT } from '../helpers.ts'
+import { clearTestNamespace, demoConfig, REDIS_URL, ROOT } from '../helpers.ts'
 
 const NS = `test-opscli-${Date.now().toString(36)}`
 const tmp = mkdtempSync(path.join(tmpdir(), 'cascade-opscli-'))
@@ -49,14 +48,7 @@ afterEach(() => { delete process.env.CASCADE_CONFIG; delete process.env.CASCADE_
 afterAll(async () => {
   process.env = saved
   rmSync(tmp, { recursive: true, force: true })
-  const r = new Redis(REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `{${NS}}:*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length) await r.unlink(...keys)
-  } while (cursor !== '0')
-  await r.quit()
+  await clearTestNamespace(NS)
 })
 
 describe('the configuration, set once (item 4)', () => {
