@@ -1,12 +1,13 @@
 /** Shared set-up for integration tests: the demo district on a real Redis, in its own namespace. */
 import path from 'node:path'
-import { expect } from 'vitest'
+import { expect, vi } from 'vitest'
+import { main } from '../src/cli/main.ts'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/config/load.ts'
 import type { CascadeConfig } from '../src/config/types.ts'
 import { SimDistrict, type DistrictOptions } from '../src/sim/district.ts'
-import { Redis } from 'ioredis'
-import { redisUrlFromEnv } from '../src/infra/redis.ts'
+import { newRedis, redisUrlFromEnv } from '../src/infra/redis.ts'
+import { scanKeys } from '../src/store/store.ts'
 import { personContactId, type WorldMessage } from '../src/sim/world.ts'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -74,14 +75,26 @@ export async function latestCode(d: SimDistrict): Promise<string> {
   return waitFor('an announcement', async () => (await d.store.recentCodes(1))[0])
 }
 
-/** Deletes every key of the namespace `ns` (a test's CLI runs write under it) on REDIS_URL. */
+/** Deletes every key of the namespace `ns` (a test's CLI runs write under it) on REDIS_URL (every master of a cluster). */
 export async function clearTestNamespace(ns: string): Promise<void> {
-  const r = new Redis(REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `{${ns}}:*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length) await r.unlink(...keys)
-  } while (cursor !== '0')
+  const r = newRedis(REDIS_URL)
+  const keys = await scanKeys(r, `{${ns}}:*`)
+  // One namespace is one slot: a batch of its keys is one command on a cluster too.
+  for (let i = 0; i < keys.length; i += 1000) await r.unlink(...keys.slice(i, i + 1000))
   await r.quit()
+}
+
+/** Runs `cascade …` in this process (main()): exit code, stdout and stderr. */
+export async function cascade(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = []
+  const err: string[] = []
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => { out.push(a.join(' ')) })
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')) })
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out.push(String(s)); return true })
+  const ewrite = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err.push(String(s)); return true })
+  try {
+    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') }
+  } finally {
+    for (const s of [log, error, write, ewrite]) s.mockRestore()
+  }
 }

@@ -14,6 +14,7 @@ import { installCoverage } from '../features/coverage/install.ts'
 import { installRumors } from '../features/rumors/rumors.ts'
 import { installSeries } from '../features/series/install.ts'
 import { installInbox } from '../features/inbox/install.ts'
+import { installProvince } from '../features/province/handoff.ts'
 import { silentLogger, type Logger } from '../infra/log.ts'
 import { installMetrics } from '../features/metrics/metrics.ts'
 import { connectRedis, holdBullConnection, replicaAckFor } from '../infra/redis.ts'
@@ -45,7 +46,7 @@ export type Feature = (app: Cascade) => void
 // Curation first: it completes the spine's commands (更正, 撤回, 待办, 分类) and its relays' timers.
 // Coverage, series and the inbox before rumors: the rumor desk answers every DM, so `已通知`/`覆盖`,
 // `暂停 S1`/`通报 …` and `待选`/`选用 I3` must come first.
-export const FEATURES: Feature[] = [installCuration, installMetrics, installCases, installCoverage, installSeries, installInbox, installRumors]
+export const FEATURES: Feature[] = [installCuration, installMetrics, installCases, installCoverage, installSeries, installInbox, installRumors, installProvince]
 
 export function compose(opts: ComposeOptions): Composed {
   const log = opts.log ?? silentLogger

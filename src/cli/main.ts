@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'audit': return await auditCommand(rest)
       case 'series': return await (await import('../features/series/cli.ts')).seriesCommand(rest)
       case 'inbox': return await (await import('../features/series/cli.ts')).inboxCommand(rest)
+      case 'province': return await (await import('../features/province/cli.ts')).provinceCommand(rest)
       case 'sessions': return await (await import('./sessions.ts')).sessionsCommand(rest)
       case 'invites': return await (await import('./people.ts')).invitesCommand(rest)
       case 'people': return await (await import('./people.ts')).peopleCommand(rest)

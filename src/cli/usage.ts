@@ -49,6 +49,11 @@ ${CASES_USAGE}
   cascade series pause|resume <ID> [--node <id>]   for a node's subtree (default: the whole series)
   cascade series figures <ID> 确诊=0 …       the figures of the next run of a template series
   cascade inbox list [--all] [--json]       the district's inbox: items waiting for a publisher
+  cascade province publish --text <text> [--severity S] [--category C] [--no-ack] [--exercise] [--expires H]
+                                            at the province office (province.yaml): one notice to every
+                                            district's root, approved there as its own tier
+  cascade province status [<CODE>] [--json] | resend <CODE> | cancel <CODE> --reason <text>
+                                            each district's state; hand again; retract everywhere
   cascade sessions list [--json]            command centre sign-ins (a short REF each, never the id)
   cascade sessions end <REF> | --all        end one sign-in, or all (their pages go to sign-in)
   cascade invites list | revoke <CODE>      invites not used yet; revoke one

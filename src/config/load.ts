@@ -16,6 +16,7 @@ import { parsePeople } from './people.ts'
 import { DEFAULT_POLICIES, parsePolicies } from './policies.ts'
 import { parseTemplates } from './templates-file.ts'
 import { readSeries, SERIES_FILE } from './series.ts'
+import { PROVINCE_FILE, readProvince } from './province.ts'
 import { displayPath, Problems, readSource, Reader, type ConfigProblem, type Source } from './yaml-source.ts'
 import type { BotConfig, CascadeConfig, RumorChatConfig } from './types.ts'
 
@@ -62,6 +63,8 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
   const cases = await readCases(file('cases.yaml'), problems)
   // rumors.yaml is optional (no library: no rebuttals); a broken one is a problem like any other.
   const rumors = await readRumorSettings(file('rumors.yaml'), problems)
+  // province.yaml is optional: without it no notice is handed down from a province.
+  const province = await readProvince(file(PROVINCE_FILE), problems)
   const botFiles = await listBotFiles(opts.botsDir, problems)
   const botSrcs = await Promise.all(botFiles.map((f) => readSource(f, problems, BOT_FILE_HINT)))
 
@@ -115,6 +118,7 @@ export async function loadConfig(opts: LoadOptions): Promise<CascadeConfig> {
     ...(households ? { households } : {}),
     ...(rumors ? { rumors } : {}),
     ...(series ? { series } : {}),
+    ...(province ? { province } : {}),
     bots: new Map(bots.map((b) => [b.bot.id, b.bot])),
   }
 }

@@ -19,6 +19,7 @@ export const CONFIG_FILES: Record<string, string> = {
   'rumors.yaml': 'the rumor library (optional: rumor rebuttal off otherwise)',
   'rumor-model.json': "the rumor matcher's trained decision model",
   'series.yaml': 'recurring bulletins and inbox feeds (optional: none otherwise)',
+  'province.yaml': 'the province that hands notices down, and its districts (optional)',
 }
 
 export interface FeatureLine {
@@ -44,6 +45,9 @@ export function describeFeatures(cfg: CascadeConfig, rumorEntries?: number): Fea
     cfg.series
       ? { name: 'series', state: 'on', detail: `${cfg.series.series.length} series, ${cfg.series.feeds.length} inbox feeds, from ${file('series.yaml')}` }
       : { name: 'series', state: 'off', detail: `no ${file('series.yaml')}: no recurring bulletins nor inbox feeds (docs/SERIES.md)` },
+    cfg.province
+      ? { name: 'province', state: 'on', detail: `notices handed down by ${cfg.province.name} (${cfg.province.districts.length} districts), from ${file('province.yaml')}` }
+      : { name: 'province', state: 'off', detail: `no ${file('province.yaml')}: no notices handed down from a province (docs/PROVINCE.md)` },
     rumorEntries === undefined
       ? { name: 'rumor rebuttal', state: 'off', detail: `no ${file('rumors.yaml')}: rumors are not answered (docs/RUMORS.md)` }
       : rumorEntries === 0

@@ -15,6 +15,7 @@ import type { Policies } from './policies.ts'
 import type { CasesConfig } from './cases.ts'
 import type { HouseholdsConfig } from '../domain/households.ts'
 import type { SeriesConfig } from './series.ts'
+import type { ProvinceConfig } from './province.ts'
 
 export type Level = 'district' | 'township' | 'village'
 export const LEVELS: readonly Level[] = ['district', 'township', 'village']
@@ -109,6 +110,8 @@ export interface CascadeConfig {
   households?: HouseholdsConfig
   /** Recurring bulletins and the inbox's feeds (config/series.yaml, optional). */
   series?: SeriesConfig
+  /** The province that hands notices down to this district (config/province.yaml, optional). */
+  province?: ProvinceConfig
 }
 
 /** Settings of the rumor feature in chat. */

@@ -33,7 +33,14 @@ export interface Announcement {
   released?: boolean
   /** A run of a series (src/features/series/): its id, the approved content's hash and the run's key. */
   series?: { id: string; hash: string; run: string }
+  /**
+   * Handed down by the province (src/features/province/): its name, namespace and code there. Its
+   * origin relay (this district's root) waits for the root's curators like any tier's.
+   */
+  handoff?: Handoff
 }
+
+export interface Handoff { province: string; ns: string; code: string }
 
 /** The life of an announcement at one node. Only `pending` may change. */
 export type RelayState = 'pending' | 'approved' | 'edited' | 'rejected' | 'expired' | 'withdrawn'

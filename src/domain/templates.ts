@@ -7,6 +7,7 @@
 export const TEMPLATE_KEYS = {
   post: ['labels', 'text', 'origin', 'code', 'ack_hint'],
   post_ack_hint: [],
+  province_origin: ['province', 'district'],
   label_urgent: [],
   approval_request: ['labels', 'from', 'code', 'severity', 'category', 'text', 'groups', 'children'],
   publish_ok: ['code', 'groups', 'children'],

@@ -52,6 +52,13 @@ export class Timers {
     return true
   }
 
+  /** Where a timer stands: waiting, delayed, active, completed or failed (with why); undefined when unknown or removed. */
+  async state(kind: string, id: string): Promise<{ state: string; failedReason?: string; attempts: number } | undefined> {
+    const job = await this.queue.getJob(this.jobId(kind, id))
+    if (!job) return undefined
+    return { state: await job.getState(), failedReason: job.failedReason || undefined, attempts: job.attemptsMade }
+  }
+
   /** Runs `fn` when this process starts processing timers (e.g. to schedule a recurring pass). */
   whenStarted(fn: () => void): void { this.onStart.push(fn) }
 

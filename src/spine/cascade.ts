@@ -36,7 +36,7 @@ import { Relays, type PublishInput } from './relays.ts'
 import { Router } from './router.ts'
 import { Texts } from './texts.ts'
 
-export { CLI_AUTHOR, WEB_AUTHOR, POLICY_ACTOR, publicGroups, type Roles } from './directory.ts'
+export { CLI_AUTHOR, WEB_AUTHOR, POLICY_ACTOR, PROVINCE_ACTOR, publicGroups, type Roles } from './directory.ts'
 export { severityZh } from './texts.ts'
 export { ACK_WINDOW_MS, BOT_CONTACTS_TTL_MS } from './acks.ts'
 export { INVITE_TTL_HOURS } from './bindings.ts'
@@ -118,9 +118,10 @@ export class Cascade {
 
   // ── relays ────────────────────────────────────────────────────────────────
   publish(input: PublishInput): Promise<Announcement> { return this.relays.publish(input) }
+  publishOnce(input: PublishInput, once: string): Promise<Announcement | undefined> { return this.relays.publishOnce(input, once) }
   release(a: Announcement): Promise<void> { return this.relays.release(a) }
   forward(a: Announcement, relay: Relay): Promise<void> { return this.relays.forward(a, relay) }
-  openRelay(a: Announcement, parent: Relay, child: string, text: string): Promise<void> { return this.relays.openRelay(a, parent, child, text) }
+  openRelay(a: Announcement, parent: Relay | undefined, child: string, text: string): Promise<void> { return this.relays.openRelay(a, parent, child, text) }
   decide(a: Announcement, node: string, actor: string, decision: Decision): Promise<{ changed: boolean; relay?: Relay }> { return this.relays.decide(a, node, actor, decision) }
   autoForward(a: Announcement, node: string, why: AutoReason): Promise<boolean> { return this.relays.autoForward(a, node, why) }
   pendingFor(person: string): Promise<{ code: string; node: string }[]> { return this.relays.pendingFor(person) }

@@ -96,7 +96,7 @@ export class Deliveries {
     }
     const node = dir.node(relay.node)
     const text = texts.t('approval_request', {
-      labels: texts.labels(a), from: relay.parent ? dir.nodeName(relay.parent) : dir.nodeName(a.originNode),
+      labels: texts.labels(a), from: relay.parent ? dir.nodeName(relay.parent) : a.handoff?.province ?? dir.nodeName(a.originNode),
       code: a.code, severity: severityZh(a.severity), category: relay.category ?? a.category, text: relay.text,
       groups: publicGroups(node).length, children: dir.children(node.id).length,
     })

@@ -11,6 +11,8 @@ export const CLI_AUTHOR = 'ops-cli'
 export const WEB_AUTHOR = 'ops-web'
 /** Actor recorded when a policy, not a person, forwarded a relay or closed it. */
 export const POLICY_ACTOR = 'policy'
+/** Author of a notice the province handed down, and actor of its retraction (src/features/province/). */
+export const PROVINCE_ACTOR = 'province'
 
 export type Roles = { publisher: string[]; curator: string[]; backup: string[]; gridWorker: string[] }
 
@@ -66,6 +68,7 @@ export class Directory {
     if (id === WEB_AUTHOR) return '运维（指挥中心）'
     // Not "auto-forwarded": a policy also reminds, escalates and expires (the audit says which it did).
     if (id === POLICY_ACTOR) return '系统（按规则）'
+    if (id === PROVINCE_ACTOR) return this.cfg.province?.name ?? '省级'
     return this.cfg.people.get(id)?.name ?? id
   }
 

@@ -16,7 +16,7 @@ import type { CascadeConfig } from '../config/types.ts'
 import { policyFor } from '../config/policies.ts'
 import { laneOf } from '../queue/outbox.ts'
 import type { Timers } from '../queue/timers.ts'
-import type { Store } from '../store/store.ts'
+import { ONCE_CALLED_OFF, type Store } from '../store/store.ts'
 import type { Logger } from '../infra/log.ts'
 import type { Deliveries } from './deliveries.ts'
 import { POLICY_ACTOR, CLI_AUTHOR, publicGroups, type Directory } from './directory.ts'
@@ -45,6 +45,8 @@ export interface PublishInput {
   references?: string
   /** A run of a series (src/features/series/). */
   series?: Announcement['series']
+  /** Handed down by the province: the origin relay waits for its curators instead of going out. */
+  handoff?: Announcement['handoff']
 }
 
 /**
@@ -100,6 +102,15 @@ export class Relays {
    * with `at` in the future, schedules it. Also schedules the announcement's expiry.
    */
   async publish(input: PublishInput): Promise<Announcement> {
+    return (await this.publishOnce(input))!
+  }
+
+  /**
+   * Publishes at most once per `once` key (a notice handed down twice, a hand-off run again after
+   * a crash): a second call returns the first announcement, and completes its going out if the
+   * first call stopped before. Undefined when the key was called off first (`Store.callOffOnce`).
+   */
+  async publishOnce(input: PublishInput, once?: string): Promise<Announcement | undefined> {
     const { cfg, store, timers } = this.d
     const origin = this.d.dir.node(input.node)
     const text = wellFormed(input.text).trim()
@@ -110,7 +121,7 @@ export class Relays {
     const scheduled = input.at !== undefined && input.at > createdAt
     const goesOut = scheduled ? input.at! : createdAt
     let a: Announcement
-    do {
+    for (;;) {
       a = {
         code: newAnnouncementCode(this.d.random), version: 1, type: input.type ?? 'alert', references: input.references,
         originNode: origin.id, author: input.author, category: input.category ?? cfg.categories[0] ?? '通知',
@@ -118,8 +129,12 @@ export class Relays {
         expiresAt: input.expiresAt ?? goesOut + policyFor(cfg.policies, origin.id, severity).expiresAfterHours * 3600_000,
         scheduledAt: scheduled ? input.at : undefined, released: !scheduled,
         ...(input.series ? { series: input.series } : {}),
+        ...(input.handoff ? { handoff: input.handoff } : {}),
       }
-    } while (!await store.createAnnouncement(a))
+      const created = await store.createAnnouncement(a, once)
+      if (created === true) break
+      if (created !== false) return this.publishedBefore(created.existing)
+    }
     await store.audit(a.code, { kind: a.type === 'alert' ? 'publish' : a.type, node: origin.id, actor: input.author, at: createdAt, severity, status: a.status, references: a.references, scheduledAt: a.scheduledAt, text })
     this.d.log.info('announcement.published', { code: a.code, node: origin.id, author: input.author, type: a.type, scheduled })
     await timers.schedule(SPINE_TIMER.expire, a.code, a.expiresAt!, { code: a.code })
@@ -128,10 +143,28 @@ export class Relays {
     return a
   }
 
-  /** The announcement goes out: its origin relay is approved and forwarded. Idempotent. */
+  /** What was published under a `once` key, its going out completed (a first call may have stopped short). */
+  private async publishedBefore(code: string): Promise<Announcement | undefined> {
+    if (code === ONCE_CALLED_OFF) return undefined
+    const a = await this.d.store.announcement(code)
+    if (!a) throw new Error(`announcement ${code} published once is missing`)
+    await this.d.timers.schedule(SPINE_TIMER.expire, a.code, a.expiresAt!, { code: a.code })
+    if (a.released && !await this.d.store.relay(a.code, a.originNode)) await this.release(a)
+    return a
+  }
+
+  /**
+   * The announcement goes out: its origin relay is approved and forwarded — or, for a notice the
+   * province handed down, opened for the root's curators like any tier's. Idempotent.
+   */
   async release(a: Announcement): Promise<void> {
     const { store } = this.d
     if (await store.cancelledBy(a.code)) return
+    if (a.handoff) {
+      await this.d.events.emit('published', { announcement: a })
+      await this.openRelay(a, undefined, a.originNode, a.text)
+      return
+    }
     if (!a.released) {
       a = { ...a, released: true }
       await store.saveAnnouncement(a)
@@ -177,10 +210,13 @@ export class Relays {
     if (failed) throw failed.reason
   }
 
-  /** Opens the relay of a child node once: asks its curators and starts what waits on them. */
-  async openRelay(a: Announcement, parent: Relay, child: string, text: string): Promise<void> {
+  /**
+   * Opens the relay of a child node once: asks its curators and starts what waits on them.
+   * Without a parent: the root's relay of a notice the province handed down.
+   */
+  async openRelay(a: Announcement, parent: Relay | undefined, child: string, text: string): Promise<void> {
     const { store, cfg } = this.d
-    const r: Relay = { code: a.code, node: child, parent: parent.node, state: 'pending', text, openedAt: this.d.now(), category: parent.category }
+    const r: Relay = { code: a.code, node: child, ...(parent ? { parent: parent.node } : {}), state: 'pending', text, openedAt: this.d.now(), category: parent?.category ?? a.category }
     if (!await store.openRelay(r)) return
     // A cancel sets its flag before it sweeps the pending relays: either it saw this one, or we see the flag.
     if (await store.cancelledBy(a.code)) {

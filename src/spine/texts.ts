@@ -41,9 +41,15 @@ export class Texts {
     if (relay?.state === 'edited') body += this.t('edited_mark', { node: this.dir.nodeName(relay.node) })
     return this.t('post', {
       labels: this.labels(a, relay),
-      text: body, origin: this.dir.nodeName(a.originNode), code: a.code,
+      text: body, origin: this.origin(a), code: a.code,
       ack_hint: a.ackRequired && a.type !== 'cancel' ? this.t('post_ack_hint') : '',
     })
+  }
+
+  /** Who a post names as its source: the origin node, or the province and the district that passed it on. */
+  origin(a: Announcement): string {
+    const district = this.dir.nodeName(a.originNode)
+    return a.handoff ? this.t('province_origin', { province: a.handoff.province, district }) : district
   }
 
   /** What a post shows of a text: without footer-like lines and label words (empty: nothing to post). */

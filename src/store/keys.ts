@@ -50,6 +50,8 @@ export class Keys {
   cancelled(code: string) { return `${this.base}cancelled:${code}` }
   /** Codes of the corrections (CAP `update`) of an announcement: a retraction withdraws them too. */
   corrections(code: string) { return `${this.base}corrections:${code}` }
+  /** The code published under a caller's key (`publishOnce`: a notice handed down by the province), or `-` when called off first. */
+  once(key: string) { return `${this.base}once:${key}` }
   /** Marks a timer-driven audit event as recorded (timers may fire twice). */
   auditOnce(code: string, what: string) { return `${this.base}auditonce:${code}:${what}` }
   /** Everything in this namespace (for tests and the demo to clean up). */

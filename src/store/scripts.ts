@@ -107,14 +107,21 @@ return 'sending'
  * createAnnouncement — stores a new announcement once; a correction is also listed under its
  * original and, when the original is already retracted, is born retracted by the same cancel.
  * KEYS[1] ann:<code>; KEYS[2] anns; KEYS[3] corrections:<original>; KEYS[4] cancelled:<original>;
- * KEYS[5] cancelled:<code>
- * ARGV[1] the announcement (JSON); ARGV[2] createdAt (ms); ARGV[3] code; ARGV[4] '1' for a correction
- * Returns 1 when stored, 0 when the code is taken.
+ * KEYS[5] cancelled:<code>; KEYS[6] once:<key> (publish once per key; '' when not asked)
+ * ARGV[1] the announcement (JSON); ARGV[2] createdAt (ms); ARGV[3] code; ARGV[4] '1' for a correction;
+ * ARGV[5] '1' when KEYS[6] is used
+ * Returns 1 when stored, 0 when the code is taken, or what KEYS[6] holds already (the code
+ * published under that key, or a mark that it was called off before it came).
  * Atomic with `cancel`, which sets the original's flag before it reads the corrections: a
  * correction is either listed before the flag (the cancel withdraws it) or sees the flag here.
  */
 export const CREATE_ANNOUNCEMENT = `
+if ARGV[5] == '1' then
+  local prev = redis.call('GET', KEYS[6])
+  if prev then return prev end
+end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+if ARGV[5] == '1' then redis.call('SET', KEYS[6], ARGV[3]) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 if ARGV[4] == '1' then
   redis.call('SADD', KEYS[3], ARGV[3])

@@ -11,6 +11,8 @@ import { Sends } from './sends.ts'
 import { Durability, type ReplicaAck } from './durable.ts'
 import { BEGIN_POST, CREATE_ANNOUNCEMENT, DELETE_IF_OWNER, PATCH_IF_STATE, RECORD_ACK, SET_LATEST_IF_NEWER } from './scripts.ts'
 
+/** What a `once` key holds when it was called off before anything was published under it. */
+export const ONCE_CALLED_OFF = '-'
 /** How long the group a contact last spoke in is remembered. */
 const SPOKE_IN_TTL_S = 30 * 24 * 3600
 export interface AckRecord { topic: string; name: string; at: number; code: string }
@@ -29,7 +31,7 @@ interface ScriptCommands {
   setLatestIfNewer(key: string, code: string, at: string): Promise<number>
   beginPost(deliveries: string, cancelled: string, topic: string, now: string, expiresAt: string): Promise<string>
   deleteIfOwner(key: string, owner: string): Promise<number>
-  createAnnouncement(ann: string, anns: string, corrections: string, originalCancelled: string, cancelled: string, json: string, createdAt: number, code: string, isCorrection: string): Promise<number>
+  createAnnouncement(ann: string, anns: string, corrections: string, originalCancelled: string, cancelled: string, once: string, json: string, createdAt: number, code: string, isCorrection: string, useOnce: string): Promise<number | string>
 }
 
 export class Store {
@@ -50,7 +52,7 @@ export class Store {
     redis.defineCommand('setLatestIfNewer', { numberOfKeys: 1, lua: SET_LATEST_IF_NEWER })
     redis.defineCommand('beginPost', { numberOfKeys: 2, lua: BEGIN_POST })
     redis.defineCommand('deleteIfOwner', { numberOfKeys: 1, lua: DELETE_IF_OWNER })
-    redis.defineCommand('createAnnouncement', { numberOfKeys: 5, lua: CREATE_ANNOUNCEMENT })
+    redis.defineCommand('createAnnouncement', { numberOfKeys: 6, lua: CREATE_ANNOUNCEMENT })
     this.lua = redis as unknown as ScriptCommands
     this.durability = new Durability(redis, replicaAck, onShortfall)
     this.sends = new Sends(redis, this.keys, this.durability)
@@ -61,15 +63,25 @@ export class Store {
   /**
    * Stores a new announcement; false when the code is taken. A correction is listed under its
    * original, and is born retracted when the original already is (see CREATE_ANNOUNCEMENT).
+   * With `once`, at most one announcement per key: what the key holds already is returned instead
+   * (the code stored under it, or `ONCE_CALLED_OFF`).
    */
-  async createAnnouncement(a: Announcement): Promise<boolean> {
+  async createAnnouncement(a: Announcement, once?: string): Promise<boolean | { existing: string }> {
     const correction = a.type === 'update' && a.references !== undefined
     const original = correction ? a.references! : a.code
     const k = this.keys
-    return (await this.lua.createAnnouncement(
+    const r = await this.lua.createAnnouncement(
       k.announcement(a.code), k.announcements(), k.corrections(original), k.cancelled(original), k.cancelled(a.code),
-      JSON.stringify(a), a.createdAt, a.code, correction ? '1' : '0',
-    )) === 1
+      once === undefined ? k.once('') : k.once(once), JSON.stringify(a), a.createdAt, a.code, correction ? '1' : '0', once === undefined ? '0' : '1',
+    )
+    return typeof r === 'string' ? { existing: r } : r === 1
+  }
+
+  /** Marks `once` called off unless something was published under it; returns what it holds now. */
+  async callOffOnce(once: string): Promise<string> {
+    const key = this.keys.once(once)
+    const r = await this.redis.set(key, ONCE_CALLED_OFF, 'NX', 'GET')
+    return r ?? ONCE_CALLED_OFF
   }
 
   /** The codes of the corrections made of an announcement. */

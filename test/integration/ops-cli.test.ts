@@ -9,10 +9,9 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../../src/cli/main.ts'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/config/load.ts'
-import { clearTestNamespace, demoConfig, REDIS_URL, ROOT } from '../helpers.ts'
+import { cascade, clearTestNamespace, demoConfig, REDIS_URL, ROOT } from '../helpers.ts'
 
 const NS = `test-opscli-${Date.now().toString(36)}`
 const tmp = mkdtempSync(path.join(tmpdir(), 'cascade-opscli-'))
@@ -26,21 +25,6 @@ function copyConfig(name: string, edit: (text: string, file: string) => string =
     for (const f of readdirSync(to).filter(f => f.endsWith('.yaml'))) writeFileSync(path.join(to, f), edit(readFileSync(path.join(to, f), 'utf8'), f))
   }
   return dirs
-}
-
-/** Runs `cascade …` in this process: exit code, stdout and stderr. */
-async function cascade(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => { out.push(a.join(' ')) })
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')) })
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out.push(String(s)); return true })
-  const ewrite = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err.push(String(s)); return true })
-  try {
-    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') }
-  } finally {
-    for (const s of [log, error, write, ewrite]) s.mockRestore()
-  }
 }
 
 beforeAll(() => { Object.assign(process.env, { REDIS_URL, CASCADE_NS: NS, LOG_LEVEL: '' }) })

@@ -10,6 +10,7 @@ import { LiveRumorLibrary } from '../../src/features/rumors/rumors.ts'
 import type { SimDistrict } from '../../src/sim/district.ts'
 import { personContactId } from '../../src/sim/world.ts'
 import { RumorStore } from '../../src/features/rumors/store.ts'
+import { scanKeys } from '../../src/store/store.ts'
 import { demoConfig, dm, REDIS_URL, startDistrict, waitFor } from '../helpers.ts'
 
 let d: SimDistrict | undefined
@@ -124,7 +125,7 @@ describe('rumors in a group', () => {
 
     // After the cooldown the rumor is answered again.
     await waitFor('the cooldowns of R03 to end', async () =>
-      (await district.store.redis.keys(`${district.store.keys.base}rumor:cool:*:R03`)).length === 0, 10_000)
+      (await scanKeys(district.store.redis, `${district.store.keys.base}rumor:cool:*:R03`)).length === 0, 10_000)
     district.world.sayInGroup(v2, XICUN, KNOWN_AGAIN)
     await waitFor('the rebuttal after the cooldown', () => rebuttalsIn(district, XICUN).filter(m => m.text.includes('板蓝根')).length === 2)
   })

@@ -15,7 +15,7 @@ import type { Announcement, Relay } from '../../domain/announcement.ts'
 import { USAGE } from '../../domain/commands.ts'
 import { isBlank } from '../../domain/text.ts'
 import { PRIORITY } from '../../queue/outbox.ts'
-import { CLI_AUTHOR, POLICY_ACTOR, severityZh, WEB_AUTHOR, type Cascade } from '../../spine/cascade.ts'
+import { CLI_AUTHOR, POLICY_ACTOR, PROVINCE_ACTOR, severityZh, WEB_AUTHOR, type Cascade } from '../../spine/cascade.ts'
 import { SPINE_TIMER } from '../../spine/relays.ts'
 
 /** What of the spine the workflow uses. */
@@ -146,7 +146,8 @@ export interface Amendment {
 async function amendable(app: CurationHost, actor: string, code: string, isAmendable: (a: Announcement) => boolean): Promise<Announcement | Amendment> {
   const a = await app.store.announcement(code)
   if (!a) return { reply: app.t('unknown_code', { code }), done: false, why: 'unknown_code' }
-  if (actor !== CLI_AUTHOR && actor !== WEB_AUTHOR && !app.rolesOf(actor).publisher.includes(a.originNode)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }), done: false, why: 'not_amender' }
+  const byProvince = actor === PROVINCE_ACTOR && a.handoff !== undefined
+  if (actor !== CLI_AUTHOR && actor !== WEB_AUTHOR && !byProvince && !app.rolesOf(actor).publisher.includes(a.originNode)) return { reply: app.t('not_amender', { code, node: app.nodeName(a.originNode) }), done: false, why: 'not_amender' }
   if (!isAmendable(a)) return { reply: app.t('not_amendable', { code }), done: false, why: 'not_amendable' }
   if (await app.store.cancelledBy(code)) return { reply: app.t('already_cancelled', { code }), done: false, why: 'already_cancelled' }
   return a
