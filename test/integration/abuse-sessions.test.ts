@@ -4,7 +4,7 @@
  * proxy the session cookie is Secure; sign-in takes 10 wrong tokens a minute per address (in Redis,
  * so parallel guesses count too), then 429 with Retry-After.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SIGN_IN_TRIES, addressBucket, trustProxySetting } from '../../src/web/http-guards.ts'
@@ -34,9 +34,21 @@ async function opens(url: string, cookie: string): Promise<number> {
   return (await fetch(`${url}/cc/`, { headers: { cookie, accept: 'text/html' }, redirect: 'manual' })).status
 }
 
-function cascade(ns: string, env: Record<string, string>, ...argv: string[]) {
-  return spawnSync(process.execPath, [path.join(ROOT, 'bin', 'cascade.mjs'), ...argv], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CASCADE_FROM_SOURCE: '1', CASCADE_NS: ns, REDIS_URL, LOG_LEVEL: '', CASCADE_API_TOKEN: '', ...env },
+/**
+ * `cascade …` in a child process, waited for without blocking this process: the command centre
+ * under test runs here, and a spawnSync that outlasts its keep-alive timeout (a busy machine) lets
+ * the server close a pooled connection just as the next fetch reuses it (ECONNRESET).
+ */
+function cascade(ns: string, env: Record<string, string>, ...argv: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'cascade.mjs'), ...argv], {
+      cwd: ROOT, env: { ...process.env, CASCADE_FROM_SOURCE: '1', CASCADE_NS: ns, REDIS_URL, LOG_LEVEL: '', CASCADE_API_TOKEN: '', ...env },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    child.on('close', status => resolve({ status, stdout, stderr }))
   })
 }
 
@@ -59,21 +71,21 @@ describe('command centre sessions', () => {
     const ns = d.store.keys.ns
     const a = await signIn(after.url, NEW_TOKEN)
     const b = await signIn(after.url, NEW_TOKEN)
-    const list = cascade(ns, { CASCADE_API_TOKEN: NEW_TOKEN }, 'sessions', 'list')
+    const list = await cascade(ns, { CASCADE_API_TOKEN: NEW_TOKEN }, 'sessions', 'list')
     expect(list.status).toBe(0)
     const refs = list.stdout.trim().split('\n').map(l => l.split(/\s+/)[0])
     expect(refs).toHaveLength(2)
     expect(list.stdout).toContain('current token')
     expect(list.stdout).toContain('from 127.0.0.1')
     for (const c of [a, b]) expect(list.stdout + list.stderr).not.toContain(c.cookie.slice('cc_sid='.length, 'cc_sid='.length + 8))
-    const end = cascade(ns, {}, 'sessions', 'end', refs[0])
+    const end = await cascade(ns, {}, 'sessions', 'end', refs[0])
     expect(end.status).toBe(0)
     expect(end.stderr).toMatch(/^Ended 1 session/)
     expect([await opens(after.url, a.cookie), await opens(after.url, b.cookie)].sort()).toEqual([200, 303])
-    expect(cascade(ns, {}, 'sessions', 'end', refs[0]).status).toBe(1) // gone
-    expect(cascade(ns, {}, 'sessions', 'end', '--all').stderr).toMatch(/^Ended 1 session/)
+    expect((await cascade(ns, {}, 'sessions', 'end', refs[0])).status).toBe(1) // gone
+    expect((await cascade(ns, {}, 'sessions', 'end', '--all')).stderr).toMatch(/^Ended 1 session/)
     expect([await opens(after.url, a.cookie), await opens(after.url, b.cookie)]).toEqual([303, 303])
-    expect(cascade(ns, {}, 'sessions', 'end').status).toBe(2)
+    expect((await cascade(ns, {}, 'sessions', 'end')).status).toBe(2)
   }, 60_000)
 
   it('behind a trusted HTTPS proxy the session cookie is Secure; a client cannot claim HTTPS itself (item 6)', async () => {

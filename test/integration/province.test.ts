@@ -154,6 +154,9 @@ describe('a province notice, handed down to its districts', () => {
     await expect(receive(a.app, { ...data, province: { id: 'other-province', name: '别省' } })).rejects.toBeInstanceOf(UnrecoverableError)
     await expect(receive(a.app, { ...data, province: { id: 'other-province', name: '别省' } })).rejects.toThrow(/this district's province is "test-prov-/)
     expect(await a.store.recentCodes(5)).toHaveLength(0)
+    // One that expired before it arrived (the district's timers ran nowhere): its curators are not asked.
+    await expect(receive(a.app, { ...data, code: 'P3ST', expiresAt: Date.now() - 1 })).rejects.toThrow(/expired before it arrived/)
+    expect(await a.store.recentCodes(5)).toHaveLength(0)
   })
 })
 

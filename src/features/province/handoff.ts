@@ -59,6 +59,10 @@ function checkFrom(app: ProvinceHost, from: { id: string; name: string } | undef
 export async function receive(app: ProvinceHost, d: HandoffData): Promise<Announcement | undefined> {
   checkFrom(app, d.province, `notice ${d.code}`)
   const { cfg } = app
+  // A district whose timers ran nowhere for days: its curators are not asked about a dead notice.
+  if (d.expiresAt <= app.now() && !await app.store.redis.exists(app.store.keys.once(handoffKey(d.province.id, d.code)))) {
+    throw new UnrecoverableError(`notice ${d.code} of ${d.province.name} expired before it arrived (${new Date(d.expiresAt).toISOString()})`)
+  }
   const a = await app.publishOnce({
     node: cfg.rootId, author: PROVINCE_ACTOR, text: d.text,
     severity: SEVERITIES.includes(d.severity) ? d.severity : 'normal',
