@@ -80,8 +80,9 @@ export class Store {
   /** Marks `once` called off unless something was published under it; returns what it holds now. */
   async callOffOnce(once: string): Promise<string> {
     const key = this.keys.once(once)
-    const r = await this.redis.set(key, ONCE_CALLED_OFF, 'NX', 'GET')
-    return r ?? ONCE_CALLED_OFF
+    // Not SET NX GET (Redis 7.0): a key set once is never changed, so the GET after a refused SET NX reads what refused it.
+    if (await this.redis.set(key, ONCE_CALLED_OFF, 'NX')) return ONCE_CALLED_OFF
+    return (await this.redis.get(key)) ?? ONCE_CALLED_OFF
   }
 
   /** The codes of the corrections made of an announcement. */
