@@ -19,7 +19,9 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***'
     return u.toString().replace(/\/$/, '')
   } catch {
-    return url
+    // redis-sentinel:// and redis-cluster:// name several hosts: no URL to the parser (its port
+    // "26379,h2:26379" is refused), so the password is cut out by its place in the string.
+    return url.replace(/^([a-z][\w+.-]*:\/\/[^:@/]*:)[^@/]+@/i, '$1***@')
   }
 }
 

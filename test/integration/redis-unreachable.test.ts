@@ -49,6 +49,10 @@ describe('Redis unreachable', () => {
   it('says what went wrong in words, never with the password', async () => {
     expect(redactUrl('redis://:s3cret@redis:6379/2')).toBe('redis://:***@redis:6379/2')
     expect(new RedisUnreachable('redis://:s3cret@redis:6379', 'x').message).not.toContain('s3cret')
+    // Sentinel and cluster connection strings (several hosts) are no URL to the parser: redacted all the same.
+    expect(redactUrl('redis-sentinel://:s3cret@redis-sentinel-1:26379,redis-sentinel-2:26379/cascade')).toBe('redis-sentinel://:***@redis-sentinel-1:26379,redis-sentinel-2:26379/cascade')
+    expect(redactUrl('redis-cluster://app:s3cret@10.0.0.1:7000,10.0.0.2:7000')).toBe('redis-cluster://app:***@10.0.0.1:7000,10.0.0.2:7000')
+    expect(redactUrl('redis-cluster://10.0.0.1:7000,10.0.0.2:7000')).toBe('redis-cluster://10.0.0.1:7000,10.0.0.2:7000')
     expect(describeRedisError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 1000)).toBe('nothing listens there (connection refused)')
     expect(describeRedisError(new Error('WRONGPASS invalid username-password pair'), 1000)).toMatch(/refused the password/)
     expect(await probeRedis(`redis://127.0.0.1:${await freePort()}`)).toBe('nothing listens there (connection refused)')
