@@ -111,7 +111,8 @@ export async function waitForRedis(url: string, log: Logger, signal?: AbortSigna
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | undefined)?.code
   return ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].includes(code ?? '')
-    || /Connection is closed|connect ETIMEDOUT/.test((err as Error | undefined)?.message ?? '')
+    // ioredis's sentinel connector, between a master's death and the election (it retries by itself)
+    || /Connection is closed|connect ETIMEDOUT|All sentinels are unreachable/.test((err as Error | undefined)?.message ?? '')
 }
 
 /** Logs a lost connection once (not at every reconnect attempt) and its return. */
