@@ -232,7 +232,7 @@ for run in $(seq "$RUNS"); do
   [ -z "$rec" ] || echo "  +$(msecs "$t_kill" "$rec") s: the last Cascade process reconnected (redis.reconnected)"
   echo "  lost $lost, doubled $doubled, doubled marked 【补发】 $marked, stuck $stuck; $nposts posts; deliveries $(jq -c 'group_by(.state) | map({(.[0].state): length}) | add' <<<"$D")"
 
-  if [ "$BETWEEN" = fresh ]; then up_stack; else docker start "$old_c" >/dev/null; fi
+  if [ "$BETWEEN" = restart ]; then docker start "$old_c" >/dev/null; elif [ "$run" -lt "$RUNS" ]; then up_stack; fi
 done
 
 # ── figures ──────────────────────────────────────────────────────────────────────────────────
