@@ -24,7 +24,8 @@
 #                            (default 3 5 7 9 11 4 6 8 10 12 of the district's 19 public groups);
 #                            PER_MINUTE: every account's pace (default: bots/*.yaml's own, 120);
 #                            BETWEEN restart|fresh; CASCADE_PORT (18081); PROJECT_NAME (cascade-ha);
-#                            KEEP=1 leaves the stack up; NO_CACHE=1 builds from scratch
+#                            KEEP=1 leaves the stack up; NO_CACHE=1 builds from scratch; NO_BUILD=1 runs
+#                            CASCADE_IMAGE as it is (e.g. a variant built FROM cascade:latest)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -147,7 +148,7 @@ up_stack() {
   resolve_ids
 }
 
-build_image
+[ "${NO_BUILD:-0}" = 1 ] || build_image
 up_stack
 # The public groups of the district (every node forwards): read in the serve container (its yaml module).
 EXPECTED=$(dc exec -T serve node -e "
