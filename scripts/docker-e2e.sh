@@ -22,39 +22,19 @@ export CASCADE_IMAGE="${CASCADE_IMAGE:-cascade:latest}"
 export PROMETHEUS_PORT="${PROMETHEUS_PORT:-19090}"
 PROM="http://127.0.0.1:$PROMETHEUS_PORT"
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-step() { printf '\n== %s\n' "$*"; }
-fail() { echo "DOCKER E2E FAILED: $*"; exit 1; }
-
-docker info >/dev/null 2>&1 || fail "no Docker engine answers (docker info): start one, e.g. bash ../shared/docker/stand-in-images.sh"
-if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose); else COMPOSE=(docker-compose); fi
-"${COMPOSE[@]}" version >/dev/null 2>&1 || fail "neither 'docker compose' (v2) nor 'docker-compose' (v1) is installed"
-PROFILE=(); [ "$MONITORING" = 1 ] && PROFILE=(--profile monitoring)  # profiles: Compose v2, or v1 ≥ 1.28
-dc() { "${COMPOSE[@]}" -p "$PROJECT_NAME" "${PROFILE[@]}" "$@"; }
-for t in curl jq; do command -v "$t" >/dev/null || fail "$t is needed"; done
-
-# .env: the operator's if there is one, else one with a fresh token and password (kept for later runs).
-if [ ! -f .env ]; then
-  sed -e "s/^CASCADE_API_TOKEN=.*/CASCADE_API_TOKEN=$(openssl rand -hex 32)/" \
-      -e "s/^REDIS_PASSWORD=.*/REDIS_PASSWORD=$(openssl rand -hex 24)/" .env.example > .env
-  echo "wrote .env (random CASCADE_API_TOKEN and REDIS_PASSWORD)"
-fi
-TOKEN=$(sed -n 's/^CASCADE_API_TOKEN=//p' .env | tail -n1)
-[ "${#TOKEN}" -ge 32 ] || fail ".env: CASCADE_API_TOKEN must be at least 32 characters (serve refuses it otherwise)"
+FAIL_PREFIX="DOCKER E2E FAILED"
+TAG="e2e-$PROJECT_NAME"
+# shellcheck source=scripts/docker-lib.sh
+. "$ROOT/scripts/docker-lib.sh"
+[ "$MONITORING" = 1 ] && PROFILE=(--profile monitoring)
+ensure_env
 
 cleanup() {
   if [ "${KEEP:-0}" != 1 ]; then dc down -v --remove-orphans >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 
-step "build: docker build --network host -t $CASCADE_IMAGE ."
-t=$(now)
-docker build --network host ${NO_CACHE:+--no-cache} -t $CASCADE_IMAGE . > ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-build.log 2>&1 || { tail -30 ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-build.log; fail "docker build (log: ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-build.log)"; }
-build_s=$(secs "$t" "$(now)")
-size_mb=$(docker image inspect $CASCADE_IMAGE --format '{{.Size}}' | awk '{ printf "%.0f", $1 / 1e6 }')
-docker image ls $CASCADE_IMAGE
-grep -E '^slim node_modules' ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-build.log || true
+build_image
 
 if [ "$MONITORING" = 1 ]; then
   # The official image where it can be had; else a stand-in from Debian's prometheus package.
@@ -70,46 +50,14 @@ step "up -d (${COMPOSE[*]} ${PROFILE[*]}, project $PROJECT_NAME, serve on 127.0.
 dc down -v --remove-orphans >/dev/null 2>&1 || true
 t=$(now)
 dc up -d --no-build
-services=$(dc ps --services | sort)
-n=$(wc -l <<<"$services")
-redis_c=$(dc ps -q redis)
-healthy=0
-redis_healthy_s=
-for _ in $(seq 600); do
-  healthy=0
-  for c in $(dc ps -q); do
-    h=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}none {{.State.Status}}{{end}}' "$c")
-    # A service without a healthcheck (prometheus) counts once it runs.
-    if [ "$h" = healthy ] || [ "$h" = "none running" ]; then
-      healthy=$((healthy + 1))
-      [ -n "$redis_healthy_s" ] || [ "$c" != "$redis_c" ] || redis_healthy_s=$(secs "$t" "$(now)")
-    fi
-  done
-  [ "$healthy" = "$n" ] && break
-  sleep 0.2
-done
-healthy_s=$(secs "$t" "$(now)")
-for c in $(dc ps -q); do docker inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c"; done
-[ "$healthy" = "$n" ] || { dc logs --tail 20; fail "$healthy of $n services healthy after 120 s"; }
-
-step "readiness: serve ready (/readyz), every account logged in (/status; mock puppet)"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")" = 200 ] || fail "/readyz is not 200"
-for _ in $(seq 150); do
-  curl -s -o ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json "$API/status" || true
-  [ "$(jq -r '.accountsReady' ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json 2>/dev/null)" = true ] && break
-  sleep 0.2
-done
-jq -c '{ready, redis, accountsReady, bots: [.bots[] | {id, loggedIn}]}' ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json
-[ "$(jq -r '.accountsReady' ${TMPDIR:-/tmp}/cascade-e2e-${PROJECT_NAME}-ready.json)" = true ] || fail "not every account logged in per /status"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$API/api/announcements")" = 401 ] || fail "the API answers without a token"
+wait_healthy "$t" redis
+redis_healthy_s=$first_healthy_s
+wait_accounts_ready
 
 step "publish through the API, wait until sent"
 t=$(now)
-res=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
-  -d '{"node":"chaotian","text":"Docker 端到端测试：本通知经 API 发布","severity":"urgent","category":"通知"}' "$API/api/announcements")
-echo "$res"
-ann=$(jq -r .code <<<"$res")
-[ -n "$ann" ] && [ "$ann" != null ] || fail "publish"
+ann=$(publish '{"node":"chaotian","text":"Docker 端到端测试：本通知经 API 发布","severity":"urgent","category":"通知"}')
+echo "published $ann"
 sent=0
 for _ in $(seq 300); do
   s=$(curl -s -H "Authorization: Bearer $TOKEN" "$API/api/announcements/$ann")
@@ -126,7 +74,7 @@ dc exec -T serve node bin/cascade.mjs status "$ann" | head -12 || fail "cascade 
 if [ "$MONITORING" = 1 ]; then
   step "monitoring: Prometheus scrapes every process (serve and each bot service)"
   t=$(now)
-  want=$(dc ps --services | grep -Ev '^(redis|prometheus)$' | sort)
+  want=$(running_services | grep -Ev '^(redis|prometheus)$')
   for _ in $(seq 120); do
     targets=$(curl -s "$PROM/api/v1/targets?state=active" || true)
     up=$(jq -r '.data.activeTargets[]? | select(.health=="up") | .labels.instance | sub(":[0-9]+$"; "")' <<<"$targets" 2>/dev/null | sort)

@@ -10,6 +10,7 @@
  * With PORT set it also answers there GET /healthz (the Docker image's HEALTHCHECK), /readyz (Redis
  * answers) and /metrics (this process: its sends, refusals, back-offs, echo waits, its account's
  * login and outbox; `cascade_redis_up 0` while Redis cannot be reached).
+ * CASCADE_MOCK_POSTS=<file> (mock puppet only): the account's group posts, one JSON line each.
  * SIGTERM / SIGINT: stop taking jobs, finish the send in flight, close everything, exit 0.
  * Redis unreachable at start: said once, tried again with back-off (1, 2, 4 … 30 s).
  */
@@ -58,7 +59,7 @@ export async function runBot(cfg: CascadeConfig, bot: BotConfig, withTimers = fa
   const health = new BotHealth(app.store)
 
   let rt: BotRuntime | undefined
-  const { puppet, loginMock } = await createPuppet(cfg, bot, log, await messagesFloor(health, bot.id, log), () => rt?.noteRelogin())
+  const { puppet, loginMock } = await createPuppet(cfg, bot, log, await messagesFloor(health, bot.id, log), () => rt?.noteRelogin(), env.CASCADE_MOCK_POSTS)
   rt = new BotRuntime({ app, bot, puppet, connection: bullConnection(url), log })
   const scraper = createScraper(app, { process: proc, district: false, own: () => accountFigures(rt!, proc.labels) })
   metrics = () => scraper.text()
@@ -103,10 +104,15 @@ function keepAliveOnClientFaults(health: BotHealth, bot: string, log: Logger): v
   })
 }
 
-async function createPuppet(cfg: CascadeConfig, bot: BotConfig, log: Logger, since: number | undefined, onRelogin: () => void): Promise<{ puppet: Puppet; loginMock?: () => void }> {
+/** `postsFile` (CASCADE_MOCK_POSTS, mock puppet only): where the account's group posts are appended (src/sim/posts-log.ts). */
+async function createPuppet(cfg: CascadeConfig, bot: BotConfig, log: Logger, since: number | undefined, onRelogin: () => void, postsFile?: string): Promise<{ puppet: Puppet; loginMock?: () => void }> {
   if (bot.puppet === 'wechaty-puppet-mock') {
     const { SimWorld } = await import('../sim/world.ts')
     const world = new SimWorld(cfg, { bots: [bot.id] }) // only this process's account
+    if (postsFile) {
+      const { postsLog } = await import('../sim/posts-log.ts')
+      world.onMessage(postsLog(postsFile, bot.id).onMessage)
+    }
     log.warn('bot.simulated', { hint: 'this account runs on the mock puppet: a simulated WeChat, no real groups' })
     return { puppet: world.puppet(bot.id), loginMock: () => world.login(bot.id) }
   }

@@ -19,7 +19,9 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***'
     return u.toString().replace(/\/$/, '')
   } catch {
-    return url
+    // redis-sentinel:// and redis-cluster:// name several hosts: no URL to the parser (its port
+    // "26379,h2:26379" is refused), so the password is cut out by its place in the string.
+    return url.replace(/^([a-z][\w+.-]*:\/\/[^:@/]*:)[^@/]+@/i, '$1***@')
   }
 }
 
@@ -109,7 +111,8 @@ export async function waitForRedis(url: string, log: Logger, signal?: AbortSigna
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | undefined)?.code
   return ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].includes(code ?? '')
-    || /Connection is closed|connect ETIMEDOUT/.test((err as Error | undefined)?.message ?? '')
+    // ioredis's sentinel connector, between a master's death and the election (it retries by itself)
+    || /Connection is closed|connect ETIMEDOUT|All sentinels are unreachable/.test((err as Error | undefined)?.message ?? '')
 }
 
 /** Logs a lost connection once (not at every reconnect attempt) and its return. */

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { describeRedisError, probeRedis, redactUrl, RedisUnreachable } from '../../src/infra/redis-reach.ts'
+import { describeRedisError, isConnectionError, probeRedis, redactUrl, RedisUnreachable } from '../../src/infra/redis-reach.ts'
 import { freePort } from '../../src/infra/redis.ts'
 import { ROOT, waitFor } from '../helpers.ts'
 
@@ -49,6 +49,13 @@ describe('Redis unreachable', () => {
   it('says what went wrong in words, never with the password', async () => {
     expect(redactUrl('redis://:s3cret@redis:6379/2')).toBe('redis://:***@redis:6379/2')
     expect(new RedisUnreachable('redis://:s3cret@redis:6379', 'x').message).not.toContain('s3cret')
+    // Sentinel and cluster connection strings (several hosts) are no URL to the parser: redacted all the same.
+    expect(redactUrl('redis-sentinel://:s3cret@redis-sentinel-1:26379,redis-sentinel-2:26379/cascade')).toBe('redis-sentinel://:***@redis-sentinel-1:26379,redis-sentinel-2:26379/cascade')
+    expect(redactUrl('redis-cluster://app:s3cret@10.0.0.1:7000,10.0.0.2:7000')).toBe('redis-cluster://app:***@10.0.0.1:7000,10.0.0.2:7000')
+    expect(redactUrl('redis-cluster://10.0.0.1:7000,10.0.0.2:7000')).toBe('redis-cluster://10.0.0.1:7000,10.0.0.2:7000')
+    // What BullMQ's connections emit during a Sentinel failover: reported once by watchRedis, not by every worker.
+    expect(isConnectionError(new Error('All sentinels are unreachable. Retrying from scratch after 10ms.'))).toBe(true)
+    expect(isConnectionError(new Error('ERR unknown command'))).toBe(false)
     expect(describeRedisError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 1000)).toBe('nothing listens there (connection refused)')
     expect(describeRedisError(new Error('WRONGPASS invalid username-password pair'), 1000)).toMatch(/refused the password/)
     expect(await probeRedis(`redis://127.0.0.1:${await freePort()}`)).toBe('nothing listens there (connection refused)')
