@@ -11,6 +11,9 @@ import { botContactId } from '../../src/sim/world.ts'
 import type { FromBotProcess, Memory, ToBotProcess } from './protocol.ts'
 
 let district: SimDistrict | undefined
+/** process.cpuUsage() when publish() began (in a process that publishes). */
+let cpuAtPublish: NodeJS.CpuUsage | undefined
+const cpuMs = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000 }
 let peakRss = 0
 const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
 setInterval(sample, 200).unref()
@@ -83,15 +86,16 @@ async function handle(msg: ToBotProcess): Promise<void> {
         const bot = m.from.slice('wxid_bot_'.length)
         postsByBot[bot] = (postsByBot[bot] ?? 0) + 1
       }
-      send({ type: 'stats-done', posts, postsByBot, ...memory() })
+      send({ type: 'stats-done', posts, postsByBot, ...(cpuAtPublish ? { cpuSincePublishMs: cpuMs(cpuAtPublish) } : {}), ...memory() })
       return
     }
     case 'publish': {
       const app = district!.app
       await new Promise(r => setTimeout(r, Math.max(0, msg.at - Date.now())))
       const t0 = Date.now()
+      cpuAtPublish = process.cpuUsage()
       const a = await app.publish({ node: msg.node, author: msg.author, text: msg.text, severity: 'urgent' })
-      send({ type: 'published', code: a.code, t0, publishCallMs: Date.now() - t0 })
+      send({ type: 'published', code: a.code, t0, publishCallMs: Date.now() - t0, publishCpuMs: cpuMs(cpuAtPublish) })
       return
     }
     case 'stop': {

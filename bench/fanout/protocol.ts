@@ -35,9 +35,13 @@ export interface ReadyMsg extends Memory { type: 'ready'; worldMs: number; login
   /** The two halves of a login, timed again on this process's first account after all logged in. */
   resolveRoomsMs: number; resolvePeopleMs: number }
 export interface BaselineDoneMsg extends Memory { type: 'baseline-done'; n: number; loopMs: number; echoedMs: number; echoed: number }
-export interface StatsDoneMsg extends Memory { type: 'stats-done'; posts: Record<string, number>; postsByBot: Record<string, number> }
+export interface StatsDoneMsg extends Memory { type: 'stats-done'; posts: Record<string, number>; postsByBot: Record<string, number>
+  /** CPU time (user + system) this process used since its publish() began (ms; absent without a publish). */
+  cpuSincePublishMs?: number }
 export interface StoppedMsg { type: 'stopped' }
 /** `t0`: when publish() was called; `publishCallMs`: how long it took (the whole tree planned and queued). */
-export interface PublishedMsg { type: 'published'; code: string; t0: number; publishCallMs: number }
+export interface PublishedMsg { type: 'published'; code: string; t0: number; publishCallMs: number
+  /** CPU time (user + system) the process used during publish(): against publishCallMs, how long it waited (CPU, Redis). */
+  publishCpuMs: number }
 export interface FailedMsg { type: 'failed'; error: string }
 export type FromBotProcess = ReadyMsg | BaselineDoneMsg | StatsDoneMsg | StoppedMsg | PublishedMsg | FailedMsg

@@ -12,6 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { loadConfig } from '../../src/config/load.ts'
 import type { CascadeConfig, PacingConfig } from '../../src/config/types.ts'
+import { Cluster, type Redis } from 'ioredis'
 import { connectRedis, newRedis } from '../../src/infra/redis.ts'
 import { writeNetwork, type NetworkFiles } from '../../src/sim/network.ts'
 import type { WorldOptions } from '../../src/sim/world.ts'
@@ -35,7 +36,13 @@ export interface ProvinceOptions {
   clusterBase: number
 }
 
-export interface DistrictRun extends FlowFigures { ns: string; code: string; peakRssMiB: number; loginMs: number; worldMs: number }
+export interface DistrictRun extends FlowFigures {
+  ns: string; code: string; peakRssMiB: number; loginMs: number; worldMs: number
+  /** CPU time of the district's process during publish(), and from publish() to the last group done. */
+  publishCpuMs: number; cpuMs: number
+}
+/** Where the CPU went from the publish moment to the last group done (the machine has 2 cores and is shared). */
+export interface CpuShare { wallS: number; cores: number; machineBusyPct: number; districtsCpuS: number; redisCpuS: number }
 export interface BackendRun {
   backend: 'cluster' | 'standalone'
   mode: 'off' | 'on'
@@ -44,6 +51,7 @@ export interface BackendRun {
   provinceSendsPerSecond: number
   /** os.loadavg() just before publishing (1, 5, 15 min): the machine is shared. */
   load: number[]
+  cpu: CpuShare
 }
 export interface ProvinceResult {
   districts: number
@@ -105,6 +113,26 @@ async function slotSpread(url: string, names: string[]): Promise<MasterShare[]> 
   }
 }
 
+/** The machine's CPU counters, summed over its cores (ms). */
+function machineCpu(): { busy: number; total: number } {
+  let busy = 0
+  let total = 0
+  for (const c of os.cpus()) {
+    const t = c.times
+    busy += t.user + t.nice + t.sys + t.irq
+    total += t.user + t.nice + t.sys + t.irq + t.idle
+  }
+  return { busy, total }
+}
+
+/** CPU seconds used so far by every Redis node behind the client (INFO cpu: used_cpu_user + used_cpu_sys). */
+async function redisCpu(redis: Redis): Promise<number> {
+  const r: unknown = redis
+  const nodes = r instanceof Cluster ? r.nodes('all') as unknown as Redis[] : [redis]
+  const infos = await Promise.all(nodes.map(n => n.info('cpu')))
+  return infos.reduce((sum, info) => sum + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0), 0)
+}
+
 async function runDistricts(backend: BackendRun['backend'], url: string, mode: 'off' | 'on', names: string[], files: NetworkFiles, cfg: CascadeConfig, world: WorldOptions): Promise<{ result: BackendRun; membersPerGroup: number }> {
   const pacing: PacingConfig = mode === 'off' ? RATE_OFF : RATE_ON
   const redis = connectRedis(url)
@@ -122,23 +150,34 @@ async function runDistricts(backend: BackendRun['backend'], url: string, mode: '
     const load = os.loadavg()
     // Every district publishes at the same moment, in its own process.
     const at = Date.now() + 500
+    const cpu0 = { machine: machineCpu(), redis: await redisCpu(redis) }
     const published = await Promise.all(procs.map(p => p.request<PublishedMsg>({ type: 'publish', at, node: files.rootId, author: files.publisher, text: NOTICE })))
     log(`    ${names.length} districts published (load ${load.map(f2).join(' ')}); publish() ${f0(min(published.map(p => p.publishCallMs)))}–${f0(max(published.map(p => p.publishCallMs)))} ms; waiting for ${total} groups each …`)
     const waited = await Promise.all(stores.map((s, i) => waitForGroups(s, published[i].code, total, mode === 'off' ? TIMEOUT_OFF_MS : TIMEOUT_ON_MS, mode === 'off' ? 500 : 2_000, `${names[i]}: `)))
+    const machine1 = machineCpu()
+    const redis1 = await redisCpu(redis)
     const stats = await Promise.all(procs.map((p, i) => p.request<StatsDoneMsg>({ type: 'stats', code: published[i].code })))
+    const cpu: CpuShare = {
+      wallS: (Date.now() - at) / 1000, cores: os.cpus().length,
+      machineBusyPct: 100 * (machine1.busy - cpu0.machine.busy) / (machine1.total - cpu0.machine.total),
+      districtsCpuS: stats.reduce((a, s) => a + (s.cpuSincePublishMs ?? NaN), 0) / 1000,
+      redisCpuS: redis1 - cpu0.redis,
+    }
     const districts: DistrictRun[] = []
     for (const [i, ns] of names.entries()) {
       const relays = await stores[i].relays(published[i].code)
       const { deliveries, timedOut } = waited[i]
       districts.push({
         ns, code: published[i].code, peakRssMiB: stats[i].peakRss / MiB, loginMs: ready[i].loginMs, worldMs: ready[i].worldMs,
+        publishCpuMs: published[i].publishCpuMs, cpuMs: stats[i].cpuSincePublishMs ?? NaN,
         ...flowFigures({ cfg, rootId: files.rootId, bots: files.bots, mode, pacing, t0: published[i].t0, publishCallMs: published[i].publishCallMs, relays, deliveries, posts: postsByTopic([stats[i]]), procOf, processes: 1, timedOut }),
       })
     }
     const sentAt = waited.flatMap(w => w.deliveries.filter(d => d.sentAt !== undefined).map(d => d.sentAt!))
     const provinceSendsPerSecond = sentAt.length / ((max(sentAt) - min(published.map(p => p.t0))) / 1000)
     log(`    last group confirmed ${f0(max(districts.map(d => d.lastConfirmedMs)))} ms after publish (slowest district)`)
-    return { result: { backend, mode, districts, provinceSendsPerSecond, load }, membersPerGroup: ready[0].memberships / total }
+    log(`    CPU over ${f1(cpu.wallS)} s: machine ${f0(cpu.machineBusyPct)} % busy (${cpu.cores} cores); district processes ${f1(cpu.districtsCpuS)} s, Redis ${f1(cpu.redisCpuS)} s`)
+    return { result: { backend, mode, districts, provinceSendsPerSecond, load, cpu }, membersPerGroup: ready[0].memberships / total }
   } finally {
     await Promise.all(procs.map(p => p.stop()))
     await Promise.all(stores.map(s => s.clearNamespace().catch(() => undefined)))
@@ -211,6 +250,7 @@ function sideBySide(r: ProvinceResult): string {
   row('relay step p95 (ms, goal < 1,000)', 'on', d => d.relayStepMs.p95, f0)
   row('hop p95 (s)', 'on', d => d.hopMs.p95 / 1000, f1)
   row('publish() call (ms)', 'on', d => d.publishCallMs, f0)
+  row('  of which the process on CPU (ms)', 'on', d => d.publishCpuMs, f0)
   row('publish → last group confirmed (s)', 'on', d => d.lastConfirmedMs / 1000, f1)
   row('posts per account, max', 'on', d => d.postsPerAccount.max, f0)
   rows.push(['pacing off (perMinute 60000, jitter 0): Cascade\'s own cost, all districts at once'])
@@ -219,6 +259,7 @@ function sideBySide(r: ProvinceResult): string {
   row('send wait p95 (ms)', 'off', d => d.sendWaitMs.p95, f0)
   row('hop p95 (ms)', 'off', d => d.hopMs.p95, f0)
   row('publish() call (ms)', 'off', d => d.publishCallMs, f0)
+  row('  of which the process on CPU (ms)', 'off', d => d.publishCpuMs, f0)
   row('publish → last group confirmed (ms)', 'off', d => d.lastConfirmedMs, f0)
   whole('sends/s, all districts together', ['off'], run => f0(run.provinceSendsPerSecond))
   rows.push(['all runs'])
@@ -228,6 +269,8 @@ function sideBySide(r: ProvinceResult): string {
     return `${sum(d => d.correctness.duplicatePosts)}/${sum(d => d.correctness.failed)}/${sum(d => d.correctness.groups - d.correctness.confirmed)}`
   })
   whole('load average 1/5/15 min at publish (off; on)', ['off', 'on'], run => run.load.map(f1).join(' '))
+  whole('machine CPU busy, publish → done (%; off; on)', ['off', 'on'], run => f0(run.cpu.machineBusyPct))
+  whole('  CPU s: district processes + Redis of wall × cores', ['off', 'on'], run => `${f0(run.cpu.districtsCpuS)} + ${f0(run.cpu.redisCpuS)} of ${f0(run.cpu.wallS * run.cpu.cores)}`)
   return textTable(['', 'cluster (min – max)', 'standalone (min – max)', 'cluster ÷ standalone (worst)'], rows)
 }
 
