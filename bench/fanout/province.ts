@@ -68,6 +68,16 @@ export const districtNames = (n: number) => Array.from({ length: n }, (_, i) => 
 
 let cluster: ClusterSet | undefined
 process.on('exit', () => cluster?.killNow())
+/** For a signal handler: the started cluster's nodes stopped and its directory removed. */
+export async function removeCluster(): Promise<void> { await cluster?.remove().catch(() => undefined) }
+
+/** A district process that does not log in within this long fails the run, naming the district. */
+const START_TIMEOUT_MS = 10 * 60_000
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms) })
+  return Promise.race([p, late]).finally(() => clearTimeout(timer))
+}
 
 export async function runProvince(o: ProvinceOptions): Promise<ProvinceResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cascade-fanout-province-'))
@@ -143,9 +153,9 @@ async function runDistricts(backend: BackendRun['backend'], url: string, mode: '
   try {
     await Promise.all(stores.map(s => s.clearNamespace()))
     log(`  [${backend}, pacing ${mode}] starting ${procs.length} district processes × ${files.bots.length} accounts …`)
-    const ready = await Promise.all(procs.map((p, i) => p.request<ReadyMsg>({
+    const ready = await Promise.all(procs.map((p, i) => within(p.request<ReadyMsg>({
       type: 'start', configDir: files.configDir, botsDir: files.botsDir, templatesFile: TEMPLATES, redisUrl: url, ns: names[i], bots: files.bots, pacing, world, timers: true,
-    })))
+    }), START_TIMEOUT_MS, `${names[i]} (${backend}, pacing ${mode}): start and log in`)))
     log(`    logged in: slowest district ${f1(max(ready.map(r => r.loginMs)) / 1000)} s (world ${f1(max(ready.map(r => r.worldMs)) / 1000)} s)`)
     const load = os.loadavg()
     // Every district publishes at the same moment, in its own process.
