@@ -38,7 +38,7 @@ import type { CascadeConfig, PacingConfig } from '../src/config/types.ts'
 import { writeNetwork, type NetworkFiles } from '../src/sim/network.ts'
 import type { WorldOptions } from '../src/sim/world.ts'
 import type { BaselineDoneMsg, ReadyMsg, StatsDoneMsg } from './fanout/protocol.ts'
-import { provinceGoals, provinceReport, removeCluster, runProvince } from './fanout/province.ts'
+import { provinceGoals, provinceReport, cleanUpProvince, runProvince } from './fanout/province.ts'
 import { BASELINE_TEXT, BotProcess, MiB, NOTICE, POLICIES, RATE_OFF, RATE_ON, TEMPLATES, TIMEOUT_OFF_MS, TIMEOUT_ON_MS } from './fanout/common.ts'
 import { countBy, f0, f1, f2, flowFigures, log, max, postsByTopic, publicTopics, sleep, textTable, waitForGroups, type FlowFigures } from './fanout/figures.ts'
 
@@ -375,7 +375,7 @@ async function mainProvince(): Promise<void> {
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
-    void Promise.all([...[...cleanups].map(c => c.app.store.clearNamespace().catch(() => undefined)), removeCluster()]).finally(() => process.exit(130))
+    void Promise.all([...[...cleanups].map(c => c.app.store.clearNamespace().catch(() => undefined)), cleanUpProvince()]).finally(() => process.exit(130))
   })
 }
 

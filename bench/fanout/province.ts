@@ -67,9 +67,13 @@ export interface ProvinceResult {
 export const districtNames = (n: number) => Array.from({ length: n }, (_, i) => `bench-province-d${String(i + 1).padStart(2, '0')}`)
 
 let cluster: ClusterSet | undefined
+let configDir: string | undefined
 process.on('exit', () => cluster?.killNow())
-/** For a signal handler: the started cluster's nodes stopped and its directory removed. */
-export async function removeCluster(): Promise<void> { await cluster?.remove().catch(() => undefined) }
+/** For a signal handler: the started cluster's nodes stopped, its directory and the generated config removed. */
+export async function cleanUpProvince(): Promise<void> {
+  await cluster?.remove().catch(() => undefined)
+  if (configDir) await rm(configDir, { recursive: true, force: true })
+}
 
 /** A district process that does not log in within this long fails the run, naming the district. */
 const START_TIMEOUT_MS = 10 * 60_000
@@ -80,7 +84,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 export async function runProvince(o: ProvinceOptions): Promise<ProvinceResult> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'cascade-fanout-province-'))
+  const dir = configDir = await mkdtemp(path.join(os.tmpdir(), 'cascade-fanout-province-'))
   try {
     const files = await writeNetwork(dir, { ...o.district, pacing: RATE_ON, policies: POLICIES })
     const cfg = await loadConfig({ configDir: files.configDir, botsDir: files.botsDir, templatesFile: TEMPLATES })
