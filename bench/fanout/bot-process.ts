@@ -1,6 +1,7 @@
 /**
  * One bot process of bench/fanout-bench.ts: a SimDistrict running only the accounts it is given
- * (its own mock WeChat, BotRuntimes and outbox workers) on the shared namespace. Driven over IPC
+ * (its own mock WeChat, BotRuntimes and outbox workers) on the shared namespace — or, in the
+ * multi-district province, one whole district that publishes its own notice and runs its timers. Driven over IPC
  * (see protocol.ts); prints nothing to stdout. Samples its RSS every 200 ms.
  */
 import { silentLogger } from '../../src/infra/log.ts'
@@ -10,6 +11,9 @@ import { botContactId } from '../../src/sim/world.ts'
 import type { FromBotProcess, Memory, ToBotProcess } from './protocol.ts'
 
 let district: SimDistrict | undefined
+/** process.cpuUsage() when publish() began (in a process that publishes). */
+let cpuAtPublish: NodeJS.CpuUsage | undefined
+const cpuMs = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000 }
 let peakRss = 0
 const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
 setInterval(sample, 200).unref()
@@ -26,7 +30,7 @@ async function handle(msg: ToBotProcess): Promise<void> {
   switch (msg.type) {
     case 'start': {
       const cfg = await loadConfig({ configDir: msg.configDir, botsDir: msg.botsDir, templatesFile: msg.templatesFile })
-      district = await SimDistrict.start({ cfg, redisUrl: msg.redisUrl, ns: msg.ns, bots: msg.bots, pacing: msg.pacing, world: msg.world, timers: false, log: silentLogger })
+      district = await SimDistrict.start({ cfg, redisUrl: msg.redisUrl, ns: msg.ns, bots: msg.bots, pacing: msg.pacing, world: msg.world, timers: msg.timers ?? false, log: silentLogger })
       const world = district.world
       let rooms = 0
       let contacts = 0
@@ -82,7 +86,16 @@ async function handle(msg: ToBotProcess): Promise<void> {
         const bot = m.from.slice('wxid_bot_'.length)
         postsByBot[bot] = (postsByBot[bot] ?? 0) + 1
       }
-      send({ type: 'stats-done', posts, postsByBot, ...memory() })
+      send({ type: 'stats-done', posts, postsByBot, ...(cpuAtPublish ? { cpuSincePublishMs: cpuMs(cpuAtPublish) } : {}), ...memory() })
+      return
+    }
+    case 'publish': {
+      const app = district!.app
+      await new Promise(r => setTimeout(r, Math.max(0, msg.at - Date.now())))
+      const t0 = Date.now()
+      cpuAtPublish = process.cpuUsage()
+      const a = await app.publish({ node: msg.node, author: msg.author, text: msg.text, severity: 'urgent' })
+      send({ type: 'published', code: a.code, t0, publishCallMs: Date.now() - t0, publishCpuMs: cpuMs(cpuAtPublish) })
       return
     }
     case 'stop': {

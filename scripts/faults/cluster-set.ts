@@ -1,7 +1,8 @@
 /**
- * A Redis Cluster of the fault suite's own, as local processes: 6 nodes on 7140–7145 (3 masters,
- * 3 replicas, `redis-cli --cluster create … --cluster-replicas 1`), AOF `always`,
- * `cluster-node-timeout` 2 s (a master unreachable that long is replaced by its replica).
+ * A Redis Cluster as local processes: 6 nodes on base…base+5 (3 masters, 3 replicas,
+ * `redis-cli --cluster create … --cluster-replicas 1`), `cluster-node-timeout` 2 s (a master
+ * unreachable that long is replaced by its replica). The fault suite's: base 7140, AOF `always`;
+ * the province bench (bench/fanout/province.ts) starts one on 7200 without persistence.
  *
  * The fault: kill -9 of the master holding the run's namespace (`{ns}`'s slot), not restarted.
  */
@@ -14,20 +15,29 @@ import { askRedis } from './sentinel-set.ts'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
+export interface ClusterSetOptions {
+  /** Where the nodes' directories go (a temp dir inside it, removed by `remove()`). */
+  parentDir?: string
+  nodeTimeoutMs?: number
+  /** The first of the 6 ports (default 7140, the fault suite's). */
+  base?: number
+  /** AOF with `appendfsync always` (default, the fault suite's), or no persistence at all (`off`, a bench). */
+  fsync?: 'always' | 'off'
+}
+
 export class ClusterSet {
-  readonly fsync = 'always' as const
   readonly url: string
   private procs = new Map<number, ChildProcess>()
   killedAt?: number
   electedAt?: number
 
-  private constructor(readonly dir: string, readonly ports: number[], readonly nodeTimeoutMs: number) {
+  private constructor(readonly dir: string, readonly ports: number[], readonly nodeTimeoutMs: number, readonly fsync: 'always' | 'off') {
     this.url = `redis-cluster://${ports.slice(0, 3).map(p => `127.0.0.1:${p}`).join(',')}`
   }
 
-  static async create(parentDir = os.tmpdir(), nodeTimeoutMs = 2_000, base = 7140): Promise<ClusterSet> {
+  static async create({ parentDir = os.tmpdir(), nodeTimeoutMs = 2_000, base = 7140, fsync = 'always' }: ClusterSetOptions = {}): Promise<ClusterSet> {
     const dir = await mkdtemp(path.join(parentDir, 'cascade-cluster-'))
-    const s = new ClusterSet(dir, [0, 1, 2, 3, 4, 5].map(i => base + i), nodeTimeoutMs)
+    const s = new ClusterSet(dir, [0, 1, 2, 3, 4, 5].map(i => base + i), nodeTimeoutMs, fsync)
     await s.start()
     return s
   }
@@ -43,7 +53,8 @@ export class ClusterSet {
       await mkdir(d, { recursive: true })
       this.procs.set(port, spawn('redis-server', [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', d, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
-        '--cluster-node-timeout', String(this.nodeTimeoutMs), '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no',
+        '--cluster-node-timeout', String(this.nodeTimeoutMs), '--save', '', '--protected-mode', 'no',
+        ...(this.fsync === 'always' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       ], { stdio: 'ignore' }))
     }
     for (const port of this.ports) {
@@ -88,6 +99,11 @@ export class ClusterSet {
       await sleep(50)
     }
     throw new Error('no replica took the slot over within 30 s')
+  }
+
+  /** On the way out of a process that cannot wait (its 'exit' handler): kill -9 every node still running. */
+  killNow(): void {
+    for (const c of this.procs.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   }
 
   async remove(): Promise<void> {

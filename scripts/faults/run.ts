@@ -786,7 +786,7 @@ async function main(): Promise<number> {
         const t = Date.now()
         log(`  ${sc.id} · ${run.moment} …`)
         // A Sentinel deployment of its own per run (the killed master stays dead).
-        const ha = sc.ha ? await SentinelSet.create(root) : sc.cluster ? await ClusterSet.create(root) : undefined
+        const ha = sc.ha ? await SentinelSet.create(root) : sc.cluster ? await ClusterSet.create({ parentDir: root }) : undefined
         if (ha instanceof SentinelSet) log(`    sentinels ${ha.url} (AOF always, master down after ${ha.downAfterMs / 1000} s)`)
         if (ha instanceof ClusterSet) log(`    cluster ${ha.url} (6 nodes, AOF always, node timeout ${ha.nodeTimeoutMs / 1000} s)`)
         const r = await runOne(sc, run, nets.get(sc.net)!, ha ?? redis, root).finally(() => ha?.remove())
