@@ -568,6 +568,20 @@ function pauseMasterAt(at: number, ms: number) {
   }
 }
 
+/** With sentinels: cut the master off the network (its proxy blackholes) once `at` posts are out, mend it `ms` later (the run settles only after). */
+function partitionMasterAt(at: number, ms: number) {
+  return async (ctx: Ctx) => {
+    await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    const ha = ctx.redis as SentinelSet
+    const { cut, promoted, healed } = await ha.partitionMaster(ms)
+    ctx.faultAt = ha.killedAt
+    ctx.holding = healed.then(async () => { await sleep(5_000) })
+    log(`      master ${cut} cut off for ${ms / 1000} s; ${promoted ? `${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s` : 'no failover while cut off'}`)
+  }
+}
+
 /** A Redis fault once `at` posts are out. */
 function redisFault(at: number, what: 'shutdown' | 'kill9' | 'pause' | 'down10' | 'loss') {
   return async (ctx: Ctx) => {
@@ -655,6 +669,10 @@ const SCENARIOS: Scenario[] = [
     runs: [75, 150].map(at => ({ moment: `${at} posts`, go: pauseMasterAt(at, 15_000) })),
   },
   {
+    id: 'ha-master-partition', label: 'Redis master (Sentinel) cut off the network 15 s (its proxy blackholes), then back', net: 'auto', ha: true,
+    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: partitionMasterAt(at, 15_000) })),
+  },
+  {
     id: 'cluster-master-kill', label: "kill -9 the cluster master holding the district's slot, no restart", net: 'auto', cluster: true,
     runs: [75, 150].map(at => ({ moment: `${at} posts`, go: killClusterMasterAt(at) })),
   },
@@ -704,10 +722,13 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
     if ((redis instanceof SentinelSet || redis instanceof ClusterSet) && redis.killedAt) {
       // The first post confirmed after the kill was necessarily written to the new master.
       const after = snap.deliveries.map(d => d.confirmedAt ?? 0).filter(at => at > redis.killedAt!)
+      const electedS = redis.electedAt ? (redis.electedAt - redis.killedAt) / 1000 : null
       m.detail.failover = {
-        electedS: redis.electedAt ? (redis.electedAt - redis.killedAt) / 1000 : null,
+        electedS,
         firstConfirmedViaNewMasterS: after.length ? (Math.min(...after) - redis.killedAt) / 1000 : null,
+        completeAfterElectionS: m.recoveryS !== undefined && electedS !== null ? Math.round((m.recoveryS - electedS) * 10) / 10 : null,
         confirmedAfterKill: after.length,
+        ...(redis instanceof SentinelSet ? { oldMaster: await redis.oldMaster().catch(() => undefined) } : {}),
       }
     }
     return { fault: sc.id, moment: run.moment, ...m }
@@ -777,7 +798,8 @@ async function main(): Promise<number> {
     for (const sc of chosen) {
       const fsync = sc.fsync ?? 'everysec'
       let redis = servers.get(fsync)
-      if (!redis) {
+      // Sentinel and cluster runs bring their own Redis.
+      if (!redis && !sc.ha && !sc.cluster) {
         redis = await RedisServer.create(fsync, undefined, root)
         servers.set(fsync, redis)
         log(`  redis-server ${redis.url} (AOF ${fsync}, dir ${redis.dir})`)
@@ -789,12 +811,12 @@ async function main(): Promise<number> {
         const ha = sc.ha ? await SentinelSet.create(root) : sc.cluster ? await ClusterSet.create(root) : undefined
         if (ha instanceof SentinelSet) log(`    sentinels ${ha.url} (AOF always, master down after ${ha.downAfterMs / 1000} s)`)
         if (ha instanceof ClusterSet) log(`    cluster ${ha.url} (6 nodes, AOF always, node timeout ${ha.nodeTimeoutMs / 1000} s)`)
-        const r = await runOne(sc, run, nets.get(sc.net)!, ha ?? redis, root).finally(() => ha?.remove())
+        const r = await runOne(sc, run, nets.get(sc.net)!, ha ?? redis!, root).finally(() => ha?.remove())
         results.push(r)
         log(`    lost ${r.lost}, doubled ${r.doubled}, in crash window ${r.doubledInCrashWindow}, stuck ${r.stuck}, recovery ${r.recoveryS?.toFixed(1) ?? 'never'} s (${Math.round((Date.now() - t) / 1000)} s) ${JSON.stringify(r.detail)}`)
       }
       // Each fsync setting's server is needed only by its scenarios.
-      if (!chosen.slice(chosen.indexOf(sc) + 1).some(s => (s.fsync ?? 'everysec') === fsync)) {
+      if (redis && !chosen.slice(chosen.indexOf(sc) + 1).some(s => (s.fsync ?? 'everysec') === fsync && !s.ha && !s.cluster)) {
         await redis.remove()
         servers.delete(fsync)
       }
