@@ -88,7 +88,7 @@ export class SentinelSet {
     for (const port of this.sentinelPorts) {
       const conf = path.join(this.dir, `sentinel-${port}.conf`)
       await writeFile(conf, [
-        `port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${this.dir}`,
+        `port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${this.dir}`, `logfile ${path.join(this.dir, `sentinel-${port}.log`)}`,
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${master} 2`,
         `sentinel down-after-milliseconds ${MASTER_NAME} ${this.downAfterMs}`,
         `sentinel failover-timeout ${MASTER_NAME} 10000`,
