@@ -188,6 +188,8 @@ interface Ctx {
   /** Nodes the test decided to approve (review network). */
   approvedByTest: Set<string>
   n: number
+  /** On a cluster: a second district, on another master, that the fault should leave alone. */
+  neighbour?: Ctx
 }
 
 let runNo = 0
@@ -541,16 +543,58 @@ function killMasterAt(at: number) {
   }
 }
 
-/** On a cluster: kill -9 the master serving the namespace's slot once `at` posts are out; its replica takes over. */
-function killClusterMasterAt(at: number) {
+/**
+ * On a cluster: kill -9 the master serving the namespace's slot once `at` posts are out; its
+ * replica takes over. With `neighbour`, a second district on another master publishes at the same time.
+ */
+function killClusterMasterAt(at: number, neighbour = false) {
   return async (ctx: Ctx) => {
-    await standUp(ctx)
-    await publish(ctx)
+    const n = neighbour ? await neighbourOf(ctx) : undefined
+    await Promise.all([standUp(ctx), n && standUp(n)])
+    await Promise.all([publish(ctx), n && publish(n)])
     await untilPosts(ctx, at)
     const cl = ctx.redis as ClusterSet
     const { killed, promoted } = await cl.killMasterOf(ctx.ns)
     ctx.faultAt = cl.killedAt
     log(`      cluster master ${killed} killed; replica ${promoted} serves the slot after ${((cl.electedAt! - cl.killedAt!) / 1000).toFixed(1)} s`)
+  }
+}
+
+/**
+ * On a cluster: a second district (namespace) whose slot another master serves, with processes of
+ * its own (timers, two bot processes), the same network and notice.
+ */
+async function neighbourOf(ctx: Ctx): Promise<Ctx> {
+  const cl = ctx.redis as ClusterSet
+  const mine = await cl.masterOf(`{${ctx.ns}}:x`)
+  let ns = ''
+  for (let i = 0; i < 100; i++) if (await cl.masterOf(`{${ns = `${ctx.ns}-next-${i}`}}:x`) !== mine) break
+  const composed = compose({ cfg: ctx.net.cfg, redisUrl: cl.url, ns, log: silentLogger })
+  composed.redis.on('error', () => undefined)
+  for (const b of ctx.net.files.bots) composed.app.outboxes.queue(b).on('error', () => undefined)
+  composed.app.timers.queue.on('error', () => undefined)
+  const dir = path.join(ctx.dir, 'neighbour')
+  await mkdir(dir, { recursive: true })
+  ctx.neighbour = { net: ctx.net, redis: ctx.redis, dir, ns, composed, procs: [], postsLogs: [], approvedByTest: new Set(), n: 0 }
+  log(`      neighbour district ${ns} on master ${await cl.masterOf(`{${ns}}:x`)} (the run's: ${mine})`)
+  return ctx.neighbour
+}
+
+/** The neighbour's posts around the fault: did they go on while the other master failed over? */
+async function neighbourFigures(ctx: Ctx, n: Ctx, killedAt: number, electedAt?: number): Promise<Record<string, unknown>> {
+  const { snap } = await settle(n)
+  const m = measure(n, snap, undefined)
+  const at = snap.posts.map(p => p.at).sort((a, b) => a - b)
+  let gap = 0
+  for (let i = 1; i < at.length; i++) gap = Math.max(gap, at[i] - at[i - 1])
+  const end = electedAt ?? killedAt
+  const window = Math.max(1, end - killedAt)
+  const before = at.filter(t => t >= killedAt - window && t < killedAt).length
+  return {
+    ns: n.ns, lost: m.lost, doubled: m.doubled, doubledInCrashWindow: m.doubledInCrashWindow, stuck: m.stuck, posts: snap.posts.length,
+    firstPostS: at.length ? (at[0] - killedAt) / 1000 : null, lastPostS: at.length ? (at[at.length - 1] - killedAt) / 1000 : null,
+    postsKillToElected: at.filter(t => t >= killedAt && t <= end).length, postsSameSpanBefore: before,
+    longestGapS: gap / 1000,
   }
 }
 
@@ -674,7 +718,10 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: 'cluster-master-kill', label: "kill -9 the cluster master holding the district's slot, no restart", net: 'auto', cluster: true,
-    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: killClusterMasterAt(at) })),
+    runs: [
+      ...[75, 150].map(at => ({ moment: `${at} posts`, go: killClusterMasterAt(at) })),
+      { moment: '75 posts, a second district on another master publishing too', go: killClusterMasterAt(75, true) },
+    ],
   },
   { id: 'redis-shutdown', label: 'Redis SHUTDOWN, restart 2 s later', net: 'auto', runs: [{ moment: 'middle (150 posts)', go: redisFault(150, 'shutdown') }] },
   {
@@ -730,10 +777,12 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
         confirmedAfterKill: after.length,
         ...(redis instanceof SentinelSet ? { oldMaster: await redis.oldMaster().catch(() => undefined) } : {}),
       }
+      if (ctx.neighbour) m.detail.neighbour = await neighbourFigures(ctx, ctx.neighbour, redis.killedAt, redis.electedAt)
     }
     return { fault: sc.id, moment: run.moment, ...m }
   } finally {
-    await Promise.all(ctx.procs.map(p => p.stop()))
+    await Promise.all([...ctx.procs, ...ctx.neighbour?.procs ?? []].map(p => p.stop()))
+    await ctx.neighbour?.composed.close().catch(() => undefined)
     redis.resume()
     if (!redis.running) await redis.start().catch(() => undefined)
     await composed.close().catch(() => undefined)
