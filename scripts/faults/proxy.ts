@@ -71,7 +71,8 @@ export class Proxy {
     for (const p of [...this.pairs]) {
       const held = p.pendingClose.splice(0)
       if (p.node && !p.node.destroyed) p.node.resume()
-      if (!p.client.destroyed && (!p.node || p.node.readyState === 'open')) p.client.resume()
+      // A connection accepted during the cut starts flowing once joined (its bytes need a listener first).
+      if (!p.client.destroyed && p.node?.readyState === 'open') p.client.resume()
       // Held closes after the held bytes (those already read flow first; the rest follow their socket's own end).
       setImmediate(() => { for (const fn of held) fn() })
     }
