@@ -74,24 +74,12 @@ function singleOptions(url: string): RedisOptions {
   }
 }
 
-/**
- * How a sentinel-managed connection follows a failover. Without these, a connection to a master
- * that stops answering without closing (cut off the network, or frozen) waits for it however long
- * that takes, while the sentinels have long promoted a replica (seen: the fan-out stood still
- * ≈ 26 s of a 15 s freeze). With ioredis's failover detector every connection also subscribes to
- * `+switch-master` on the sentinels and, at the election, drops its connection (ended, destroyed
- * after `disconnectTimeout` if the old master does not answer the close) and asks the sentinels
- * again; commands it was waiting on are sent again to the new master (ioredis resends unanswered
- * single commands; a write the old master may have done meanwhile is lost with it, and what must
- * not be lost waits for a replica: store/durable.ts). No command timeout: BullMQ's workers block
- * in BZPOPMIN (up to 10 s, with a watchdog of their own) and a timeout would cut them.
- */
 type Detector = { cleanup(): void; sentinels: { client: Redis }[] }
 
 /**
  * ioredis 6.0.0's sentinel connector, with its failover detector closed with the connection:
  * after `quit()` (ours, BullMQ's) 6.0.0 leaves the detector's sentinel subscriptions open and
- * reconnecting (redis/ioredis#1362, fixed upstream after 6.0.0), so a finished process would not
+ * reconnecting (redis/ioredis#1362; the fix was merged after 6.0.0), so a finished process would not
  * exit and a stopped sentinel deployment would log errors. Their errors (a sentinel away) are
  * dropped: the other sentinels still tell, and the connection itself reports what matters.
  */
@@ -106,6 +94,18 @@ class SentinelConnectorClosingDetector extends SentinelConnector {
   }
 }
 
+/**
+ * How a sentinel-managed connection follows a failover. Without these, a connection to a master
+ * that stops answering without closing (cut off the network, or frozen) waits for it however long
+ * that takes, while the sentinels have long promoted a replica (seen: the fan-out stood still
+ * ≈ 26 s of a 15 s freeze). With ioredis's failover detector every connection also subscribes to
+ * `+switch-master` on the sentinels and, at the election, drops its connection (ended, destroyed
+ * after `disconnectTimeout` if the old master does not answer the close) and asks the sentinels
+ * again; commands it was waiting on are sent again to the new master (ioredis resends unanswered
+ * single commands; a write the old master may have done meanwhile is lost with it, and what must
+ * not be lost waits for a replica: store/durable.ts). No command timeout: BullMQ's workers block
+ * in BZPOPMIN (up to 10 s, with a watchdog of their own) and a timeout would cut them.
+ */
 export const SENTINEL_FAILOVER = {
   Connector: SentinelConnectorClosingDetector as unknown as NonNullable<RedisOptions['Connector']>,
   failoverDetector: true,
@@ -113,8 +113,8 @@ export const SENTINEL_FAILOVER = {
   sentinelReconnectStrategy: (times: number) => Math.min(500 * times, 5_000),
   disconnectTimeout: 1_000,
   // Reconnecting asks a sentinel first: a short wait finds the new master soon after the election.
-  // (BullMQ's own default grows to 20 s: a master dead for 10 s before the election left its
-  // connections waiting ~20 s more.)
+  // (BullMQ's own default grows to 20 s: once, a master dead 23 s before its election left the
+  // fan-out waiting ≈ 18 s more after it.)
   retryStrategy: (times: number) => Math.min(100 * times, 1_000),
 } satisfies RedisOptions
 
