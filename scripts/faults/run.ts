@@ -188,6 +188,8 @@ interface Ctx {
   /** Nodes the test decided to approve (review network). */
   approvedByTest: Set<string>
   n: number
+  /** On a cluster: a second district, on another master, that the fault should leave alone. */
+  neighbour?: Ctx
 }
 
 let runNo = 0
@@ -541,16 +543,58 @@ function killMasterAt(at: number) {
   }
 }
 
-/** On a cluster: kill -9 the master serving the namespace's slot once `at` posts are out; its replica takes over. */
-function killClusterMasterAt(at: number) {
+/**
+ * On a cluster: kill -9 the master serving the namespace's slot once `at` posts are out; its
+ * replica takes over. With `neighbour`, a second district on another master publishes at the same time.
+ */
+function killClusterMasterAt(at: number, neighbour = false) {
   return async (ctx: Ctx) => {
-    await standUp(ctx)
-    await publish(ctx)
+    const n = neighbour ? await neighbourOf(ctx) : undefined
+    await Promise.all([standUp(ctx), n && standUp(n)])
+    await Promise.all([publish(ctx), n && publish(n)])
     await untilPosts(ctx, at)
     const cl = ctx.redis as ClusterSet
     const { killed, promoted } = await cl.killMasterOf(ctx.ns)
     ctx.faultAt = cl.killedAt
     log(`      cluster master ${killed} killed; replica ${promoted} serves the slot after ${((cl.electedAt! - cl.killedAt!) / 1000).toFixed(1)} s`)
+  }
+}
+
+/**
+ * On a cluster: a second district (namespace) whose slot another master serves, with processes of
+ * its own (timers, two bot processes), the same network and notice.
+ */
+async function neighbourOf(ctx: Ctx): Promise<Ctx> {
+  const cl = ctx.redis as ClusterSet
+  const mine = await cl.masterOf(`{${ctx.ns}}:x`)
+  let ns = ''
+  for (let i = 0; i < 100; i++) if (await cl.masterOf(`{${ns = `${ctx.ns}-next-${i}`}}:x`) !== mine) break
+  const composed = compose({ cfg: ctx.net.cfg, redisUrl: cl.url, ns, log: silentLogger })
+  composed.redis.on('error', () => undefined)
+  for (const b of ctx.net.files.bots) composed.app.outboxes.queue(b).on('error', () => undefined)
+  composed.app.timers.queue.on('error', () => undefined)
+  const dir = path.join(ctx.dir, 'neighbour')
+  await mkdir(dir, { recursive: true })
+  ctx.neighbour = { net: ctx.net, redis: ctx.redis, dir, ns, composed, procs: [], postsLogs: [], approvedByTest: new Set(), n: 0 }
+  log(`      neighbour district ${ns} on master ${await cl.masterOf(`{${ns}}:x`)} (the run's: ${mine})`)
+  return ctx.neighbour
+}
+
+/** The neighbour's posts around the fault: did they go on while the other master failed over? */
+async function neighbourFigures(ctx: Ctx, n: Ctx, killedAt: number, electedAt?: number): Promise<Record<string, unknown>> {
+  const { snap } = await settle(n)
+  const m = measure(n, snap, undefined)
+  const at = snap.posts.map(p => p.at).sort((a, b) => a - b)
+  let gap = 0
+  for (let i = 1; i < at.length; i++) gap = Math.max(gap, at[i] - at[i - 1])
+  const end = electedAt ?? killedAt
+  const window = Math.max(1, end - killedAt)
+  const before = at.filter(t => t >= killedAt - window && t < killedAt).length
+  return {
+    ns: n.ns, lost: m.lost, doubled: m.doubled, doubledInCrashWindow: m.doubledInCrashWindow, stuck: m.stuck, posts: snap.posts.length,
+    firstPostS: at.length ? (at[0] - killedAt) / 1000 : null, lastPostS: at.length ? (at[at.length - 1] - killedAt) / 1000 : null,
+    postsKillToElected: at.filter(t => t >= killedAt && t <= end).length, postsSameSpanBefore: before,
+    longestGapS: gap / 1000,
   }
 }
 
@@ -565,6 +609,20 @@ function pauseMasterAt(at: number, ms: number) {
     ctx.faultAt = ha.killedAt
     ctx.holding = resumed.then(async () => { await sleep(5_000) })
     log(`      master ${paused} paused for ${ms / 1000} s; ${promoted ? `${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s` : 'no failover while paused'}`)
+  }
+}
+
+/** With sentinels: cut the master off the network (its proxy blackholes) once `at` posts are out, mend it `ms` later (the run settles only after). */
+function partitionMasterAt(at: number, ms: number) {
+  return async (ctx: Ctx) => {
+    await standUp(ctx)
+    await publish(ctx)
+    await untilPosts(ctx, at)
+    const ha = ctx.redis as SentinelSet
+    const { cut, promoted, healed } = await ha.partitionMaster(ms)
+    ctx.faultAt = ha.killedAt
+    ctx.holding = healed.then(async () => { await sleep(5_000) })
+    log(`      master ${cut} cut off for ${ms / 1000} s; ${promoted ? `${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s` : 'no failover while cut off'}`)
   }
 }
 
@@ -655,8 +713,15 @@ const SCENARIOS: Scenario[] = [
     runs: [75, 150].map(at => ({ moment: `${at} posts`, go: pauseMasterAt(at, 15_000) })),
   },
   {
+    id: 'ha-master-partition', label: 'Redis master (Sentinel) cut off the network 15 s (its proxy blackholes), then back', net: 'auto', ha: true,
+    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: partitionMasterAt(at, 15_000) })),
+  },
+  {
     id: 'cluster-master-kill', label: "kill -9 the cluster master holding the district's slot, no restart", net: 'auto', cluster: true,
-    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: killClusterMasterAt(at) })),
+    runs: [
+      ...[75, 150].map(at => ({ moment: `${at} posts`, go: killClusterMasterAt(at) })),
+      { moment: '75 posts, a second district on another master publishing too', go: killClusterMasterAt(75, true) },
+    ],
   },
   { id: 'redis-shutdown', label: 'Redis SHUTDOWN, restart 2 s later', net: 'auto', runs: [{ moment: 'middle (150 posts)', go: redisFault(150, 'shutdown') }] },
   {
@@ -704,15 +769,20 @@ async function runOne(sc: Scenario, run: Scenario['runs'][number], net: Net, red
     if ((redis instanceof SentinelSet || redis instanceof ClusterSet) && redis.killedAt) {
       // The first post confirmed after the kill was necessarily written to the new master.
       const after = snap.deliveries.map(d => d.confirmedAt ?? 0).filter(at => at > redis.killedAt!)
+      const electedS = redis.electedAt ? (redis.electedAt - redis.killedAt) / 1000 : null
       m.detail.failover = {
-        electedS: redis.electedAt ? (redis.electedAt - redis.killedAt) / 1000 : null,
+        electedS,
         firstConfirmedViaNewMasterS: after.length ? (Math.min(...after) - redis.killedAt) / 1000 : null,
+        completeAfterElectionS: m.recoveryS !== undefined && electedS !== null ? Math.round((m.recoveryS - electedS) * 10) / 10 : null,
         confirmedAfterKill: after.length,
+        ...(redis instanceof SentinelSet ? { oldMaster: await redis.oldMaster().catch(() => undefined) } : {}),
       }
+      if (ctx.neighbour) m.detail.neighbour = await neighbourFigures(ctx, ctx.neighbour, redis.killedAt, redis.electedAt)
     }
     return { fault: sc.id, moment: run.moment, ...m }
   } finally {
-    await Promise.all(ctx.procs.map(p => p.stop()))
+    await Promise.all([...ctx.procs, ...ctx.neighbour?.procs ?? []].map(p => p.stop()))
+    await ctx.neighbour?.composed.close().catch(() => undefined)
     redis.resume()
     if (!redis.running) await redis.start().catch(() => undefined)
     await composed.close().catch(() => undefined)
@@ -777,7 +847,8 @@ async function main(): Promise<number> {
     for (const sc of chosen) {
       const fsync = sc.fsync ?? 'everysec'
       let redis = servers.get(fsync)
-      if (!redis) {
+      // Sentinel and cluster runs bring their own Redis.
+      if (!redis && !sc.ha && !sc.cluster) {
         redis = await RedisServer.create(fsync, undefined, root)
         servers.set(fsync, redis)
         log(`  redis-server ${redis.url} (AOF ${fsync}, dir ${redis.dir})`)
@@ -789,12 +860,12 @@ async function main(): Promise<number> {
         const ha = sc.ha ? await SentinelSet.create(root) : sc.cluster ? await ClusterSet.create({ parentDir: root }) : undefined
         if (ha instanceof SentinelSet) log(`    sentinels ${ha.url} (AOF always, master down after ${ha.downAfterMs / 1000} s)`)
         if (ha instanceof ClusterSet) log(`    cluster ${ha.url} (6 nodes, AOF always, node timeout ${ha.nodeTimeoutMs / 1000} s)`)
-        const r = await runOne(sc, run, nets.get(sc.net)!, ha ?? redis, root).finally(() => ha?.remove())
+        const r = await runOne(sc, run, nets.get(sc.net)!, ha ?? redis!, root).finally(() => ha?.remove())
         results.push(r)
         log(`    lost ${r.lost}, doubled ${r.doubled}, in crash window ${r.doubledInCrashWindow}, stuck ${r.stuck}, recovery ${r.recoveryS?.toFixed(1) ?? 'never'} s (${Math.round((Date.now() - t) / 1000)} s) ${JSON.stringify(r.detail)}`)
       }
       // Each fsync setting's server is needed only by its scenarios.
-      if (!chosen.slice(chosen.indexOf(sc) + 1).some(s => (s.fsync ?? 'everysec') === fsync)) {
+      if (redis && !chosen.slice(chosen.indexOf(sc) + 1).some(s => (s.fsync ?? 'everysec') === fsync && !s.ha && !s.cluster)) {
         await redis.remove()
         servers.delete(fsync)
       }

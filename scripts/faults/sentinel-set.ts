@@ -1,6 +1,10 @@
 /**
  * A Redis Sentinel deployment of the fault suite's own, as processes on loopback (ports 7110–7112
- * for the data nodes, 7120–7122 for the sentinels; the `ha` compose profile is the same shape):
+ * for the data nodes as everyone reaches them, 7120–7122 for the sentinels; the `ha` compose
+ * profile is the same shape). Each data node listens on 7130–7132 behind a TCP proxy of the
+ * suite's (proxy.ts) on 7110–7112: sentinels monitor the proxy, replicas replicate through it and
+ * announce it (`replica-announce-ip/port`), so sentinels and clients only ever learn proxy
+ * addresses, and cutting a proxy cuts its node off everyone (`partitionMaster`).
  * one master, two replicas, three sentinels (quorum 2), AOF `always` and `min-replicas-to-write 1`
  * (max lag 10 s) on every data node, each in
  * its own temp dir. The sentinels declare a master down after `downAfterMs` (2 s here; Redis's own
@@ -15,21 +19,30 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
+import { Proxy } from './proxy.ts'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 export const MASTER_NAME = 'cascade'
 
 interface Node { port: number; child: ChildProcess; sentinel: boolean }
 
+/** What the cut-off master did with what reached it: write calls done, refused for want of replicas (NOREPLICAS), or as a replica (READONLY). */
+export interface OldMasterCounts { writes: number; noreplicas: number; readonly: number }
+
 export class SentinelSet {
   readonly fsync = 'always' as const
   private nodes: Node[] = []
+  private proxies: Proxy[] = []
   readonly url: string
   /** When the last kill -9 of the master happened, and when the sentinels had a new master. */
   killedAt?: number
   electedAt?: number
 
+  /** Behind each proxy port (dataPorts), the node's own port. */
+  readonly nodePorts: number[]
+
   private constructor(readonly dir: string, readonly dataPorts: number[], readonly sentinelPorts: number[], readonly downAfterMs: number) {
+    this.nodePorts = dataPorts.map(p => p + 20)
     this.url = `redis-sentinel://${sentinelPorts.map(p => `127.0.0.1:${p}`).join(',')}/${MASTER_NAME}`
   }
 
@@ -50,13 +63,19 @@ export class SentinelSet {
 
   async start(): Promise<void> {
     const [master, ...replicas] = this.dataPorts
-    for (const port of this.dataPorts) {
-      const d = path.join(this.dir, String(port))
+    for (const [i, port] of this.dataPorts.entries()) {
+      const own = this.nodePorts[i]
+      const d = path.join(this.dir, String(own))
       await rm(d, { recursive: true, force: true })
       await import('node:fs/promises').then(fs => fs.mkdir(d, { recursive: true }))
-      this.spawnNode(port, [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', d, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
-        '--protected-mode', 'no', '--min-replicas-to-write', '1', '--min-replicas-max-lag', '10', ...(port === master ? [] : ['--replicaof', '127.0.0.1', String(master)]),
+      const proxy = new Proxy(port, own)
+      await proxy.start()
+      this.proxies.push(proxy)
+      this.spawnNode(own, [
+        '--port', String(own), '--bind', '127.0.0.1', '--dir', d, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
+        '--protected-mode', 'no', '--min-replicas-to-write', '1', '--min-replicas-max-lag', '10',
+        '--replica-announce-ip', '127.0.0.1', '--replica-announce-port', String(port),
+        ...(port === master ? [] : ['--replicaof', '127.0.0.1', String(master)]),
       ], false)
     }
     for (const port of this.dataPorts) await this.waitPing(port)
@@ -69,7 +88,7 @@ export class SentinelSet {
     for (const port of this.sentinelPorts) {
       const conf = path.join(this.dir, `sentinel-${port}.conf`)
       await writeFile(conf, [
-        `port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${this.dir}`,
+        `port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${this.dir}`, `logfile ${path.join(this.dir, `sentinel-${port}.log`)}`,
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${master} 2`,
         `sentinel down-after-milliseconds ${MASTER_NAME} ${this.downAfterMs}`,
         `sentinel failover-timeout ${MASTER_NAME} 10000`,
@@ -110,10 +129,16 @@ export class SentinelSet {
     throw new Error('no sentinel answers')
   }
 
+  /** The data node process behind a proxy port. */
+  private nodeBehind(port: number): Node {
+    const own = this.nodePorts[this.dataPorts.indexOf(port)]
+    return this.nodes.find(n => n.port === own && !n.sentinel)!
+  }
+
   /** kill -9 the current master (no restart); resolves once the sentinels name a new one. */
   async killMaster(): Promise<{ killed: number; promoted: number }> {
     const killed = await this.masterPort()
-    const node = this.nodes.find(n => n.port === killed && !n.sentinel)!
+    const node = this.nodeBehind(killed)
     node.child.kill('SIGKILL')
     this.killedAt = Date.now()
     for (let i = 0; i < 600; i++) {
@@ -134,7 +159,7 @@ export class SentinelSet {
    */
   async pauseMaster(ms: number): Promise<{ paused: number; promoted?: number; resumed: Promise<void> }> {
     const paused = await this.masterPort()
-    const node = this.nodes.find(n => n.port === paused && !n.sentinel)!
+    const node = this.nodeBehind(paused)
     node.child.kill('SIGSTOP')
     this.killedAt = Date.now()
     const resumed = sleep(ms).then(() => { node.child.kill('SIGCONT') })
@@ -149,7 +174,72 @@ export class SentinelSet {
     return { paused, resumed }
   }
 
+  /**
+   * Cut the current master off the network for `ms` (its proxy blackholes: sentinels, replicas and
+   * clients all lose it; it keeps running, and nobody reaches it), then mend the cable. Resolves
+   * once the sentinels named a new master (or after `ms`); `healed` resolves at the mend.
+   * `oldMaster()` says what the node did with the commands that reached it late.
+   */
+  async partitionMaster(ms: number): Promise<{ cut: number; promoted?: number; healed: Promise<void> }> {
+    const cut = await this.masterPort()
+    const proxy = this.proxies[this.dataPorts.indexOf(cut)]
+    const own = this.nodePorts[this.dataPorts.indexOf(cut)]
+    this.cutOff = { port: own, before: await this.counts(own) }
+    proxy.blackhole()
+    this.killedAt = Date.now()
+    const healed = sleep(ms).then(() => { proxy.heal() })
+    // What the node did while it still took itself for master: counted at its demotion (after it,
+    // the replication stream's writes would count too, and clients' writes fail READONLY).
+    this.demoted = healed.then(async () => {
+      for (let i = 0; i < 600; i++) {
+        const role = await askRedis(own, r => r.call('ROLE') as Promise<string[]>).catch(() => undefined)
+        if (role?.[0] === 'slave') break
+        await sleep(50)
+      }
+      this.cutOff!.demoted = await this.counts(own)
+      this.cutOff!.demotedAfterHealMs = Date.now() - this.killedAt! - ms
+    })
+    for (let i = 0; i < ms / 50; i++) {
+      const now = await this.masterPort().catch(() => cut)
+      if (now !== cut) {
+        this.electedAt = Date.now()
+        return { cut, promoted: now, healed }
+      }
+      await sleep(50)
+    }
+    return { cut, healed }
+  }
+
+  private cutOff?: { port: number; before: OldMasterCounts; demoted?: OldMasterCounts; demotedAfterHealMs?: number }
+  private demoted?: Promise<void>
+
+  /**
+   * What the cut-off master (asked on its own port, past the proxy) did from the cut: writes done
+   * and NOREPLICAS refusals until it was demoted, READONLY refusals until now.
+   */
+  async oldMaster(): Promise<(OldMasterCounts & { demotedAfterHealS?: number }) | undefined> {
+    if (!this.cutOff) return undefined
+    await this.demoted
+    const { before: b, demoted: d, demotedAfterHealMs } = this.cutOff
+    const now = await this.counts(this.cutOff.port).catch(() => d)
+    if (!d || !now) return undefined
+    return { writes: d.writes - b.writes, noreplicas: d.noreplicas - b.noreplicas, readonly: now.readonly - b.readonly, demotedAfterHealS: demotedAfterHealMs! / 1000 }
+  }
+
+  private async counts(port: number): Promise<OldMasterCounts> {
+    const [cmd, err] = await Promise.all([askRedis(port, r => r.info('commandstats')), askRedis(port, r => r.info('errorstats'))])
+    // Calls done (`calls` leaves out the rejected ones, e.g. NOREPLICAS; failed ones taken off) of the commands Cascade writes with.
+    let writes = 0
+    for (const m of cmd.matchAll(/^cmdstat_(\w+):calls=(\d+),[^\n]*?failed_calls=(\d+)/gm)) {
+      if (/^(set|hset|hsetnx|del|zadd|zrem|lpush|rpush|lpop|rpop|incr|incrby|hincrby|expire|pexpire|sadd|srem|xadd|eval|evalsha|exec|setnx|hdel|lrem|zpopmin|bzpopmin|rpoplpush|lmove|getdel|fcall)$/.test(m[1])) writes += Number(m[2]) - Number(m[3])
+    }
+    const e = (k: string) => Number(new RegExp(`^errorstat_${k}:count=(\\d+)`, 'm').exec(err)?.[1] ?? 0)
+    return { writes, noreplicas: e('NOREPLICAS'), readonly: e('READONLY') }
+  }
+
   async remove(): Promise<void> {
+    for (const p of this.proxies) await p.stop()
+    this.proxies = []
     for (const n of this.nodes) {
       if (n.child.exitCode !== null || n.child.signalCode !== null) continue
       const exited = new Promise(r => n.child.once('exit', r))

@@ -16,7 +16,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import type { ConnectionOptions } from 'bullmq'
-import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, SentinelConnector, type RedisOptions } from 'ioredis'
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
 
@@ -74,11 +74,55 @@ function singleOptions(url: string): RedisOptions {
   }
 }
 
+type Detector = { cleanup(): void; sentinels: { client: Redis }[] }
+
+/**
+ * ioredis 6.0.0's sentinel connector, with its failover detector closed with the connection:
+ * after `quit()` (ours, BullMQ's) 6.0.0 leaves the detector's sentinel subscriptions open and
+ * reconnecting (redis/ioredis#1362; the fix was merged after 6.0.0), so a finished process would not
+ * exit and a stopped sentinel deployment would log errors. Their errors (a sentinel away) are
+ * dropped: the other sentinels still tell, and the connection itself reports what matters.
+ */
+class SentinelConnectorClosingDetector extends SentinelConnector {
+  override async connect(...args: Parameters<SentinelConnector['connect']>): ReturnType<SentinelConnector['connect']> {
+    const stream = await super.connect(...args)
+    const detector = () => (this as unknown as { failoverDetector: Detector | null }).failoverDetector
+    // After ioredis's own 'connect' listener, which has made this stream's detector.
+    stream.once('connect', () => { for (const s of detector()?.sentinels ?? []) s.client.on('error', () => undefined) })
+    stream.once('close', () => detector()?.cleanup())
+    return stream
+  }
+}
+
+/**
+ * How a sentinel-managed connection follows a failover. Without these, a connection to a master
+ * that stops answering without closing (cut off the network, or frozen) waits for it however long
+ * that takes, while the sentinels have long promoted a replica (seen: the fan-out stood still
+ * ≈ 26 s of a 15 s freeze). With ioredis's failover detector every connection also subscribes to
+ * `+switch-master` on the sentinels and, at the election, drops its connection (ended, destroyed
+ * after `disconnectTimeout` if the old master does not answer the close) and asks the sentinels
+ * again; commands it was waiting on are sent again to the new master (ioredis resends unanswered
+ * single commands; a write the old master may have done meanwhile is lost with it, and what must
+ * not be lost waits for a replica: store/durable.ts). No command timeout: BullMQ's workers block
+ * in BZPOPMIN (up to 10 s, with a watchdog of their own) and a timeout would cut them.
+ */
+export const SENTINEL_FAILOVER = {
+  Connector: SentinelConnectorClosingDetector as unknown as NonNullable<RedisOptions['Connector']>,
+  failoverDetector: true,
+  // The detector's own sentinel connections, when a sentinel goes away (ioredis's default: 60 s).
+  sentinelReconnectStrategy: (times: number) => Math.min(500 * times, 5_000),
+  disconnectTimeout: 1_000,
+  // Reconnecting asks a sentinel first: a short wait finds the new master soon after the election.
+  // (BullMQ's own default grows to 20 s: once, a master dead 23 s before its election left the
+  // fan-out waiting ≈ 18 s more after it.)
+  retryStrategy: (times: number) => Math.min(100 * times, 1_000),
+} satisfies RedisOptions
+
 /** ioredis options for one Redis or a sentinel-managed master (not for a cluster: see `newRedis`). */
 export function redisOptions(url: string): RedisOptions {
   const t = redisTarget(url)
   if (t.kind === 'single') return t.options
-  if (t.kind === 'sentinel') return { sentinels: t.sentinels, name: t.master, password: t.password, username: t.username, db: t.db, maxRetriesPerRequest: null }
+  if (t.kind === 'sentinel') return { sentinels: t.sentinels, name: t.master, password: t.password, username: t.username, db: t.db, maxRetriesPerRequest: null, ...SENTINEL_FAILOVER }
   // A cluster client is not made from options alone; its first node stands for "where".
   return { host: t.nodes[0].host, port: t.nodes[0].port, password: t.password, username: t.username, maxRetriesPerRequest: null }
 }
@@ -182,7 +226,7 @@ export function bullConnection(url: string): ConnectionOptions {
     return held.client as unknown as ConnectionOptions
   }
   const { host, port, password, username, db, sentinels, name } = redisOptions(url)
-  return { host, port, password, username, db, sentinels, name, maxRetriesPerRequest: null }
+  return { host, port, password, username, db, sentinels, name, maxRetriesPerRequest: null, ...(sentinels ? SENTINEL_FAILOVER : {}) }
 }
 
 /** The BullMQ connection of a composed process, with its release (closes a shared cluster client once unused). */

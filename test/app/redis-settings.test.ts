@@ -1,6 +1,6 @@
 /** Connection settings for every process, read in one place (src/infra/redis.ts). */
 import { describe, expect, it } from 'vitest'
-import { redisOptions, redisTarget, redisUrlFromEnv, replicaAckFor } from '../../src/infra/redis.ts'
+import { bullConnection, redisOptions, redisTarget, redisUrlFromEnv, replicaAckFor } from '../../src/infra/redis.ts'
 
 describe('Redis connection settings', () => {
   it('REDIS_URL alone: one Redis', () => {
@@ -14,6 +14,12 @@ describe('Redis connection settings', () => {
     expect(redisTarget(url)).toEqual({ kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }, { host: 's3', port: 26379 }], master: 'cascade', db: 3, username: undefined, password: 'pw' })
     expect(redisOptions(url)).toMatchObject({ sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }, { host: 's3', port: 26379 }], name: 'cascade', password: 'pw', db: 3, maxRetriesPerRequest: null })
     expect(replicaAckFor(url, {})).toEqual({ replicas: 1, timeoutMs: 1000 })
+    // Every connection, BullMQ's too, leaves a master at the sentinels' election, not when it answers again.
+    expect(redisOptions(url)).toMatchObject({ failoverDetector: true })
+    expect(bullConnection(url)).toMatchObject({ name: 'cascade', failoverDetector: true, maxRetriesPerRequest: null })
+    expect(redisOptions(url).commandTimeout).toBeUndefined()
+    expect(redisOptions('redis://127.0.0.1:6379').failoverDetector).toBeUndefined()
+    expect(bullConnection('redis://127.0.0.1:6379')).not.toHaveProperty('failoverDetector')
     expect(replicaAckFor(url, { REDIS_WAIT_REPLICAS: '0' })).toBeUndefined()
     expect(replicaAckFor('redis://127.0.0.1:6379', {})).toBeUndefined()
   })
