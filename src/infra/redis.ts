@@ -112,6 +112,10 @@ export const SENTINEL_FAILOVER = {
   // The detector's own sentinel connections, when a sentinel goes away (ioredis's default: 60 s).
   sentinelReconnectStrategy: (times: number) => Math.min(500 * times, 5_000),
   disconnectTimeout: 1_000,
+  // A dead master's address (its container gone) does not refuse a connection: the attempt hangs
+  // until this (ioredis's default 10 s). Measured on the ha compose profile: processes followed the
+  // new master 10.2–10.8 s after the kill with 10 s, 7.2–8.0 s with 2 s (docs/REDIS-HA.md).
+  connectTimeout: 2_000,
   // Reconnecting asks a sentinel first: a short wait finds the new master soon after the election.
   // (BullMQ's own default grows to 20 s: once, a master dead 23 s before its election left the
   // fan-out waiting ≈ 18 s more after it.)
