@@ -598,31 +598,22 @@ async function neighbourFigures(ctx: Ctx, n: Ctx, killedAt: number, electedAt?: 
   }
 }
 
-/** With sentinels: SIGSTOP the master once `at` posts are out, SIGCONT `ms` later (the run settles only after). */
-function pauseMasterAt(at: number, ms: number) {
+/**
+ * With sentinels: once `at` posts are out, freeze the master (SIGSTOP, SIGCONT `ms` later) or cut
+ * it off the network (its proxy blackholes, mended `ms` later); the run settles only after it is back.
+ */
+function masterOutageAt(at: number, ms: number, how: 'pause' | 'partition') {
   return async (ctx: Ctx) => {
     await standUp(ctx)
     await publish(ctx)
     await untilPosts(ctx, at)
     const ha = ctx.redis as SentinelSet
-    const { paused, promoted, resumed } = await ha.pauseMaster(ms)
+    const o = how === 'pause'
+      ? await ha.pauseMaster(ms).then(r => ({ node: r.paused, promoted: r.promoted, back: r.resumed, what: 'paused', during: 'while paused' }))
+      : await ha.partitionMaster(ms).then(r => ({ node: r.cut, promoted: r.promoted, back: r.healed, what: 'cut off', during: 'while cut off' }))
     ctx.faultAt = ha.killedAt
-    ctx.holding = resumed.then(async () => { await sleep(5_000) })
-    log(`      master ${paused} paused for ${ms / 1000} s; ${promoted ? `${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s` : 'no failover while paused'}`)
-  }
-}
-
-/** With sentinels: cut the master off the network (its proxy blackholes) once `at` posts are out, mend it `ms` later (the run settles only after). */
-function partitionMasterAt(at: number, ms: number) {
-  return async (ctx: Ctx) => {
-    await standUp(ctx)
-    await publish(ctx)
-    await untilPosts(ctx, at)
-    const ha = ctx.redis as SentinelSet
-    const { cut, promoted, healed } = await ha.partitionMaster(ms)
-    ctx.faultAt = ha.killedAt
-    ctx.holding = healed.then(async () => { await sleep(5_000) })
-    log(`      master ${cut} cut off for ${ms / 1000} s; ${promoted ? `${promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s` : 'no failover while cut off'}`)
+    ctx.holding = o.back.then(async () => { await sleep(5_000) })
+    log(`      master ${o.node} ${o.what} for ${ms / 1000} s; ${o.promoted ? `${o.promoted} promoted after ${((ha.electedAt! - ha.killedAt!) / 1000).toFixed(1)} s` : `no failover ${o.during}`}`)
   }
 }
 
@@ -710,11 +701,11 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: 'ha-master-pause', label: 'Redis master (Sentinel) frozen 15 s (SIGSTOP), then back', net: 'auto', ha: true,
-    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: pauseMasterAt(at, 15_000) })),
+    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: masterOutageAt(at, 15_000, 'pause') })),
   },
   {
     id: 'ha-master-partition', label: 'Redis master (Sentinel) cut off the network 15 s (its proxy blackholes), then back', net: 'auto', ha: true,
-    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: partitionMasterAt(at, 15_000) })),
+    runs: [75, 150].map(at => ({ moment: `${at} posts`, go: masterOutageAt(at, 15_000, 'partition') })),
   },
   {
     id: 'cluster-master-kill', label: "kill -9 the cluster master holding the district's slot, no restart", net: 'auto', cluster: true,

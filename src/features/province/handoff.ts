@@ -24,9 +24,8 @@ import { cancel, type CurationHost } from '../curation/curation.ts'
 
 export const PROVINCE_TIMER = { handoff: 'province-handoff', cancel: 'province-cancel' } as const
 
-/** What a hand-off carries (the job's data): the province's notice as it was published there. */
-export interface HandoffData {
-  province: { id: string; name: string }
+/** A province notice as a district gets it: what the province published. */
+export interface ProvinceNoticeText {
   code: string
   text: string
   severity: Severity
@@ -35,6 +34,9 @@ export interface HandoffData {
   ackRequired: boolean
   expiresAt: number
 }
+
+/** What a hand-off carries (the job's data): the province, and its notice as it was published there. */
+export interface HandoffData extends ProvinceNoticeText { province: { id: string; name: string } }
 
 export interface CancelData { province: { id: string; name: string }; code: string; reason: string }
 

@@ -22,17 +22,10 @@ import { Timers } from '../../queue/timers.ts'
 import { Keys } from '../../store/keys.ts'
 import { ONCE_CALLED_OFF, Store } from '../../store/store.ts'
 import type { Logger } from '../../infra/log.ts'
-import { handoffKey, PROVINCE_TIMER, type CancelData, type HandoffData } from './handoff.ts'
+import { handoffKey, PROVINCE_TIMER, type CancelData, type HandoffData, type ProvinceNoticeText } from './handoff.ts'
 
-export interface ProvinceNotice {
-  code: string
-  text: string
-  severity: Severity
-  category: string
-  status: AnnouncementStatus
-  ackRequired: boolean
+export interface ProvinceNotice extends ProvinceNoticeText {
   createdAt: number
-  expiresAt: number
   author: string
   /** The districts it was handed to (their ids), and when it was retracted, with why. */
   districts: string[]
@@ -146,7 +139,8 @@ export class ProvinceOffice {
           const data: CancelData = { province, code: notice.code, reason: notice.reason ?? '' }
           await this.timersOf(d).schedule(PROVINCE_TIMER.cancel, `${this.cfg.id}-${notice.code}`, this.now(), { ...data })
         } else {
-          const data: HandoffData = { province, code: notice.code, text: notice.text, severity: notice.severity, category: notice.category, status: notice.status, ackRequired: notice.ackRequired, expiresAt: notice.expiresAt }
+          const { code, text, severity, category, status, ackRequired, expiresAt } = notice
+          const data: HandoffData = { province, code, text, severity, category, status, ackRequired, expiresAt }
           await this.timersOf(d).schedule(PROVINCE_TIMER.handoff, `${this.cfg.id}-${notice.code}`, this.now(), { ...data })
         }
         return { district: d.id, ok: true }
